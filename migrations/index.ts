@@ -1,0 +1,14 @@
+import type { Migration, MigrationProvider } from 'kysely';
+import * as initial from './2026-11-24T00-00-initial';
+
+/**
+ * Every migration, in order. Listed explicitly (not read from the folder at run time) so that they work the
+ * same from tsx, jest and a bundled CLI. Forward-only: a released migration is never edited, only followed.
+ */
+export const migrations: Record<string, Migration> = {
+  '2026-11-24T00-00-initial': initial,
+};
+
+export const migrationProvider: MigrationProvider = {
+  getMigrations: async () => migrations,
+};
