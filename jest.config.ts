@@ -1,3 +1,4 @@
+/** @jest-config-loader esbuild-register */
 import type { Config } from 'jest';
 
 /**
@@ -9,7 +10,12 @@ const fast = process.env.RISK_ORACLE_FAST === '1';
 
 const config: Config = {
   testEnvironment: 'node',
-  transform: { '^.+\\.(t|j)s$': ['@swc/jest', { jsc: { parser: { syntax: 'typescript' }, target: 'es2022' }, module: { type: 'commonjs' } }] },
+  transform: {
+    '^.+\\.(t|j|cj)s$': ['@swc/jest', { jsc: { parser: { syntax: 'typescript' }, target: 'es2022' }, module: { type: 'commonjs' } }],
+  },
+  // PGlite's CommonJS build loads Node built-ins with import(), which jest's CommonJS sandbox only allows behind
+  // --experimental-vm-modules; compiling it like our own code turns those into require() calls instead.
+  transformIgnorePatterns: ['/node_modules/(?!@electric-sql/pglite/)'],
   testMatch: ['<rootDir>/**/*.test.ts'],
   testPathIgnorePatterns: ['/node_modules/', '/.risk-oracle/', ...(fast ? ['\\.slow\\.test\\.ts$'] : [])],
   modulePathIgnorePatterns: ['<rootDir>/.risk-oracle/'],

@@ -91,13 +91,18 @@ export async function startAnvil(options: AnvilOptions = {}): Promise<AnvilInsta
 
   const port = await new Promise<number>((resolve, reject) => {
     let out = '';
-    const timer = setTimeout(() => fail(new Error(`anvil did not start within ${options.startTimeoutMs ?? 20_000} ms: ${out.slice(-500)}`)), options.startTimeoutMs ?? 20_000);
+    const timer = setTimeout(
+      () => fail(new Error(`anvil did not start within ${options.startTimeoutMs ?? 20_000} ms: ${out.slice(-500)}`)),
+      options.startTimeoutMs ?? 20_000,
+    );
     const fail = (err: Error): void => {
       clearTimeout(timer);
       child.kill('SIGKILL');
       reject(err);
     };
-    child.once('error', (err) => fail(new Error(`could not run anvil (${anvilBinary()}): ${err.message}. Is @foundry-rs/anvil installed (npm ci)?`)));
+    child.once('error', (err) =>
+      fail(new Error(`could not run anvil (${anvilBinary()}): ${err.message}. Is @foundry-rs/anvil installed (npm ci)?`)),
+    );
     let ready = false;
     child.once('exit', (code) => {
       if (!ready) fail(new Error(`anvil exited with code ${code} before listening: ${out.slice(-500)}`));

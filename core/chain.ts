@@ -33,7 +33,11 @@ export class RetryingProvider extends JsonRpcProvider {
     // our own retry loop handles 429; ethers' throttle would retry again underneath it
     request.setThrottleParams({ maxAttempts: 1 });
     const network = options.chainId ? Network.from(options.chainId) : undefined;
-    super(request, network, { staticNetwork: network, batchMaxCount: 1, pollingInterval: options.pollingIntervalMs ?? (isLocal(url) ? 250 : 4_000) });
+    super(request, network, {
+      staticNetwork: network,
+      batchMaxCount: 1,
+      pollingInterval: options.pollingIntervalMs ?? (isLocal(url) ? 250 : 4_000),
+    });
     this.#url = url;
     this.#retry = {
       retries: options.retries ?? 6,
@@ -56,7 +60,8 @@ export class RetryingProvider extends JsonRpcProvider {
       }
       // a proxy or a broken node may answer another request's id: never take that as ours
       for (const p of payloads) {
-        if (!results.some((r) => r.id === p.id)) throw new RetryableError(`RPC ${redactUrl(this.#url)} answered ${p.method} with the wrong id`);
+        if (!results.some((r) => r.id === p.id))
+          throw new RetryableError(`RPC ${redactUrl(this.#url)} answered ${p.method} with the wrong id`);
       }
       return results;
     }, this.#retry);
@@ -80,9 +85,14 @@ export function redactUrl(url: string): string {
 function classify(err: unknown, url: string): unknown {
   const e = err as { code?: string; shortMessage?: string; message?: string; response?: { statusCode?: number } };
   const status = e.response?.statusCode;
-  if (status === 429 || (status !== undefined && status >= 500)) return new RetryableError(`RPC ${redactUrl(url)} answered HTTP ${status}`, { cause: err });
+  if (status === 429 || (status !== undefined && status >= 500))
+    return new RetryableError(`RPC ${redactUrl(url)} answered HTTP ${status}`, { cause: err });
   if (e.code === 'TIMEOUT') return new RetryableError(`RPC ${redactUrl(url)} timed out`, { cause: err });
-  if (e.code === 'BAD_DATA' || e.code === 'SERVER_ERROR' || /JSON|Unexpected|invalid json|ECONN|socket|fetch failed/i.test(e.message ?? '')) {
+  if (
+    e.code === 'BAD_DATA' ||
+    e.code === 'SERVER_ERROR' ||
+    /JSON|Unexpected|invalid json|ECONN|socket|fetch failed/i.test(e.message ?? '')
+  ) {
     return new RetryableError(`RPC ${redactUrl(url)} failed: ${e.shortMessage ?? e.message}`, { cause: err });
   }
   return err;

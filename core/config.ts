@@ -127,7 +127,11 @@ function leaves(): Leaf[] {
     for (const [key, leaf] of Object.entries(inner.shape)) {
       const dotted = `${section}.${key}`;
       const alias = aliases.get(dotted);
-      out.push({ path: dotted, envNames: [...(alias ? [alias] : []), toEnvName(section, key)], numeric: baseType(leaf as z.ZodType) === 'number' });
+      out.push({
+        path: dotted,
+        envNames: [...(alias ? [alias] : []), toEnvName(section, key)],
+        numeric: baseType(leaf as z.ZodType) === 'number',
+      });
     }
   }
   return out;
@@ -186,9 +190,11 @@ export function loadConfig(options: LoadConfigOptions = {}): Config {
   if (options.file && !existsSync(options.file)) throw new UserError(`Configuration file ${options.file} does not exist`);
   const sources = new Map<string, string>();
   const fromFile = configFromFile(file);
-  for (const [section, values] of Object.entries(fromFile)) for (const key of Object.keys(values ?? {})) sources.set(`${section}.${key}`, file);
+  for (const [section, values] of Object.entries(fromFile))
+    for (const key of Object.keys(values ?? {})) sources.set(`${section}.${key}`, file);
   const fromEnv = configFromEnv(options.env ?? process.env, sources);
-  for (const [section, values] of Object.entries(options.flags ?? {})) for (const key of Object.keys(values ?? {})) sources.set(`${section}.${key}`, 'a command-line flag');
+  for (const [section, values] of Object.entries(options.flags ?? {}))
+    for (const key of Object.keys(values ?? {})) sources.set(`${section}.${key}`, 'a command-line flag');
   const merged = merge(fromFile, fromEnv, options.flags ?? {});
   const parsed = configSchema.safeParse(merged);
   if (parsed.success) return parsed.data;

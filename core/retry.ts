@@ -15,7 +15,18 @@ export interface RetryOptions {
   random?: () => number;
 }
 
-const TRANSIENT_CODES = new Set(['ETIMEDOUT', 'ECONNRESET', 'ECONNREFUSED', 'EPIPE', 'EAI_AGAIN', 'UND_ERR_SOCKET', 'TIMEOUT', 'SERVER_ERROR', 'NETWORK_ERROR', 'BAD_DATA']);
+const TRANSIENT_CODES = new Set([
+  'ETIMEDOUT',
+  'ECONNRESET',
+  'ECONNREFUSED',
+  'EPIPE',
+  'EAI_AGAIN',
+  'UND_ERR_SOCKET',
+  'TIMEOUT',
+  'SERVER_ERROR',
+  'NETWORK_ERROR',
+  'BAD_DATA',
+]);
 
 /** True for failures that a later attempt may not see: 429, 5xx, time-outs, resets, malformed answers. */
 export function isTransient(err: unknown): boolean {

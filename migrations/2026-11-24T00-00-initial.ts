@@ -201,7 +201,10 @@ export async function up(db: Kysely<any>): Promise<void> {
     .addColumn('at_block', 'bigint', (c) => c.notNull())
     .addColumn('batch_digest', 'text')
     .addColumn('status', 'text', (c) =>
-      c.notNull().defaultTo('proposed').check(sql`status in ('proposed', 'held', 'signed', 'submitted', 'published', 'applied', 'failed')`),
+      c
+        .notNull()
+        .defaultTo('proposed')
+        .check(sql`status in ('proposed', 'held', 'signed', 'submitted', 'published', 'applied', 'failed')`),
     )
     .addColumn('explanation', 'jsonb')
     .addColumn('created_at', 'timestamptz', (c) => c.defaultTo(sql`now()`).notNull())
@@ -218,7 +221,10 @@ export async function up(db: Kysely<any>): Promise<void> {
     .addColumn('at_block', 'bigint', (c) => c.notNull())
     .addColumn('digest', 'text')
     .addColumn('status', 'text', (c) =>
-      c.notNull().defaultTo('proposed').check(sql`status in ('proposed', 'held', 'signed', 'submitted', 'published', 'invalidated', 'failed')`),
+      c
+        .notNull()
+        .defaultTo('proposed')
+        .check(sql`status in ('proposed', 'held', 'signed', 'submitted', 'published', 'invalidated', 'failed')`),
     )
     .addColumn('created_at', 'timestamptz', (c) => c.defaultTo(sql`now()`).notNull())
     .addPrimaryKeyConstraint('credit_epochs_pk', ['chain_id', 'epoch'])

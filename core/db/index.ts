@@ -80,7 +80,9 @@ async function openPostgres(url: string, options: DatabaseOptions): Promise<Data
     client.release();
   } catch (err) {
     await pool.end();
-    throw new UserError(`Cannot connect to Postgres at ${describeUrl(url)}: ${(err as Error).message}. Check DATABASE_URL, or unset it to use the embedded database.`);
+    throw new UserError(
+      `Cannot connect to Postgres at ${describeUrl(url)}: ${(err as Error).message}. Check DATABASE_URL, or unset it to use the embedded database.`,
+    );
   }
   const db = new Kysely<Database>({ dialect: new PostgresDialect({ pool }) });
   return { db, kind: 'postgres', location: describeUrl(url), pool, pglite: undefined, close: () => db.destroy() };
@@ -95,7 +97,9 @@ export async function migrate(db: Kysely<Database>, schema?: string): Promise<st
   const { error, results }: MigrationResultSet = await migrator(db, schema).migrateToLatest();
   const failed = results?.find((r) => r.status === 'Error');
   if (error) {
-    throw new Error(`Migration ${failed?.migrationName ?? '(unknown)'} failed: ${(error as Error).message ?? String(error)}`, { cause: error });
+    throw new Error(`Migration ${failed?.migrationName ?? '(unknown)'} failed: ${(error as Error).message ?? String(error)}`, {
+      cause: error,
+    });
   }
   return (results ?? []).filter((r) => r.status === 'Success').map((r) => r.migrationName);
 }
