@@ -33,9 +33,9 @@ export async function loadSigner(source: KeySource, provider?: Provider, env: No
     throw new UserError(`Cannot read keystore ${source.keystore}: ${(err as NodeJS.ErrnoException).code ?? 'unreadable'}`);
   }
   try {
-    const wallet = await Wallet.fromEncryptedJson(json, password);
-    registerSecret(wallet.privateKey);
-    return provider ? wallet.connect(provider) : wallet;
+    const decrypted = await Wallet.fromEncryptedJson(json, password);
+    registerSecret(decrypted.privateKey);
+    return new Wallet(decrypted.privateKey, provider);
   } catch {
     throw new UserError(`Cannot decrypt keystore ${source.keystore}: wrong password or not an encrypted JSON keystore`);
   }
