@@ -119,3 +119,4 @@ export async function migrationStatus(db: Kysely<Database>, schema?: string): Pr
 export async function ping(db: Kysely<Database>): Promise<void> {
   await sql`select 1`.execute(db);
 }
+export * from './lock';
