@@ -2,7 +2,19 @@ import js from '@eslint/js';
 import tseslint from 'typescript-eslint';
 
 export default tseslint.config(
-  { ignores: ['node_modules/', 'contracts/build/', 'contracts/types/', '.risk-oracle/', 'out/', 'coverage/', '**/*.js', '**/*.mjs', 'notebooks/'] },
+  {
+    ignores: [
+      'node_modules/',
+      'contracts/build/',
+      'contracts/types/',
+      '.risk-oracle/',
+      'out/',
+      'coverage/',
+      '**/*.js',
+      '**/*.mjs',
+      'notebooks/',
+    ],
+  },
   js.configs.recommended,
   ...tseslint.configs.recommended,
   {
