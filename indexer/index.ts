@@ -1,0 +1,2 @@
+export * from './csv/import';
+export { parseCsv, parsePrice, parseTimestamp } from './csv/parse';
