@@ -1,7 +1,9 @@
 import { Command, Option } from 'commander';
+import { registerBacktest } from './commands/backtest';
 import { registerDemo } from './commands/demo';
 import { registerDoctor } from './commands/doctor';
 import { registerMigrate } from './commands/migrate';
+import { registerImportPrices } from './commands/prices';
 
 /** The `risk-oracle` command tree. Each feature registers one command; the commands parse and call the modules. */
 export function buildProgram(): Command {
@@ -18,6 +20,8 @@ export function buildProgram(): Command {
     .exitOverride();
   registerDemo(program);
   registerMigrate(program);
+  registerImportPrices(program);
+  registerBacktest(program);
   registerDoctor(program);
   for (const command of program.commands) command.exitOverride();
   return program;
