@@ -64,7 +64,7 @@ describe('RiskOracle', () => {
   const signers = Array.from({ length: 5 }, () => Wallet.createRandom());
   const outsider = Wallet.createRandom();
   const asset = Wallet.createRandom().address;
-  let roundCounter = 1n;
+  const FIRST_ROUND = 1n;
 
   const update = (
     p: { ltv: number; liquidationThreshold: number; liquidationBonus: number },
@@ -72,7 +72,7 @@ describe('RiskOracle', () => {
   ): ParameterUpdate => ({
     asset,
     ...p,
-    round: roundCounter,
+    round: FIRST_ROUND,
     validUntil: BigInt(now + 3_600),
     modelId: hexlify(randomBytes(32)),
     inputsRoot: ZERO32,
