@@ -1,4 +1,4 @@
-import { hexlify, JsonRpcProvider, randomBytes, Wallet, type JsonRpcSigner, type TypedDataDomain } from 'ethers';
+import { BaseWallet, hexlify, JsonRpcProvider, randomBytes, Wallet, type JsonRpcSigner, type TypedDataDomain } from 'ethers';
 import fc from 'fast-check';
 import { startAnvil, type AnvilInstance } from '../core';
 import type { RiskOracle } from './build/types';
@@ -79,7 +79,7 @@ describe('RiskOracle', () => {
     ...over,
   });
 
-  async function sign(u: ParameterUpdate, who: Wallet[] = signers.slice(0, 3), d: TypedDataDomain = domain): Promise<SignatureStruct[]> {
+  async function sign(u: ParameterUpdate, who: BaseWallet[] = signers.slice(0, 3), d: TypedDataDomain = domain): Promise<SignatureStruct[]> {
     return sortBySigner(await Promise.all(who.map((w) => signUpdate(w, d, u)))).map((s) => s.signature);
   }
 
