@@ -2,7 +2,7 @@ import { spawnSync } from 'node:child_process';
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { writeExamplePrices } from './test/prices';
+import { writeExamplePrices } from '../sim/example-prices';
 
 const BIN = path.join(__dirname, '..', 'bin', 'risk-oracle.js');
 

@@ -1,6 +1,6 @@
 import { writeFileSync } from 'node:fs';
 import path from 'node:path';
-import { createRandom, normal } from '../../models/backtest/random';
+import { createRandom, normal } from '../models/backtest/random';
 
 /**
  * Writes hourly price CSVs for tests and examples: a volatile asset with a crash, and a stablecoin that depegs

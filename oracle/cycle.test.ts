@@ -1,0 +1,174 @@
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { JsonRpcProvider, Wallet } from 'ethers';
+import { createLogger, startAnvil, type AnvilInstance } from '../core';
+import { createTestDatabase } from '../core/test/db';
+import { deployRiskOracle } from '../contracts';
+import type { RiskOracle } from '../contracts/build/types';
+import { loadPriceSeries, importPrices } from '../indexer';
+import { writeExamplePrices } from '../sim';
+import { runParameterCycle, type CycleAsset } from './cycle';
+
+type TestDb = Awaited<ReturnType<typeof createTestDatabase>>;
+
+describe('parameter cycle on anvil: propose → guard → 3-of-5 signatures → publish', () => {
+  let anvil: AnvilInstance;
+  let provider: JsonRpcProvider;
+  let h: TestDb;
+  let oracle: RiskOracle;
+  let assets: CycleAsset[];
+  const signers = Array.from({ length: 5 }, () => Wallet.createRandom());
+  const log = createLogger({ level: 'silent' });
+
+  beforeAll(async () => {
+    [anvil, h] = await Promise.all([startAnvil(), createTestDatabase()]);
+    provider = new JsonRpcProvider(anvil.rpcUrl, undefined, { staticNetwork: true, cacheTimeout: -1 });
+    const dao = await provider.getSigner(0);
+    ({ oracle } = await deployRiskOracle(dao, {
+      owner: await dao.getAddress(),
+      guardian: await dao.getAddress(),
+      signers: signers.map((s) => s.address),
+      threshold: 3,
+    }));
+    const dir = mkdtempSync(path.join(tmpdir(), 'ro-cycle-'));
+    await importPrices(h.db, writeExamplePrices(dir, { days: 60 }));
+    assets = await Promise.all(
+      ['WETH', 'USDC'].map(async (symbol) => ({
+        symbol,
+        address: Wallet.createRandom().address,
+        prices: await loadPriceSeries(h.db, symbol),
+      })),
+    );
+    for (const a of assets) {
+      await (
+        await oracle.setBounds(a.address, {
+          minLtv: 0,
+          maxLtv: 9_000,
+          minLiquidationThreshold: 0,
+          maxLiquidationThreshold: 9_300,
+          minLiquidationBonus: 0,
+          maxLiquidationBonus: 11_500,
+          maxChangeBps: 500,
+          minDelay: 0,
+        })
+      ).wait();
+    }
+  });
+  afterAll(async () => {
+    provider?.destroy();
+    await Promise.all([anvil?.stop(), h?.close()]);
+  });
+
+  it('publishes guarded parameters, records rounds, decisions, signatures and the publication, and never publishes a round twice', async () => {
+    const at = Math.max(...assets[0]!.prices.map((p) => p.t));
+    const now = (await provider.getBlock('latest'))!.timestamp;
+    const common = {
+      db: h.db,
+      oracle,
+      chainId: anvil.chainId,
+      assets,
+      signers: signers.slice(0, 3),
+      at,
+      now,
+      validForSeconds: 3_600,
+      atBlock: 1,
+      log,
+    };
+    const result = await runParameterCycle(common);
+    expect(result.publication?.submitted).toBe(true);
+    for (const a of result.assets) {
+      expect(a.publishable).toBe(true);
+      const onChain = await oracle.latest(a.address);
+      expect([Number(onChain.ltv), Number(onChain.liquidationThreshold), Number(onChain.liquidationBonus), Number(onChain.round)]).toEqual([
+        a.guarded.ltv,
+        a.guarded.liquidationThreshold,
+        a.guarded.liquidationBonus,
+        1,
+      ]);
+      expect((await oracle.provenance(a.address)).modelId).toBe(result.modelId);
+    }
+    // the stablecoin's threshold is allowed higher than the volatile asset's, from the data alone
+    expect(result.assets[1]!.guarded.liquidationThreshold).toBeGreaterThan(result.assets[0]!.guarded.liquidationThreshold);
+
+    const rounds = await h.db.selectFrom('risk_parameter_rounds').select(['asset', 'round', 'status']).orderBy('asset').execute();
+    expect(rounds.every((r) => r.status === 'published' && r.round === 1)).toBe(true);
+    expect(await h.db.selectFrom('signatures').select('signer').execute()).toHaveLength(3);
+    const pubs = await h.db.selectFrom('publications').selectAll().execute();
+    expect(pubs).toHaveLength(1);
+    expect(pubs[0]).toMatchObject({ status: 'confirmed', kind: 'parameters' });
+    expect(pubs[0]!.gas_used).toBeGreaterThan(0);
+
+    // a restart that re-runs the publication of the same rounds sends nothing
+    const { publishParameterBatch } = await import('./publish');
+    const again = await publishParameterBatch({
+      db: h.db,
+      oracle,
+      chainId: anvil.chainId,
+      signers: signers.slice(0, 3),
+      log,
+      updates: result.assets.map((a) => ({
+        asset: a.address,
+        ...a.guarded,
+        round: 1n,
+        validUntil: BigInt(at + 1_000_000),
+        modelId: result.modelId,
+        inputsRoot: `0x${'00'.repeat(32)}`,
+      })),
+    });
+    expect(again.submitted).toBe(false);
+    expect(await h.db.selectFrom('publications').selectAll().execute()).toHaveLength(1);
+  });
+
+  it('holds an asset whose proposal the guards refuse, records why, and publishes the rest', async () => {
+    // the DAO now requires a day between USDC updates: the next proposal is held by the delay guard
+    const usdc = assets[1]!;
+    await (
+      await oracle.setBounds(usdc.address, {
+        minLtv: 0,
+        maxLtv: 9_000,
+        minLiquidationThreshold: 0,
+        maxLiquidationThreshold: 9_300,
+        minLiquidationBonus: 0,
+        maxLiquidationBonus: 11_500,
+        maxChangeBps: 500,
+        minDelay: 86_400,
+      })
+    ).wait();
+    const at = Math.max(...assets[0]!.prices.map((p) => p.t));
+    const now = (await provider.getBlock('latest'))!.timestamp;
+    const result = await runParameterCycle({
+      db: h.db,
+      oracle,
+      chainId: anvil.chainId,
+      assets,
+      signers: signers.slice(1, 4),
+      at,
+      now,
+      validForSeconds: 3_600,
+      atBlock: 2,
+      log,
+    });
+    const held = result.assets.find((a) => a.symbol === 'USDC')!;
+    expect(held.publishable).toBe(false);
+    expect(Number((await oracle.latest(usdc.address)).round)).toBe(1);
+    expect(Number((await oracle.latest(assets[0]!.address)).round)).toBe(2);
+    const reasons = await h.db
+      .selectFrom('guard_decisions')
+      .select(['guard', 'decision', 'reason'])
+      .where('subject', '=', `round:${usdc.address.toLowerCase()}:2`)
+      .execute();
+    expect(reasons.find((r) => r.decision === 'hold')).toMatchObject({
+      guard: 'delay',
+      reason: expect.stringMatching(/the DAO requires 86400 s/),
+    });
+    expect(
+      await h.db
+        .selectFrom('risk_parameter_rounds')
+        .select('status')
+        .where('asset', '=', usdc.address.toLowerCase())
+        .where('round', '=', 2)
+        .executeTakeFirstOrThrow(),
+    ).toEqual({ status: 'held' });
+  });
+});

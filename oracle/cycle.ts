@@ -1,0 +1,129 @@
+import type { BaseWallet } from 'ethers';
+import type { Kysely } from 'kysely';
+import type { Database, Logger } from '../core';
+import type { ParameterUpdate } from '../contracts';
+import type { RiskOracle } from '../contracts/build/types';
+import type { PricePoint } from '../models';
+import { guardParameters, type AssetBounds, type GuardDecision } from './guards';
+import { DEFAULT_COLLATERAL_MODEL, modelIdOf, proposeFromPrices, type CollateralModelSpec } from './propose';
+import { publishParameterBatch, type PublishResult } from './publish';
+import { saveRound } from './store';
+
+export interface CycleAsset {
+  address: string;
+  symbol: string;
+  prices: PricePoint[];
+}
+
+export interface AssetOutcome {
+  symbol: string;
+  address: string;
+  proposed: { ltv: number; liquidationThreshold: number; liquidationBonus: number };
+  guarded: { ltv: number; liquidationThreshold: number; liquidationBonus: number };
+  publishable: boolean;
+  decisions: GuardDecision[];
+  round: number;
+}
+
+export interface CycleResult {
+  modelId: string;
+  assets: AssetOutcome[];
+  publication?: PublishResult;
+}
+
+/**
+ * One collateral cycle: propose from prices before `at`, guard against the chain's bounds and current values,
+ * record every decision, then sign k-of-n and publish what passed, in one batch.
+ */
+export async function runParameterCycle(options: {
+  db: Kysely<Database>;
+  oracle: RiskOracle;
+  chainId: number;
+  assets: CycleAsset[];
+  signers: BaseWallet[];
+  /** Time of the proposal's data: prices after it are not used. */
+  at: number;
+  /** Chain time, for the guards' delay and the expiry of the signed update. */
+  now: number;
+  validForSeconds: number;
+  atBlock: number;
+  log: Logger;
+  spec?: CollateralModelSpec;
+}): Promise<CycleResult> {
+  const spec = options.spec ?? DEFAULT_COLLATERAL_MODEL;
+  const modelId = modelIdOf(spec);
+  const outcomes: AssetOutcome[] = [];
+  const updates: ParameterUpdate[] = [];
+  for (const asset of options.assets) {
+    const proposal = proposeFromPrices(asset.prices, options.at, spec);
+    const [state, b] = await Promise.all([options.oracle.latest(asset.address), options.oracle.bounds(asset.address)]);
+    const bounds: AssetBounds = {
+      min: {
+        ltv: Number(b.minLtv),
+        liquidationThreshold: Number(b.minLiquidationThreshold),
+        liquidationBonus: Number(b.minLiquidationBonus),
+      },
+      max: {
+        ltv: Number(b.maxLtv),
+        liquidationThreshold: Number(b.maxLiquidationThreshold),
+        liquidationBonus: Number(b.maxLiquidationBonus),
+      },
+      maxChangeBps: Number(b.maxChangeBps),
+      minDelaySeconds: Number(b.minDelay),
+    };
+    const current = {
+      ltv: Number(state.ltv),
+      liquidationThreshold: Number(state.liquidationThreshold),
+      liquidationBonus: Number(state.liquidationBonus),
+      updatedAt: Number(state.updatedAt),
+    };
+    const guarded = guardParameters(proposal.params, current, bounds, options.now);
+    const round = Number(state.round) + 1;
+    await saveRound(
+      options.db,
+      {
+        chainId: options.chainId,
+        asset: asset.address,
+        round,
+        ...guarded.params,
+        modelId,
+        inputsRoot: proposal.inputsRoot,
+        validUntil: options.now + options.validForSeconds,
+        atBlock: options.atBlock,
+        status: guarded.publishable ? 'proposed' : 'held',
+        explanation: { ...proposal.explanation, proposed: proposal.params },
+      },
+      guarded.decisions,
+    );
+    outcomes.push({
+      symbol: asset.symbol,
+      address: asset.address,
+      proposed: proposal.params,
+      guarded: guarded.params,
+      publishable: guarded.publishable,
+      decisions: guarded.decisions,
+      round,
+    });
+    if (guarded.publishable) {
+      updates.push({
+        asset: asset.address,
+        ...guarded.params,
+        round: BigInt(round),
+        validUntil: BigInt(options.now + options.validForSeconds),
+        modelId,
+        inputsRoot: proposal.inputsRoot,
+      });
+    }
+  }
+  const publication = updates.length
+    ? await publishParameterBatch({
+        db: options.db,
+        oracle: options.oracle,
+        chainId: options.chainId,
+        updates,
+        signers: options.signers,
+        log: options.log,
+      })
+    : undefined;
+  return { modelId, assets: outcomes, publication };
+}
