@@ -3,26 +3,46 @@ import path from 'node:path';
 import { createRandom, normal } from '../models/backtest/random';
 
 /**
- * Writes hourly price CSVs for tests and examples: a volatile asset with a crash, and a stablecoin that depegs
- * for a few hours. Seeded, so files are identical across runs.
+ * Writes hourly USD price CSVs for the demo, tests and examples: WETH and WBTC (correlated, calm then volatile
+ * regimes, a crash), GOV (a volatile governance token with a deeper crash) and USDC (a stablecoin that depegs for a
+ * few hours during the crash). Seeded: identical files on every run. Formats differ on purpose (unix seconds, ISO
+ * dates, CRLF) to exercise the importer.
  */
-export function writeExamplePrices(dir: string, options: { days?: number; seed?: number } = {}): string[] {
+export function writeExamplePrices(
+  dir: string,
+  options: { days?: number; seed?: number; assets?: Array<'WETH' | 'WBTC' | 'GOV' | 'USDC'> } = {},
+): string[] {
   const hours = (options.days ?? 90) * 24;
   const random = createRandom(options.seed ?? 11);
   const start = 1_704_067_200; // 2024-01-01
   const crashAt = Math.floor(hours * 0.7);
-  let eth = 2_300;
-  const ethRows = ['timestamp,price'];
-  const usdcRows = ['Date,Close'];
+  const level = { WETH: 2_300, WBTC: 42_000, GOV: 12 };
+  const rows: Record<string, string[]> = {
+    WETH: ['timestamp,price'],
+    WBTC: ['timestamp,price'],
+    GOV: ['time,usd_price'],
+    USDC: ['Date,Close'],
+  };
   for (let h = 0; h < hours; h++) {
-    const vol = h > crashAt - 24 * 10 && h < crashAt + 24 * 5 ? 0.02 : 0.008;
-    eth *= Math.exp(vol * normal(random) - (h >= crashAt && h < crashAt + 4 ? 0.12 : 0));
-    ethRows.push(`${start + h * 3600},${eth.toFixed(4)}`);
-    const depeg = h >= crashAt + 2 && h < crashAt + 10 ? 0.93 + 0.01 * (h - crashAt - 2) : 1 + 0.0005 * normal(random);
-    usdcRows.push(`${new Date((start + h * 3600) * 1000).toISOString()},${depeg.toFixed(6)}`);
+    const stressed = h > crashAt - 24 * 10 && h < crashAt + 24 * 5;
+    const vol = stressed ? 0.02 : 0.008;
+    const market = normal(random);
+    const crash = h >= crashAt && h < crashAt + 4 ? 0.12 : 0;
+    level.WETH *= Math.exp(vol * market - crash);
+    level.WBTC *= Math.exp(vol * (0.8 * market + 0.6 * normal(random)) - crash * 0.8);
+    level.GOV *= Math.exp(2.5 * vol * (0.6 * market + 0.8 * normal(random)) - crash * 1.6);
+    const t = start + h * 3_600;
+    rows.WETH!.push(`${t},${level.WETH.toFixed(4)}`);
+    rows.WBTC!.push(`${t},${level.WBTC.toFixed(2)}`);
+    rows.GOV!.push(`${t},${level.GOV.toFixed(6)}`);
+    const usdc = h >= crashAt + 2 && h < crashAt + 10 ? 0.93 + 0.01 * (h - crashAt - 2) : 1 + 0.0005 * normal(random);
+    rows.USDC!.push(`${new Date(t * 1000).toISOString()},${usdc.toFixed(6)}`);
   }
-  const files = [path.join(dir, 'WETH_usd.csv'), path.join(dir, 'USDC_usd.csv')];
-  writeFileSync(files[0]!, `${ethRows.join('\n')}\n`);
-  writeFileSync(files[1]!, `${usdcRows.join('\r\n')}\r\n`);
-  return files;
+  const wanted = options.assets ?? ['WETH', 'USDC'];
+  return wanted.map((symbol) => {
+    const file = path.join(dir, `${symbol}_usd.csv`);
+    const eol = symbol === 'USDC' ? '\r\n' : '\n';
+    writeFileSync(file, `${rows[symbol]!.join(eol)}${eol}`);
+    return file;
+  });
 }

@@ -44,6 +44,8 @@ export interface CompareOptions {
   maxChange?: number;
   seed?: number;
   liquidation?: LiquidationOptions;
+  /** The DAO's upper bounds per symbol: the model's parameters never exceed them. */
+  maxParams?: Baseline;
 }
 
 type Summary = Pick<BacktestResult, 'badDebtUsd' | 'badDebtPct' | 'meanLtv' | 'liquidations'>;
@@ -93,6 +95,9 @@ export function compareBaselineWithModel(series: Record<string, PricePoint[]>, b
     cadenceSteps: 1,
     maxChange: options.maxChange ?? 0.03,
     initial,
+    maxParams: options.maxParams
+      ? symbols.map((s) => options.maxParams![s] ?? { ltv: 1, liquidationThreshold: 1, liquidationBonus: 1 })
+      : undefined,
   });
   const openings = generatePopulation(symbols.length, steps, {
     seed: options.seed ?? 7,

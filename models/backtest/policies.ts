@@ -21,6 +21,8 @@ export interface WalkForwardOptions {
   /** Parameters before the first estimate (and the starting point of the step limits). */
   initial: FractionParams[];
   mapping?: MappingOptions;
+  /** The DAO's upper bounds per asset (the model never goes above them). Default: none. */
+  maxParams?: FractionParams[];
 }
 
 const clampStep = (target: number, current: number, maxChange: number): number =>
@@ -40,7 +42,15 @@ export function walkForwardPath(prices: number[][], options: WalkForwardOptions)
       if (i % options.cadenceSteps === 0) {
         const adverse = trailingAdverseQuantile(moves, i, options.horizonSteps, options.lookbackSteps, options.quantile);
         if (adverse !== undefined) {
-          const target = mapAdverseMove(Math.min(0.99, adverse), options.mapping ?? DEFAULT_MAPPING).fractions;
+          const mapped = mapAdverseMove(Math.min(0.99, adverse), options.mapping ?? DEFAULT_MAPPING).fractions;
+          const cap = options.maxParams?.[a];
+          const target = cap
+            ? {
+                ltv: Math.min(mapped.ltv, cap.ltv),
+                liquidationThreshold: Math.min(mapped.liquidationThreshold, cap.liquidationThreshold),
+                liquidationBonus: Math.min(mapped.liquidationBonus, cap.liquidationBonus),
+              }
+            : mapped;
           const lt = clampStep(target.liquidationThreshold, current.liquidationThreshold, options.maxChange);
           const bonus = clampStep(target.liquidationBonus, current.liquidationBonus, options.maxChange);
           const ltv = Math.min(lt, clampStep(target.ltv, current.ltv, options.maxChange));
