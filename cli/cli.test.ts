@@ -66,4 +66,16 @@ describe('risk-oracle CLI', () => {
       /Cannot connect to Postgres at postgres:\/\/nobody@127\.0\.0\.1:1\/none/,
     );
   });
+
+  it('verify names a bad contract address and an unreachable RPC, and exits 1', () => {
+    const badAddress = cli(['verify', '--oracle', '0x1234', '--rpc', 'http://127.0.0.1:1']);
+    expect(badAddress.code).toBe(1);
+    expect(badAddress.stderr).toMatch(/--oracle: not an address: 0x1234/);
+    const unreachable = cli(['verify', '--oracle', '0x5FbDB2315678afecb367f032d93F642f64180aa3', '--rpc', 'http://127.0.0.1:1/key'], {
+      RISK_ORACLE_CHAIN_RETRIES: '0',
+    });
+    expect(unreachable.code).toBe(1);
+    expect(unreachable.stderr).toMatch(/RPC http:\/\/127\.0\.0\.1:1 is unreachable/);
+    expect(unreachable.stderr).not.toContain('/key');
+  });
 });

@@ -4,6 +4,7 @@ import { registerDemo } from './commands/demo';
 import { registerDoctor } from './commands/doctor';
 import { registerMigrate } from './commands/migrate';
 import { registerImportPrices } from './commands/prices';
+import { registerVerify } from './commands/verify';
 
 /** The `risk-oracle` command tree. Each feature registers one command; the commands parse and call the modules. */
 export function buildProgram(): Command {
@@ -22,6 +23,7 @@ export function buildProgram(): Command {
   registerMigrate(program);
   registerImportPrices(program);
   registerBacktest(program);
+  registerVerify(program);
   registerDoctor(program);
   for (const command of program.commands) command.exitOverride();
   return program;

@@ -8,7 +8,10 @@ import { deployRiskOracle } from '../contracts';
 import type { RiskOracle } from '../contracts/build/types';
 import { loadPriceSeries, importPrices } from '../indexer';
 import { writeExamplePrices } from '../sim';
+import { riskOracleDomain, signUpdate, sortBySigner } from '../contracts';
 import { runParameterCycle, type CycleAsset } from './cycle';
+import { DEFAULT_COLLATERAL_MODEL } from './propose';
+import { verifyRounds } from './verify';
 
 type TestDb = Awaited<ReturnType<typeof createTestDatabase>>;
 
@@ -170,5 +173,59 @@ describe('parameter cycle on anvil: propose → guard → 3-of-5 signatures → 
         .where('round', '=', 2)
         .executeTakeFirstOrThrow(),
     ).toEqual({ status: 'held' });
+  });
+
+  it('verify re-derives every published round bit for bit, and catches a value a colluding signer set published', async () => {
+    const honest = await verifyRounds({ db: h.db, oracle, chainId: anvil.chainId, spec: DEFAULT_COLLATERAL_MODEL });
+    expect(honest.checked).toBe(3); // WETH rounds 1 and 2, USDC round 1
+    expect(honest.mismatches).toEqual([]);
+
+    // three signers collude and publish a looser WETH threshold than the model gives, under the model's id
+    const weth = assets[0]!;
+    const state = await oracle.latest(weth.address);
+    const { modelId, inputsRoot } = await oracle.provenance(weth.address);
+    const now = (await provider.getBlock('latest'))!.timestamp;
+    const forged = {
+      asset: weth.address,
+      ltv: Number(state.ltv),
+      liquidationThreshold: Number(state.liquidationThreshold) + 300,
+      liquidationBonus: Number(state.liquidationBonus),
+      round: state.round + 1n,
+      validUntil: BigInt(now + 600),
+      modelId,
+      inputsRoot,
+    };
+    const domain = riskOracleDomain(anvil.chainId, await oracle.getAddress());
+    const sigs = sortBySigner(await Promise.all(signers.slice(0, 3).map((w) => signUpdate(w, domain, forged)))).map((x) => x.signature);
+    await (await oracle.publish(forged, sigs)).wait();
+    await h.db
+      .insertInto('risk_parameter_rounds')
+      .values({
+        chain_id: anvil.chainId,
+        asset: weth.address.toLowerCase(),
+        round: 3,
+        ltv: forged.ltv,
+        liquidation_threshold: forged.liquidationThreshold,
+        liquidation_bonus: forged.liquidationBonus,
+        model_id: modelId,
+        inputs_root: inputsRoot,
+        valid_until: now + 600,
+        at_block: 3,
+        batch_digest: null,
+        status: 'published',
+        explanation: JSON.stringify({ at: Math.max(...weth.prices.map((p) => p.t)) }),
+      })
+      .execute();
+    const caught = await verifyRounds({ db: h.db, oracle, chainId: anvil.chainId, spec: DEFAULT_COLLATERAL_MODEL });
+    expect(caught.checked).toBe(4);
+    expect(caught.mismatches).toEqual([
+      {
+        asset: weth.address.toLowerCase(),
+        round: 3,
+        field: 'liquidationThreshold',
+        published: String(forged.liquidationThreshold),
+        derived: String(forged.liquidationThreshold - 300),
+      },
+    ]);
   });
 });

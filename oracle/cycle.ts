@@ -13,6 +13,8 @@ export interface CycleAsset {
   address: string;
   symbol: string;
   prices: PricePoint[];
+  decimals?: number;
+  kind?: 'volatile' | 'stable' | 'eth' | 'btc';
 }
 
 export interface AssetOutcome {
@@ -55,6 +57,18 @@ export async function runParameterCycle(options: {
   const outcomes: AssetOutcome[] = [];
   const updates: ParameterUpdate[] = [];
   for (const asset of options.assets) {
+    await options.db
+      .insertInto('assets')
+      .values({
+        chain_id: options.chainId,
+        address: asset.address.toLowerCase(),
+        symbol: asset.symbol,
+        decimals: asset.decimals ?? 18,
+        kind: asset.kind ?? 'volatile',
+        price_feed: null,
+      })
+      .onConflict((oc) => oc.columns(['chain_id', 'address']).doNothing())
+      .execute();
     const proposal = proposeFromPrices(asset.prices, options.at, spec);
     const [state, b] = await Promise.all([options.oracle.latest(asset.address), options.oracle.bounds(asset.address)]);
     const bounds: AssetBounds = {
@@ -91,7 +105,7 @@ export async function runParameterCycle(options: {
         validUntil: options.now + options.validForSeconds,
         atBlock: options.atBlock,
         status: guarded.publishable ? 'proposed' : 'held',
-        explanation: { ...proposal.explanation, proposed: proposal.params },
+        explanation: { ...proposal.explanation, proposed: proposal.params, at: options.at, symbol: asset.symbol },
       },
       guarded.decisions,
     );

@@ -16,6 +16,7 @@ describe('risk-oracle demo', () => {
     // the stablecoin stays under the DAO's 85 % cap
     expect(summary.rounds.find((r) => r.symbol === 'USDC')!.liquidationThreshold).toBeLessThanOrEqual(8_500);
     expect(summary.gas.publishBatch4Assets).toBeGreaterThan(0);
+    expect(summary.verify).toEqual({ checked: summary.rounds.filter((r) => r.publishable).length, mismatches: 0, differences: [] });
     expect(summary.backtest.baseline.meanLtv).toBeCloseTo((0.8 + 0.73 + 0.77 + 0.5) / 4, 6);
     const saved = JSON.parse(readFileSync(path.join(out, 'summary.json'), 'utf8'));
     expect(saved.modelId).toBe(summary.modelId);

@@ -148,6 +148,16 @@ export async function writeDemoReport(file: string, summary: DemoSummary, compar
       },
     },
     {
+      id: 'verify',
+      title: 'Verification',
+      explanation:
+        'Every published round re-derived from the prices, the model specification (whose hash is the published model id) and the bounds in force at that block, and compared bit for bit with the chain.',
+      table: {
+        columns: ['rounds checked', 'mismatches'],
+        rows: [[summary.verify.checked, summary.verify.mismatches]],
+      },
+    },
+    {
       id: 'gas',
       title: 'Gas',
       explanation: 'Gas used by the publication, measured on the local chain.',
@@ -162,6 +172,7 @@ export async function writeDemoReport(file: string, summary: DemoSummary, compar
       { label: 'bad debt, model', value: `${comparison.model.badDebtPct.toFixed(3)} %` },
       { label: 'mean LTV, baseline → model', value: `${pct(comparison.baseline.meanLtv)} → ${pct(comparison.model.meanLtv)}` },
       { label: 'assets published', value: String(summary.rounds.filter((r) => r.publishable).length) },
+      { label: 'verify mismatches', value: `${summary.verify.mismatches} of ${summary.verify.checked}` },
     ],
     sections,
   });

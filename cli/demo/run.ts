@@ -7,6 +7,8 @@ import { deployRiskOracle, ensureCompiled } from '../../contracts';
 import { importPrices, loadPriceSeries } from '../../indexer';
 import { compareBaselineWithModel, type Comparison } from '../../models';
 import { runParameterCycle, type CycleResult } from '../../oracle/cycle';
+import { DEFAULT_COLLATERAL_MODEL } from '../../oracle/propose';
+import { verifyRounds, type VerifyReport } from '../../oracle/verify';
 import { writeExamplePrices } from '../../sim';
 import { createStepReporter } from '../progress';
 import { writeDemoReport } from './report';
@@ -37,6 +39,8 @@ export interface DemoSummary {
     publishable: boolean;
   }>;
   modelId: string;
+  /** Every published round re-derived from public data and the model spec. */
+  verify: { checked: number; mismatches: number; differences: VerifyReport['mismatches'] };
   gas: Record<string, number>;
   timings: Array<{ step: string; seconds: number }>;
   totalSeconds: number;
@@ -153,6 +157,11 @@ export async function runDemo(options: DemoOptions): Promise<DemoSummary> {
       );
     }
 
+    const verified = await steps.step('verify: re-derive every published round from public data, bit for bit', () =>
+      verifyRounds({ db: db.db, oracle, chainId: chain.chainId, spec: DEFAULT_COLLATERAL_MODEL }),
+    );
+    steps.note(`${verified.checked} round(s) checked, ${verified.mismatches.length} mismatch(es)`);
+
     mkdirSync(options.outDir, { recursive: true });
     const summary: DemoSummary = {
       chain: { chainId: chain.chainId, rpc: chain.rpcUrl },
@@ -174,6 +183,7 @@ export async function runDemo(options: DemoOptions): Promise<DemoSummary> {
         }),
       ),
       modelId: cycle.modelId,
+      verify: { checked: verified.checked, mismatches: verified.mismatches.length, differences: verified.mismatches },
       gas: { publishBatch4Assets: Number(cycle.publication?.gasUsed ?? 0n) },
       timings: steps.timings,
       totalSeconds: 0,
