@@ -1,15 +1,7 @@
 import { spawn } from 'node:child_process';
 import path from 'node:path';
 import { startAnvil, withAnvil } from './anvil';
-
-const alive = (pid: number): boolean => {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch {
-    return false;
-  }
-};
+import { isAlive } from './process';
 
 async function waitFor(predicate: () => boolean, ms = 5_000): Promise<void> {
   const end = Date.now() + ms;
@@ -35,8 +27,8 @@ describe('anvil helper', () => {
     expect(a.rpcUrl).toMatch(/^http:\/\/127\.0\.0\.1:\d+$/);
     expect(await rpc(b.rpcUrl, 'eth_chainId')).toBe('0x539');
     await Promise.all([a.stop(), b.stop()]);
-    expect(alive(a.pid)).toBe(false);
-    expect(alive(b.pid)).toBe(false);
+    expect(isAlive(a.pid)).toBe(false);
+    expect(isAlive(b.pid)).toBe(false);
     await a.stop();
   });
 
@@ -48,7 +40,7 @@ describe('anvil helper', () => {
         throw new Error('test failure');
       }),
     ).rejects.toThrow('test failure');
-    expect(alive(pid)).toBe(false);
+    expect(isAlive(pid)).toBe(false);
   });
 
   it('a process interrupted with SIGINT or SIGTERM takes its anvil down with it', async () => {
@@ -56,9 +48,9 @@ describe('anvil helper', () => {
       const script = `require('tsx/cjs'); require(${JSON.stringify(path.join(__dirname, 'anvil.ts'))}).startAnvil().then(a => { console.log(a.pid); setInterval(() => {}, 1000); });`;
       const child = spawn(process.execPath, ['-e', script], { stdio: ['ignore', 'pipe', 'inherit'] });
       const pid = await new Promise<number>((resolve) => child.stdout.once('data', (d: Buffer) => resolve(Number(d.toString().trim()))));
-      expect(alive(pid)).toBe(true);
+      expect(isAlive(pid)).toBe(true);
       child.kill(signal);
-      await waitFor(() => !alive(pid));
+      await waitFor(() => !isAlive(pid));
     }
   });
 });

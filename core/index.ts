@@ -7,3 +7,4 @@ export * from './metrics';
 export * from './retry';
 export * from './schema';
 export * from './chain';
+export * from './process';

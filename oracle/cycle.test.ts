@@ -15,6 +15,17 @@ import { verifyRounds } from './verify';
 
 type TestDb = Awaited<ReturnType<typeof createTestDatabase>>;
 
+const WIDE_BOUNDS = {
+  minLtv: 0,
+  maxLtv: 9_000,
+  minLiquidationThreshold: 0,
+  maxLiquidationThreshold: 9_300,
+  minLiquidationBonus: 0,
+  maxLiquidationBonus: 11_500,
+  maxChangeBps: 500,
+  minDelay: 0,
+};
+
 describe('parameter cycle on anvil: propose → guard → 3-of-5 signatures → publish', () => {
   let anvil: AnvilInstance;
   let provider: JsonRpcProvider;
@@ -44,18 +55,7 @@ describe('parameter cycle on anvil: propose → guard → 3-of-5 signatures → 
       })),
     );
     for (const a of assets) {
-      await (
-        await oracle.setBounds(a.address, {
-          minLtv: 0,
-          maxLtv: 9_000,
-          minLiquidationThreshold: 0,
-          maxLiquidationThreshold: 9_300,
-          minLiquidationBonus: 0,
-          maxLiquidationBonus: 11_500,
-          maxChangeBps: 500,
-          minDelay: 0,
-        })
-      ).wait();
+      await (await oracle.setBounds(a.address, WIDE_BOUNDS)).wait();
     }
   });
   afterAll(async () => {
@@ -126,18 +126,7 @@ describe('parameter cycle on anvil: propose → guard → 3-of-5 signatures → 
   it('holds an asset whose proposal the guards refuse, records why, and publishes the rest', async () => {
     // the DAO now requires a day between USDC updates: the next proposal is held by the delay guard
     const usdc = assets[1]!;
-    await (
-      await oracle.setBounds(usdc.address, {
-        minLtv: 0,
-        maxLtv: 9_000,
-        minLiquidationThreshold: 0,
-        maxLiquidationThreshold: 9_300,
-        minLiquidationBonus: 0,
-        maxLiquidationBonus: 11_500,
-        maxChangeBps: 500,
-        minDelay: 86_400,
-      })
-    ).wait();
+    await (await oracle.setBounds(usdc.address, { ...WIDE_BOUNDS, minDelay: 86_400 })).wait();
     const at = Math.max(...assets[0]!.prices.map((p) => p.t));
     const now = (await provider.getBlock('latest'))!.timestamp;
     const result = await runParameterCycle({

@@ -4,7 +4,8 @@ import type { Database, Logger } from '../core';
 import type { ParameterUpdate } from '../contracts';
 import type { RiskOracle } from '../contracts/build/types';
 import type { PricePoint } from '../models';
-import { guardParameters, type AssetBounds, type GuardDecision } from './guards';
+import { readChainState } from './chain-state';
+import { guardParameters, type GuardDecision } from './guards';
 import { DEFAULT_COLLATERAL_MODEL, modelIdOf, proposeFromPrices, type CollateralModelSpec } from './propose';
 import { publishParameterBatch, type PublishResult } from './publish';
 import { saveRound } from './store';
@@ -70,29 +71,9 @@ export async function runParameterCycle(options: {
       .onConflict((oc) => oc.columns(['chain_id', 'address']).doNothing())
       .execute();
     const proposal = proposeFromPrices(asset.prices, options.at, spec);
-    const [state, b] = await Promise.all([options.oracle.latest(asset.address), options.oracle.bounds(asset.address)]);
-    const bounds: AssetBounds = {
-      min: {
-        ltv: Number(b.minLtv),
-        liquidationThreshold: Number(b.minLiquidationThreshold),
-        liquidationBonus: Number(b.minLiquidationBonus),
-      },
-      max: {
-        ltv: Number(b.maxLtv),
-        liquidationThreshold: Number(b.maxLiquidationThreshold),
-        liquidationBonus: Number(b.maxLiquidationBonus),
-      },
-      maxChangeBps: Number(b.maxChangeBps),
-      minDelaySeconds: Number(b.minDelay),
-    };
-    const current = {
-      ltv: Number(state.ltv),
-      liquidationThreshold: Number(state.liquidationThreshold),
-      liquidationBonus: Number(state.liquidationBonus),
-      updatedAt: Number(state.updatedAt),
-    };
+    const { bounds, current, round: currentRound } = await readChainState(options.oracle, asset.address);
     const guarded = guardParameters(proposal.params, current, bounds, options.now);
-    const round = Number(state.round) + 1;
+    const round = currentRound + 1;
     await saveRound(
       options.db,
       {

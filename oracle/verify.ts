@@ -2,7 +2,8 @@ import type { Kysely } from 'kysely';
 import type { Database } from '../core';
 import type { RiskOracle } from '../contracts/build/types';
 import { loadPriceSeries } from '../indexer';
-import { guardParameters, type AssetBounds } from './guards';
+import { readChainState } from './chain-state';
+import { guardParameters } from './guards';
 import { modelIdOf, proposeFromPrices, type CollateralModelSpec } from './propose';
 
 export interface Mismatch {
@@ -68,28 +69,7 @@ export async function verifyRounds(options: {
     const proposal = proposeFromPrices(await loadPriceSeries(db, record.symbol), at, spec);
     differ('inputsRoot', e.inputsRoot, proposal.inputsRoot);
     // the chain as the signers saw it: bounds and state just before the publication's block
-    const before = { blockTag: event.blockNumber - 1 };
-    const [b, prior, block] = await Promise.all([oracle.bounds(e.asset, before), oracle.latest(e.asset, before), event.getBlock()]);
-    const bounds: AssetBounds = {
-      min: {
-        ltv: Number(b.minLtv),
-        liquidationThreshold: Number(b.minLiquidationThreshold),
-        liquidationBonus: Number(b.minLiquidationBonus),
-      },
-      max: {
-        ltv: Number(b.maxLtv),
-        liquidationThreshold: Number(b.maxLiquidationThreshold),
-        liquidationBonus: Number(b.maxLiquidationBonus),
-      },
-      maxChangeBps: Number(b.maxChangeBps),
-      minDelaySeconds: Number(b.minDelay),
-    };
-    const current = {
-      ltv: Number(prior.ltv),
-      liquidationThreshold: Number(prior.liquidationThreshold),
-      liquidationBonus: Number(prior.liquidationBonus),
-      updatedAt: Number(prior.updatedAt),
-    };
+    const [{ bounds, current }, block] = await Promise.all([readChainState(oracle, e.asset, event.blockNumber - 1), event.getBlock()]);
     const guarded = guardParameters(proposal.params, current, bounds, block.timestamp);
     differ('ltv', e.ltv, guarded.params.ltv);
     differ('liquidationThreshold', e.liquidationThreshold, guarded.params.liquidationThreshold);

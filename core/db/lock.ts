@@ -2,19 +2,11 @@ import { closeSync, mkdirSync, openSync, readFileSync, rmSync, writeSync } from 
 import path from 'node:path';
 import { UserError } from '../errors';
 import type { DatabaseHandle } from './index';
+import { isAlive } from '../process';
 
 export interface InstanceLock {
   release(): Promise<void>;
 }
-
-const alive = (pid: number): boolean => {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch {
-    return false;
-  }
-};
 
 /**
  * One instance at a time. On Postgres: a session advisory lock held on a dedicated connection (released if the
@@ -47,7 +39,7 @@ export async function acquireInstanceLock(handle: DatabaseHandle, name: string, 
     } catch (err) {
       if ((err as NodeJS.ErrnoException).code !== 'EEXIST') throw err;
       const owner = Number(readFileSync(file, 'utf8'));
-      if (alive(owner))
+      if (isAlive(owner))
         throw new UserError(`Another ${name} (pid ${owner}) is already running on ${dir}; stop it first (one instance at a time)`);
       rmSync(file, { force: true }); // stale: its process is gone
     }

@@ -1,15 +1,7 @@
 import { readdirSync, readFileSync, rmSync } from 'node:fs';
 import path from 'node:path';
 import { ANVIL_PID_DIR } from '../anvil';
-
-const alive = (pid: number): boolean => {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch {
-    return false;
-  }
-};
+import { isAlive } from '../process';
 
 /**
  * Kills any anvil whose owning process has died (a jest worker killed mid-test cannot run its own clean-up).
@@ -25,7 +17,7 @@ export default async function globalTeardown(): Promise<void> {
   for (const entry of entries) {
     const file = path.join(ANVIL_PID_DIR, entry);
     const owner = Number(readFileSync(file, 'utf8'));
-    if (alive(owner)) continue;
+    if (isAlive(owner)) continue;
     try {
       process.kill(Number(entry), 'SIGKILL');
     } catch {
