@@ -4,3 +4,4 @@ export * from './backtest/policies';
 export * from './collateral/adverse';
 export * from './collateral/mapping';
 export * from './collateral/types';
+export * from './quantize/model';
