@@ -147,10 +147,6 @@ export function inferQuantizedReference(model: QuantizedModel, features: ArrayLi
   return { z, pQ: Number(pQ), pd: (pQ * WAD) >> Qn, score };
 }
 
-function int32(view: DataView, offset: number, v: number): void {
-  view.setInt32(offset, v, false);
-}
-
 /** The packed big-endian weights encoding of the spec; its keccak256 is the registered weights hash. */
 export function encodeWeights(model: QuantizedModel): Uint8Array {
   validateModel(model);
@@ -162,12 +158,16 @@ export function encodeWeights(model: QuantizedModel): Uint8Array {
   view.setUint8(1, model.layers.length);
   dims.forEach((d, i) => view.setUint16(2 + 2 * i, d, false));
   let o = 2 + 2 * dims.length;
+  const write = (v: number): void => {
+    view.setInt32(o, v, false);
+    o += 4;
+  };
   for (const layer of model.layers) {
-    for (const row of layer.weights) for (const w of row) (int32(view, o, w), (o += 4));
-    for (const b of layer.biases) (int32(view, o, b), (o += 4));
+    for (const row of layer.weights) row.forEach(write);
+    layer.biases.forEach(write);
   }
-  int32(view, o, model.offsetQ);
-  int32(view, o + 4, model.factorQ);
+  write(model.offsetQ);
+  write(model.factorQ);
   return bytes;
 }
 
