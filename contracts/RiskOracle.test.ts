@@ -79,7 +79,11 @@ describe('RiskOracle', () => {
     ...over,
   });
 
-  async function sign(u: ParameterUpdate, who: BaseWallet[] = signers.slice(0, 3), d: TypedDataDomain = domain): Promise<SignatureStruct[]> {
+  async function sign(
+    u: ParameterUpdate,
+    who: BaseWallet[] = signers.slice(0, 3),
+    d: TypedDataDomain = domain,
+  ): Promise<SignatureStruct[]> {
     return sortBySigner(await Promise.all(who.map((w) => signUpdate(w, d, u)))).map((s) => s.signature);
   }
 

@@ -1,0 +1,94 @@
+import { ContractFactory, hexlify, JsonRpcProvider } from 'ethers';
+import fc from 'fast-check';
+import { startAnvil, type AnvilInstance } from '../core';
+import {
+  encodeFeatures,
+  encodeWeights,
+  inferQuantized,
+  MAX_INPUT,
+  MAX_WEIGHT,
+  ONE,
+  scorecard,
+  type QuantizedModel,
+} from '../models/quantize/model';
+import type { QuantizedMLPHarness } from './build/types';
+import { artifact } from './compile';
+
+const card = scorecard();
+
+/** Random models within the spec (1–3 layers, widths up to 32) and inputs, as the verifier will meet them. */
+const modelAndInput = fc
+  .record({ inputs: fc.integer({ min: 1, max: 32 }), hidden: fc.array(fc.integer({ min: 1, max: 32 }), { maxLength: 2 }) })
+  .chain(({ inputs, hidden }) => {
+    const dims = [inputs, ...hidden, 1];
+    const weight = fc.oneof(fc.integer({ min: -MAX_WEIGHT, max: MAX_WEIGHT }), fc.integer({ min: -ONE, max: ONE }));
+    const layers = fc.tuple(
+      ...dims
+        .slice(1)
+        .map((out, l) =>
+          fc.record({
+            weights: fc.array(fc.array(weight, { minLength: dims[l]!, maxLength: dims[l]! }), { minLength: out, maxLength: out }),
+            biases: fc.array(weight, { minLength: out, maxLength: out }),
+          }),
+        ),
+    );
+    const input = fc.array(fc.oneof(fc.integer({ min: -MAX_INPUT, max: MAX_INPUT }), fc.integer({ min: -4 * ONE, max: 4 * ONE })), {
+      minLength: inputs,
+      maxLength: inputs,
+    });
+    const scoreParams = fc.record({
+      offsetQ: fc.integer({ min: -(2 ** 31) + 1, max: 2 ** 31 - 1 }),
+      factorQ: fc.integer({ min: -(2 ** 31) + 1, max: 2 ** 31 - 1 }),
+    });
+    return fc
+      .tuple(layers, input, fc.oneof(fc.constant(card), scoreParams))
+      .map(([ls, x, sc]) => ({ model: { layers: ls, ...sc } as QuantizedModel, x }));
+  });
+
+describe('QuantizedMLP (Solidity) against models/quantize (TypeScript)', () => {
+  let anvil: AnvilInstance;
+  let provider: JsonRpcProvider;
+  let harness: QuantizedMLPHarness;
+
+  beforeAll(async () => {
+    anvil = await startAnvil();
+    provider = new JsonRpcProvider(anvil.rpcUrl, undefined, { staticNetwork: true, cacheTimeout: -1 });
+    const { abi, bytecode } = await artifact('QuantizedMLPHarness');
+    const deployed = await new ContractFactory(abi as never[], bytecode, await provider.getSigner(0)).deploy();
+    harness = deployed as unknown as QuantizedMLPHarness;
+  });
+  afterAll(async () => {
+    provider?.destroy();
+    await anvil?.stop();
+  });
+
+  it('property: the contract computes the same log-odds, PD and score, bit for bit, on 600 random models and inputs', async () => {
+    await fc.assert(
+      fc.asyncProperty(modelAndInput, async ({ model, x }) => {
+        const ts = inferQuantized(model, x);
+        const sol = await harness.infer(hexlify(encodeWeights(model)), hexlify(encodeFeatures(x)));
+        expect({ z: sol.z, pQ: sol.pQ, pd: sol.pd, score: sol.score }).toEqual({
+          z: BigInt(ts.z),
+          pQ: BigInt(ts.pQ),
+          pd: ts.pd,
+          score: BigInt(ts.score),
+        });
+      }),
+      { numRuns: 600 },
+    );
+  });
+
+  it('refuses malformed weights and a wrong number of features with its own errors', async () => {
+    const model: QuantizedModel = { layers: [{ weights: [[ONE, ONE]], biases: [0] }], ...card };
+    const weights = encodeWeights(model);
+    const revertName = async (w: Uint8Array, f: Uint8Array) =>
+      harness.infer(hexlify(w), hexlify(f)).then(
+        () => 'ok',
+        (e: { revert?: { name?: string } }) => e.revert?.name,
+      );
+    expect(await revertName(weights.slice(0, -1), encodeFeatures([1, 2]))).toBe('QuantizedMLPMalformedWeights');
+    expect(await revertName(Uint8Array.from([2, ...weights.slice(1)]), encodeFeatures([1, 2]))).toBe('QuantizedMLPUnsupportedVersion');
+    expect(await revertName(weights, encodeFeatures([1]))).toBe('QuantizedMLPInputMismatch');
+    expect(await revertName(weights, encodeFeatures([1, 2]))).toBe('ok');
+  });
+});
