@@ -23,14 +23,12 @@ const modelAndInput = fc
     const dims = [inputs, ...hidden, 1];
     const weight = fc.oneof(fc.integer({ min: -MAX_WEIGHT, max: MAX_WEIGHT }), fc.integer({ min: -ONE, max: ONE }));
     const layers = fc.tuple(
-      ...dims
-        .slice(1)
-        .map((out, l) =>
-          fc.record({
-            weights: fc.array(fc.array(weight, { minLength: dims[l]!, maxLength: dims[l]! }), { minLength: out, maxLength: out }),
-            biases: fc.array(weight, { minLength: out, maxLength: out }),
-          }),
-        ),
+      ...dims.slice(1).map((out, l) =>
+        fc.record({
+          weights: fc.array(fc.array(weight, { minLength: dims[l]!, maxLength: dims[l]! }), { minLength: out, maxLength: out }),
+          biases: fc.array(weight, { minLength: out, maxLength: out }),
+        }),
+      ),
     );
     const input = fc.array(fc.oneof(fc.integer({ min: -MAX_INPUT, max: MAX_INPUT }), fc.integer({ min: -4 * ONE, max: 4 * ONE })), {
       minLength: inputs,
