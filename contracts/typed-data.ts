@@ -71,3 +71,35 @@ export async function signBatch(
 export function sortBySigner<T extends { signer: string }>(signed: T[]): T[] {
   return [...signed].sort((a, b) => (BigInt(a.signer) < BigInt(b.signer) ? -1 : BigInt(a.signer) > BigInt(b.signer) ? 1 : 0));
 }
+
+/** A credit epoch as the signers sign it (CreditScoreRegistry's EIP-712 `CreditEpoch`). */
+export interface CreditEpoch {
+  epoch: bigint;
+  root: string;
+  modelId: string;
+  walletCount: bigint;
+}
+
+export const EPOCH_TYPES = {
+  CreditEpoch: [
+    { name: 'epoch', type: 'uint64' },
+    { name: 'root', type: 'bytes32' },
+    { name: 'modelId', type: 'bytes32' },
+    { name: 'walletCount', type: 'uint64' },
+  ],
+};
+
+export function creditRegistryDomain(chainId: bigint | number, verifyingContract: string): TypedDataDomain {
+  return { name: 'CreditScoreRegistry', version: '1', chainId, verifyingContract };
+}
+
+export const epochDigest = (domain: TypedDataDomain, epoch: CreditEpoch): string => TypedDataEncoder.hash(domain, EPOCH_TYPES, epoch);
+
+export async function signEpoch(
+  signer: Signer,
+  domain: TypedDataDomain,
+  epoch: CreditEpoch,
+): Promise<{ signer: string; signature: SignatureStruct }> {
+  const sig = Signature.from(await signer.signTypedData(domain, EPOCH_TYPES, epoch));
+  return { signer: await signer.getAddress(), signature: { v: sig.v, r: sig.r, s: sig.s } };
+}
