@@ -1,6 +1,6 @@
 import { ContractFactory, type Signer } from 'ethers';
 import { artifact } from '../compile';
-import type { CreditScoreRegistry, ModelRegistry } from '../build/types';
+import type { CreditScoreRegistry, ModelRegistry, RiskSteward } from '../build/types';
 
 async function deploy<T>(name: string, deployer: Signer, args: unknown[]): Promise<T> {
   const { abi, bytecode } = await artifact(name);
@@ -23,4 +23,12 @@ export async function deployCreditRegistry(
     options.challengeWindowSeconds,
   ]);
   return { models, registry };
+}
+
+/** Deploys the RiskSteward for a PoolConfigurator; it still needs Aave's RISK_ADMIN role (a governance action). */
+export async function deployRiskSteward(
+  deployer: Signer,
+  options: { owner: string; riskOracle: string; configurator: string; maxAgeSeconds: number },
+): Promise<RiskSteward> {
+  return deploy<RiskSteward>('RiskSteward', deployer, [options.owner, options.riskOracle, options.configurator, options.maxAgeSeconds]);
 }
