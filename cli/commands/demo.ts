@@ -22,6 +22,10 @@ export function registerDemo(program: Command): void {
       const lines = [
         `backtest bad debt: static ${summary.backtest.baseline.badDebtPct.toFixed(3)} %, model ${summary.backtest.model.badDebtPct.toFixed(3)} % (mean LTV ${summary.backtest.baseline.meanLtv.toFixed(3)} vs ${summary.backtest.model.meanLtv.toFixed(3)})`,
         `published round ${Math.max(...summary.rounds.map((r) => r.round))} for ${summary.rounds.filter((r) => r.publishable).length} assets on RiskOracle ${summary.contracts.riskOracle} (3 of 5 signers, ${summary.gas.publishBatch4Assets} gas)`,
+        ...summary.aave.map(
+          (a) =>
+            `Aave V3 ${a.symbol.padEnd(5)} ltv ${a.before.ltv} → ${a.after.ltv}, liquidation threshold ${a.before.liquidationThreshold} → ${a.after.liquidationThreshold}, bonus ${a.before.liquidationBonus} → ${a.after.liquidationBonus}`,
+        ),
         `verify: ${summary.verify.checked} round(s) re-derived from public data, ${summary.verify.mismatches} mismatch(es)`,
         `finished in ${summary.totalSeconds.toFixed(1)} s; report: ${summary.report}`,
       ];

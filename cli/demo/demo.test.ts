@@ -16,12 +16,18 @@ describe('risk-oracle demo', () => {
     // the stablecoin stays under the DAO's 85 % cap
     expect(summary.rounds.find((r) => r.symbol === 'USDC')!.liquidationThreshold).toBeLessThanOrEqual(8_500);
     expect(summary.gas.publishBatch4Assets).toBeGreaterThan(0);
+    // Aave's own configuration now equals what the oracle published
+    for (const a of summary.aave) {
+      const r = summary.rounds.find((x) => x.symbol === a.symbol)!;
+      expect(a.after).toEqual({ ltv: r.ltv, liquidationThreshold: r.liquidationThreshold, liquidationBonus: r.liquidationBonus });
+    }
+    expect(summary.aave.length).toBe(summary.rounds.filter((r) => r.publishable).length);
     expect(summary.verify).toEqual({ checked: summary.rounds.filter((r) => r.publishable).length, mismatches: 0, differences: [] });
     expect(summary.backtest.baseline.meanLtv).toBeCloseTo((0.8 + 0.73 + 0.77 + 0.5) / 4, 6);
     const saved = JSON.parse(readFileSync(path.join(out, 'summary.json'), 'utf8'));
     expect(saved.modelId).toBe(summary.modelId);
     const html = readFileSync(summary.report, 'utf8');
-    for (const id of ['prices', 'parameters', 'backtest', 'published', 'gas']) expect(html).toContain(`id="${id}"`);
+    for (const id of ['prices', 'parameters', 'backtest', 'published', 'aave', 'verify', 'gas']) expect(html).toContain(`id="${id}"`);
     expect((html.match(/<svg/g) ?? []).length).toBeGreaterThanOrEqual(3);
     expect(html).not.toMatch(/<script|src="http/);
     expect(existsSync(path.join(out, 'report.html'))).toBe(true);

@@ -148,6 +148,24 @@ export async function writeDemoReport(file: string, summary: DemoSummary, compar
       },
     },
     {
+      id: 'aave',
+      title: 'Aave V3: configuration before and after',
+      explanation:
+        "The RiskSteward holds Aave's RISK_ADMIN role and applied each published round to the real PoolConfigurator; read back from Aave's data provider (bps; bonus as 10000 + bps).",
+      table: {
+        columns: ['asset', 'ltv before', 'ltv after', 'threshold before', 'threshold after', 'bonus before', 'bonus after'],
+        rows: summary.aave.map((a) => [
+          a.symbol,
+          a.before.ltv,
+          a.after.ltv,
+          a.before.liquidationThreshold,
+          a.after.liquidationThreshold,
+          a.before.liquidationBonus,
+          a.after.liquidationBonus,
+        ]),
+      },
+    },
+    {
       id: 'verify',
       title: 'Verification',
       explanation:

@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { JsonRpcProvider, Wallet } from 'ethers';
 import { createLogger, migrate, openDatabase, startAnvil, type AnvilInstance, type DatabaseHandle } from '../../core';
-import { deployRiskOracle, ensureCompiled } from '../../contracts';
+import { aaveCollateralConfig, deployAaveMarket, deployRiskOracle, deployRiskSteward, ensureCompiled } from '../../contracts';
 import { importPrices, loadPriceSeries } from '../../indexer';
 import { compareBaselineWithModel, type Comparison } from '../../models';
 import { runParameterCycle, type CycleResult } from '../../oracle/cycle';
@@ -24,10 +24,14 @@ export interface DemoOptions {
   quiet?: boolean;
 }
 
+type Params = { ltv: number; liquidationThreshold: number; liquidationBonus: number };
+
 export interface DemoSummary {
   chain: { chainId: number; rpc: string };
   database: { kind: string };
-  contracts: { riskOracle: string; signers: string[]; threshold: number };
+  contracts: { riskOracle: string; riskSteward: string; aavePool: string; poolConfigurator: string; signers: string[]; threshold: number };
+  /** Aave's configuration of each asset before and after the steward applied the oracle's round. */
+  aave: Array<{ symbol: string; before: Params; after: Params; gas: number }>;
   backtest: Pick<Comparison, 'baseline' | 'model' | 'assets' | 'steps'>;
   rounds: Array<{
     asset: string;
@@ -102,12 +106,15 @@ export async function runDemo(options: DemoOptions): Promise<DemoSummary> {
     database = db;
 
     await steps.step('compile the contracts (solc-js, cached)', () => ensureCompiled({ quiet: true }));
-    provider = new JsonRpcProvider(chain.rpcUrl, undefined, { staticNetwork: true, cacheTimeout: -1, pollingInterval: 50 });
+    provider = new JsonRpcProvider(chain.rpcUrl, undefined, { staticNetwork: true, cacheTimeout: -1, pollingInterval: 20 });
     const rpc = provider;
     const dao = await rpc.getSigner(0);
     const signers = Array.from({ length: 5 }, () => Wallet.createRandom());
     const symbols = ['WETH', 'WBTC', 'USDC', 'GOV'] as const;
-    const assetAddresses = Object.fromEntries(symbols.map((s) => [s, Wallet.createRandom().address]));
+    const market = await steps.step('deploy a real Aave V3 market (Pool, PoolConfigurator, AaveOracle, four reserves)', () =>
+      deployAaveMarket(dao),
+    );
+    const assetAddresses = Object.fromEntries(market.reserves.map((r) => [r.symbol, r.address]));
     const { oracle, address: riskOracle } = await steps.step('deploy RiskOracle (3-of-5 signers) and set the DAO bounds', async () => {
       const deployed = await deployRiskOracle(dao, {
         owner: await dao.getAddress(),
@@ -116,6 +123,16 @@ export async function runDemo(options: DemoOptions): Promise<DemoSummary> {
         threshold: 3,
       });
       for (const s of symbols) await (await deployed.oracle.setBounds(assetAddresses[s]!, toBounds(DAO_MAX[s]))).wait();
+      return deployed;
+    });
+    const steward = await steps.step("deploy RiskSteward and grant it Aave's RISK_ADMIN role", async () => {
+      const deployed = await deployRiskSteward(dao, {
+        owner: await dao.getAddress(),
+        riskOracle,
+        configurator: await market.configurator.getAddress(),
+        maxAgeSeconds: 3_600,
+      });
+      await (await market.aclManager.getFunction('addRiskAdmin')(await deployed.getAddress())).wait();
       return deployed;
     });
 
@@ -156,6 +173,20 @@ export async function runDemo(options: DemoOptions): Promise<DemoSummary> {
         `${a.symbol.padEnd(5)} ltv ${a.guarded.ltv} lt ${a.guarded.liquidationThreshold} bonus ${a.guarded.liquidationBonus}${a.publishable ? '' : ' (held)'}`,
       );
     }
+    const aave = await steps.step('apply the published rounds to Aave V3 through the steward', async () => {
+      const out: DemoSummary['aave'] = [];
+      for (const a of cycle.assets.filter((x) => x.publishable)) {
+        const before = await aaveCollateralConfig(market, a.address);
+        const receipt = await (await steward.applyParameters(a.address)).wait();
+        out.push({ symbol: a.symbol, before, after: await aaveCollateralConfig(market, a.address), gas: Number(receipt!.gasUsed) });
+      }
+      return out;
+    });
+    for (const a of aave) {
+      steps.note(
+        `${a.symbol.padEnd(5)} Aave ltv ${a.before.ltv} → ${a.after.ltv}, threshold ${a.before.liquidationThreshold} → ${a.after.liquidationThreshold}, bonus ${a.before.liquidationBonus} → ${a.after.liquidationBonus}`,
+      );
+    }
 
     const verified = await steps.step('verify: re-derive every published round from public data, bit for bit', () =>
       verifyRounds({ db: db.db, oracle, chainId: chain.chainId, spec: DEFAULT_COLLATERAL_MODEL }),
@@ -166,7 +197,15 @@ export async function runDemo(options: DemoOptions): Promise<DemoSummary> {
     const summary: DemoSummary = {
       chain: { chainId: chain.chainId, rpc: chain.rpcUrl },
       database: { kind: db.kind },
-      contracts: { riskOracle, signers: signers.map((s) => s.address), threshold: 3 },
+      contracts: {
+        riskOracle,
+        riskSteward: await steward.getAddress(),
+        aavePool: await market.pool.getAddress(),
+        poolConfigurator: await market.configurator.getAddress(),
+        signers: signers.map((s) => s.address),
+        threshold: 3,
+      },
+      aave,
       backtest: { baseline: comparison.baseline, model: comparison.model, assets: comparison.assets, steps: comparison.steps },
       rounds: await Promise.all(
         cycle.assets.map(async (a) => {
@@ -184,7 +223,7 @@ export async function runDemo(options: DemoOptions): Promise<DemoSummary> {
       ),
       modelId: cycle.modelId,
       verify: { checked: verified.checked, mismatches: verified.mismatches.length, differences: verified.mismatches },
-      gas: { publishBatch4Assets: Number(cycle.publication?.gasUsed ?? 0n) },
+      gas: { publishBatch4Assets: Number(cycle.publication?.gasUsed ?? 0n), ...(aave[0] ? { applyAave: aave[0].gas } : {}) },
       timings: steps.timings,
       totalSeconds: 0,
       report: path.join(options.outDir, 'report.html'),
