@@ -4,3 +4,4 @@ export * from './typed-data';
 export { deployCreditRegistry } from './deploy/credit';
 export { deployRiskSteward } from './deploy/credit';
 export { aaveCollateralConfig, deployAaveMarket, DEFAULT_RESERVES, type AaveMarket, type ReserveSpec } from './deploy/aave';
+export { deployDao, passProposal, type Call, type Dao, type DaoOptions } from './deploy/dao';
