@@ -15,12 +15,12 @@ import {
   riskOracleDomain,
   signBatch,
   signEpoch,
-  signUpdate,
   sortBySigner,
   type ParameterUpdate,
 } from '../contracts';
 import { encodeFeatures, encodeWeights, inferQuantized, ONE, scorecard, weightsHash, type QuantizedModel } from '../models';
 import { emitFigures, progress } from './lib';
+import { WIDE_BOUNDS, signedBy } from '../contracts/testing';
 
 /**
  * Gas of the oracle's hot paths, measured on anvil: a single 3-of-5 publication and a 20-asset batch, each both
@@ -40,16 +40,7 @@ async function main(): Promise<void> {
       threshold: 3,
     });
     const domain = riskOracleDomain(anvil.chainId, await oracle.getAddress());
-    const bounds = {
-      minLtv: 0,
-      maxLtv: 9_000,
-      minLiquidationThreshold: 0,
-      maxLiquidationThreshold: 9_300,
-      minLiquidationBonus: 0,
-      maxLiquidationBonus: 11_500,
-      maxChangeBps: 500,
-      minDelay: 0,
-    };
+    const bounds = WIDE_BOUNDS;
     const assets = Array.from({ length: 21 }, () => Wallet.createRandom().address);
     for (const a of assets) await (await oracle.setBounds(a, bounds)).wait();
     const now = (await provider.getBlock('latest'))!.timestamp;
@@ -69,7 +60,7 @@ async function main(): Promise<void> {
     progress('measuring a single publication (3 of 5 signers)');
     const single = async (round: bigint, ltv: number) => {
       const u = update(assets[0]!, round, ltv);
-      const sigs = sortBySigner(await Promise.all(signers.slice(0, 3).map((w) => signUpdate(w, domain, u)))).map((s) => s.signature);
+      const sigs = await signedBy(signers.slice(0, 3), domain, u);
       return gasOf(oracle.publish(u, sigs));
     };
     const singleCold = await single(1n, 7_000);
@@ -96,12 +87,7 @@ async function main(): Promise<void> {
     const weth = market.reserves[0]!.address;
     await (await oracle.setBounds(weth, bounds)).wait();
     const wu = update(weth, 1n, 7_600);
-    await (
-      await oracle.publish(
-        wu,
-        sortBySigner(await Promise.all(signers.slice(0, 3).map((w) => signUpdate(w, domain, wu)))).map((x) => x.signature),
-      )
-    ).wait();
+    await (await oracle.publish(wu, await signedBy(signers.slice(0, 3), domain, wu))).wait();
     const applyAave = await gasOf(steward.applyParameters(weth));
     if ((await aaveCollateralConfig(market, weth)).ltv !== 7_600) throw new Error('the steward did not apply the round');
 

@@ -3,6 +3,7 @@ import fc from 'fast-check';
 import { startAnvil, type AnvilInstance } from '../core';
 import type { RiskOracle } from './build/types';
 import { deployRiskOracle } from './deploy/oracle';
+import { WIDE_BOUNDS } from './testing';
 import {
   batchDigest,
   riskOracleDomain,
@@ -14,16 +15,7 @@ import {
   type SignatureStruct,
 } from './typed-data';
 
-const BOUNDS = {
-  minLtv: 0,
-  maxLtv: 9_000,
-  minLiquidationThreshold: 0,
-  maxLiquidationThreshold: 9_300,
-  minLiquidationBonus: 0,
-  maxLiquidationBonus: 11_500,
-  maxChangeBps: 500,
-  minDelay: 3_600,
-};
+const BOUNDS = { ...WIDE_BOUNDS, minDelay: 3_600 };
 const ZERO32 = `0x${'00'.repeat(32)}`;
 
 /** The revert's custom error name, or 'ok' when the call would succeed. */

@@ -4,7 +4,8 @@ import type { RiskOracle, RiskParameterFeedFactory } from './build/types';
 import { RiskParameterFeed__factory } from './build/types';
 import { artifact } from './compile';
 import { deployRiskOracle } from './deploy/oracle';
-import { riskOracleDomain, signUpdate, sortBySigner } from './typed-data';
+import { riskOracleDomain } from './typed-data';
+import { WIDE_BOUNDS, signedBy } from './testing';
 
 describe('RiskParameterFeed (AggregatorV3Interface over RiskOracle)', () => {
   let anvil: AnvilInstance;
@@ -28,18 +29,7 @@ describe('RiskParameterFeed (AggregatorV3Interface over RiskOracle)', () => {
     factory = (await new ContractFactory(abi as never[], bytecode, dao).deploy(
       await oracle.getAddress(),
     )) as unknown as RiskParameterFeedFactory;
-    await (
-      await oracle.setBounds(asset, {
-        minLtv: 0,
-        maxLtv: 9_000,
-        minLiquidationThreshold: 0,
-        maxLiquidationThreshold: 9_300,
-        minLiquidationBonus: 0,
-        maxLiquidationBonus: 11_500,
-        maxChangeBps: 500,
-        minDelay: 0,
-      })
-    ).wait();
+    await (await oracle.setBounds(asset, WIDE_BOUNDS)).wait();
   });
   afterAll(async () => {
     provider?.destroy();
@@ -74,7 +64,7 @@ describe('RiskParameterFeed (AggregatorV3Interface over RiskOracle)', () => {
       inputsRoot: `0x${'22'.repeat(32)}`,
     };
     const domain = riskOracleDomain(anvil.chainId, await oracle.getAddress());
-    const sigs = sortBySigner(await Promise.all(signers.slice(0, 2).map((s) => signUpdate(s, domain, update)))).map((s) => s.signature);
+    const sigs = await signedBy(signers.slice(0, 2), domain, update);
     const receipt = await (await oracle.publish(update, sigs)).wait();
     const block = await provider.getBlock(receipt!.blockNumber);
 

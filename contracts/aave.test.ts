@@ -5,7 +5,8 @@ import { artifact } from './compile';
 import { aaveCollateralConfig, deployAaveMarket, type AaveMarket } from './deploy/aave';
 import { deployRiskSteward } from './deploy/credit';
 import { deployRiskOracle } from './deploy/oracle';
-import { riskOracleDomain, signUpdate, sortBySigner, type ParameterUpdate } from './typed-data';
+import { riskOracleDomain, type ParameterUpdate } from './typed-data';
+import { WIDE_BOUNDS, signedBy } from './testing';
 
 let ERRORS: Interface;
 async function revertName(call: Promise<unknown>): Promise<string> {
@@ -58,18 +59,7 @@ describe('a real Aave V3 market, steered by the oracle', () => {
 
   it("applies a signed round to Aave's PoolConfigurator, and refuses re-application, stale rounds and a paused oracle", async () => {
     const weth = market.reserves[0]!.address;
-    await (
-      await oracle.setBounds(weth, {
-        minLtv: 0,
-        maxLtv: 9_000,
-        minLiquidationThreshold: 0,
-        maxLiquidationThreshold: 9_300,
-        minLiquidationBonus: 0,
-        maxLiquidationBonus: 11_500,
-        maxChangeBps: 500,
-        minDelay: 0,
-      })
-    ).wait();
+    await (await oracle.setBounds(weth, WIDE_BOUNDS)).wait();
     const now = (await provider.getBlock('latest'))!.timestamp;
     const update: ParameterUpdate = {
       asset: weth,
@@ -82,7 +72,7 @@ describe('a real Aave V3 market, steered by the oracle', () => {
       inputsRoot: `0x${'22'.repeat(32)}`,
     };
     const domain = riskOracleDomain(anvil.chainId, await oracle.getAddress());
-    const sigs = sortBySigner(await Promise.all(signers.slice(0, 3).map((s) => signUpdate(s, domain, update)))).map((s) => s.signature);
+    const sigs = await signedBy(signers.slice(0, 3), domain, update);
     await (await oracle.publish(update, sigs)).wait();
 
     const before = await aaveCollateralConfig(market, weth);
@@ -95,7 +85,7 @@ describe('a real Aave V3 market, steered by the oracle', () => {
 
     expect(await revertName(steward.applyParameters.staticCall(weth))).toBe('RiskStewardNothingToApply');
     const next = { ...update, round: 2n, ltv: 7_500 };
-    const nextSigs = sortBySigner(await Promise.all(signers.slice(1, 4).map((s) => signUpdate(s, domain, next)))).map((s) => s.signature);
+    const nextSigs = await signedBy(signers.slice(1, 4), domain, next);
     await (await oracle.publish(next, nextSigs)).wait();
     await provider.send('evm_increaseTime', [3_601]);
     await provider.send('evm_mine', []);

@@ -5,7 +5,8 @@ import { aaveCollateralConfig, deployAaveMarket, type AaveMarket } from './deplo
 import { deployRiskSteward } from './deploy/credit';
 import { deployDao, passProposal, type Dao } from './deploy/dao';
 import { deployRiskOracle } from './deploy/oracle';
-import { riskOracleDomain, signUpdate, sortBySigner } from './typed-data';
+import { riskOracleDomain } from './typed-data';
+import { signedBy } from './testing';
 
 describe('DAO lifecycle: the timelock owns every setting, proposals change them', () => {
   let anvil: AnvilInstance;
@@ -90,7 +91,7 @@ describe('DAO lifecycle: the timelock owns every setting, proposals change them'
       inputsRoot: `0x${'22'.repeat(32)}`,
     };
     const domain = riskOracleDomain(anvil.chainId, await oracle.getAddress());
-    const sigs = sortBySigner(await Promise.all(signers.slice(0, 3).map((s) => signUpdate(s, domain, update)))).map((s) => s.signature);
+    const sigs = await signedBy(signers.slice(0, 3), domain, update);
     await (await oracle.publish(update, sigs)).wait();
     await (await steward.applyParameters(weth)).wait();
     expect(await aaveCollateralConfig(market, weth)).toEqual({ ltv: 7_900, liquidationThreshold: 8_200, liquidationBonus: 10_600 });
@@ -110,7 +111,7 @@ describe('DAO lifecycle: the timelock owns every setting, proposals change them'
     );
     const later = (await provider.getBlock('latest'))!.timestamp;
     const tooHigh = { ...update, round: 2n, ltv: 7_700, validUntil: BigInt(later + 600) };
-    const sigs2 = sortBySigner(await Promise.all(signers.slice(0, 3).map((s) => signUpdate(s, domain, tooHigh)))).map((s) => s.signature);
+    const sigs2 = await signedBy(signers.slice(0, 3), domain, tooHigh);
     const outcome = await oracle.publish.staticCall(tooHigh, sigs2).then(
       () => 'ok',
       (e: { revert?: { name?: string } }) => e.revert?.name,

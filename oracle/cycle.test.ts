@@ -8,23 +8,13 @@ import { deployRiskOracle } from '../contracts';
 import type { RiskOracle } from '../contracts/build/types';
 import { loadPriceSeries, importPrices } from '../indexer';
 import { writeExamplePrices } from '../sim';
-import { riskOracleDomain, signUpdate, sortBySigner } from '../contracts';
+import { riskOracleDomain } from '../contracts';
 import { runParameterCycle, type CycleAsset } from './cycle';
 import { DEFAULT_COLLATERAL_MODEL } from './propose';
 import { verifyRounds } from './verify';
+import { WIDE_BOUNDS, signedBy } from '../contracts/testing';
 
 type TestDb = Awaited<ReturnType<typeof createTestDatabase>>;
-
-const WIDE_BOUNDS = {
-  minLtv: 0,
-  maxLtv: 9_000,
-  minLiquidationThreshold: 0,
-  maxLiquidationThreshold: 9_300,
-  minLiquidationBonus: 0,
-  maxLiquidationBonus: 11_500,
-  maxChangeBps: 500,
-  minDelay: 0,
-};
 
 describe('parameter cycle on anvil: propose → guard → 3-of-5 signatures → publish', () => {
   let anvil: AnvilInstance;
@@ -185,7 +175,7 @@ describe('parameter cycle on anvil: propose → guard → 3-of-5 signatures → 
       inputsRoot,
     };
     const domain = riskOracleDomain(anvil.chainId, await oracle.getAddress());
-    const sigs = sortBySigner(await Promise.all(signers.slice(0, 3).map((w) => signUpdate(w, domain, forged)))).map((x) => x.signature);
+    const sigs = await signedBy(signers.slice(0, 3), domain, forged);
     await (await oracle.publish(forged, sigs)).wait();
     await h.db
       .insertInto('risk_parameter_rounds')
