@@ -107,8 +107,8 @@ describe('CreditScoreRegistry', () => {
     );
     expect(await revertName(publish(1n, tree, wallets.length, BOND - 1n))).toBe('CreditScoreRegistryBondTooLow');
     const receipt = await (await publish(1n, tree, wallets.length)).wait();
-    // measured 128.8k (goal 120k: see contracts/GAS.md); the bound catches regressions
-    expect(Number(receipt!.gasUsed)).toBeLessThan(135_000);
+    // the first epoch also records its publisher and model (once each); routine epochs ~114k (contracts/GAS.md)
+    expect(Number(receipt!.gasUsed)).toBeLessThan(185_000);
     expect(await revertName(publish(1n, tree, wallets.length))).toBe('CreditScoreRegistryStaleEpoch');
 
     const w = wallets[3]!;
@@ -165,7 +165,7 @@ describe('CreditScoreRegistry', () => {
     expect(Number(receipt!.gasUsed)).toBeLessThan(1_500_000);
     const after = await provider.getBalance(await challenger.getAddress());
     expect(after - before + receipt!.gasUsed * receipt!.gasPrice).toBe(BOND);
-    expect((await registry.epochOf(2)).invalidated).toBe(true);
+    expect((await registry.epochOf(2)).stored.invalidated).toBe(true);
     // an invalidated epoch proves nothing more
     const ok = wallets[0]!;
     expect(await revertName(registry.prove(2, ok.wallet, ok.score, ok.pd, keccak256(encodeFeatures(ok.features)), tree.getProof(0)))).toBe(

@@ -1,83 +1,61 @@
 import { JsonRpcProvider, Wallet, type JsonRpcSigner } from 'ethers';
 import { startAnvil, type AnvilInstance } from '../core';
-import type { RiskOracle, RiskSteward } from './build/types';
-import { aaveCollateralConfig, deployAaveMarket, type AaveMarket } from './deploy/aave';
-import { deployRiskSteward } from './deploy/credit';
-import { deployDao, passProposal, type Dao } from './deploy/dao';
-import { deployRiskOracle } from './deploy/oracle';
+import { aaveCollateralConfig } from './deploy/aave';
+import { deployAll, deploymentJson, grantRiskAdminCall, type Deployment } from './deploy/all';
+import { passProposal } from './deploy/dao';
+import { signedBy, WIDE_BOUNDS } from './testing';
 import { riskOracleDomain } from './typed-data';
-import { signedBy } from './testing';
 
-describe('DAO lifecycle: the timelock owns every setting, proposals change them', () => {
+describe('deployAll and the DAO lifecycle: the timelock owns every setting, proposals change them', () => {
   let anvil: AnvilInstance;
   let provider: JsonRpcProvider;
   let deployer: JsonRpcSigner;
-  let dao: Dao;
-  let market: AaveMarket;
-  let oracle: RiskOracle;
-  let steward: RiskSteward;
+  let d: Deployment;
   const signers = Array.from({ length: 5 }, () => Wallet.createRandom());
 
   beforeAll(async () => {
     anvil = await startAnvil({ gasLimit: 1_000_000_000n });
     provider = new JsonRpcProvider(anvil.rpcUrl, undefined, { staticNetwork: true, cacheTimeout: -1, pollingInterval: 20 });
     deployer = await provider.getSigner(0);
-    dao = await deployDao(deployer);
-    const timelock = await dao.timelock.getAddress();
-    market = await deployAaveMarket(deployer);
-    ({ oracle } = await deployRiskOracle(deployer, {
-      owner: timelock,
-      guardian: await deployer.getAddress(),
-      signers: signers.map((s) => s.address),
-      threshold: 3,
-    }));
-    steward = await deployRiskSteward(deployer, {
-      owner: timelock,
-      riskOracle: await oracle.getAddress(),
-      configurator: await market.configurator.getAddress(),
-      maxAgeSeconds: 3_600,
-    });
-    // Aave's ACL admin hands its admin role to the DAO's timelock: from now on only a vote grants roles
-    const acl = market.aclManager;
-    await (await acl.getFunction('grantRole')(await acl.getFunction('DEFAULT_ADMIN_ROLE')(), timelock)).wait();
-    await (await acl.getFunction('renounceRole')(await acl.getFunction('DEFAULT_ADMIN_ROLE')(), await deployer.getAddress())).wait();
+    d = await deployAll(deployer, { signers: signers.map((s) => s.address), threshold: 3, grantStewardRiskAdmin: false });
   }, 120_000);
   afterAll(async () => {
     provider?.destroy();
     await anvil?.stop();
   });
 
-  it('only the timelock can change settings; a passed proposal sets bounds and grants the steward RISK_ADMIN; the next round reaches Aave', async () => {
-    const weth = market.reserves[0]!.address;
-    const bounds = {
-      minLtv: 0,
-      maxLtv: 8_500,
-      minLiquidationThreshold: 0,
-      maxLiquidationThreshold: 8_800,
-      minLiquidationBonus: 0,
-      maxLiquidationBonus: 11_000,
-      maxChangeBps: 500,
-      minDelay: 0,
-    };
-    await expect(oracle.setBounds(weth, bounds)).rejects.toThrow();
-    expect(await market.aclManager.getFunction('isRiskAdmin')(await steward.getAddress())).toBe(false);
+  it('deploys a wired system and writes every address into the deployment JSON', async () => {
+    const json = deploymentJson(d) as { chainId: number; aave: { reserves: unknown[] }; feeds: Record<string, unknown> };
+    expect(json.chainId).toBe(anvil.chainId);
+    expect(json.aave.reserves).toHaveLength(4);
+    expect(Object.keys(json.feeds)).toEqual(['WETH', 'WBTC', 'USDC', 'GOV']);
+    const timelock = await d.dao.timelock.getAddress();
+    for (const owned of [d.oracle, d.steward, d.models, d.registry, d.creditLine]) expect(await owned.owner()).toBe(timelock);
+    const acl = d.market.aclManager;
+    expect(await acl.getFunction('hasRole')(await acl.getFunction('DEFAULT_ADMIN_ROLE')(), deployer.address)).toBe(false);
+    expect(await acl.getFunction('isPoolAdmin')(timelock)).toBe(true);
+    expect(await d.registry.signerSource()).toBe(await d.oracle.getAddress());
+    expect(await d.creditLine.token()).toBe(d.market.reserves[2]!.address);
+  });
+
+  it('only the timelock changes settings; a passed proposal sets bounds and grants the steward RISK_ADMIN; the next round reaches Aave', async () => {
+    const weth = d.market.reserves[0]!.address;
+    const bounds = { ...WIDE_BOUNDS, maxLtv: 8_500, maxLiquidationThreshold: 8_800, maxLiquidationBonus: 11_000 };
+    await expect(d.oracle.setBounds(weth, bounds)).rejects.toThrow();
+    expect(await d.market.aclManager.getFunction('isRiskAdmin')(await d.steward.getAddress())).toBe(false);
 
     await passProposal(
-      dao,
+      d.dao,
       provider,
       deployer,
       [
-        { target: await oracle.getAddress(), data: oracle.interface.encodeFunctionData('setBounds', [weth, bounds]) },
-        {
-          target: await market.aclManager.getAddress(),
-          data: market.aclManager.interface.encodeFunctionData('addRiskAdmin', [await steward.getAddress()]),
-        },
+        { target: await d.oracle.getAddress(), data: d.oracle.interface.encodeFunctionData('setBounds', [weth, bounds]) },
+        grantRiskAdminCall(d),
       ],
       'Onboard WETH to the risk oracle and let the steward apply its parameters',
     );
-
-    expect((await oracle.bounds(weth)).maxLiquidationThreshold).toBe(8_800n);
-    expect(await market.aclManager.getFunction('isRiskAdmin')(await steward.getAddress())).toBe(true);
+    expect((await d.oracle.bounds(weth)).maxLiquidationThreshold).toBe(8_800n);
+    expect(await d.market.aclManager.getFunction('isRiskAdmin')(await d.steward.getAddress())).toBe(true);
 
     const now = (await provider.getBlock('latest'))!.timestamp;
     const update = {
@@ -90,32 +68,42 @@ describe('DAO lifecycle: the timelock owns every setting, proposals change them'
       modelId: `0x${'11'.repeat(32)}`,
       inputsRoot: `0x${'22'.repeat(32)}`,
     };
-    const domain = riskOracleDomain(anvil.chainId, await oracle.getAddress());
-    const sigs = await signedBy(signers.slice(0, 3), domain, update);
-    await (await oracle.publish(update, sigs)).wait();
-    await (await steward.applyParameters(weth)).wait();
-    expect(await aaveCollateralConfig(market, weth)).toEqual({ ltv: 7_900, liquidationThreshold: 8_200, liquidationBonus: 10_600 });
+    const domain = riskOracleDomain(anvil.chainId, await d.oracle.getAddress());
+    await (await d.oracle.publish(update, await signedBy(signers.slice(0, 3), domain, update))).wait();
+    await (await d.steward.applyParameters(weth)).wait();
+    expect(await aaveCollateralConfig(d.market, weth)).toEqual({ ltv: 7_900, liquidationThreshold: 8_200, liquidationBonus: 10_600 });
 
     // a tighter DAO bound is respected by the next publication: a threshold above it is refused on-chain
     await passProposal(
-      dao,
+      d.dao,
       provider,
       deployer,
       [
         {
-          target: await oracle.getAddress(),
-          data: oracle.interface.encodeFunctionData('setBounds', [weth, { ...bounds, maxLiquidationThreshold: 8_000, maxLtv: 7_800 }]),
+          target: await d.oracle.getAddress(),
+          data: d.oracle.interface.encodeFunctionData('setBounds', [weth, { ...bounds, maxLiquidationThreshold: 8_000, maxLtv: 7_800 }]),
         },
       ],
       'Tighten WETH',
     );
     const later = (await provider.getBlock('latest'))!.timestamp;
     const tooHigh = { ...update, round: 2n, ltv: 7_700, validUntil: BigInt(later + 600) };
-    const sigs2 = await signedBy(signers.slice(0, 3), domain, tooHigh);
-    const outcome = await oracle.publish.staticCall(tooHigh, sigs2).then(
+    const outcome = await d.oracle.publish.staticCall(tooHigh, await signedBy(signers.slice(0, 3), domain, tooHigh)).then(
       () => 'ok',
       (e: { revert?: { name?: string } }) => e.revert?.name,
     );
     expect(outcome).toBe('RiskOracleOutOfBounds');
+
+    // the guardian (the deployer here) pauses; only a proposal unpauses
+    await (await d.oracle.pause()).wait();
+    await expect(d.oracle.unpause()).rejects.toThrow();
+    await passProposal(
+      d.dao,
+      provider,
+      deployer,
+      [{ target: await d.oracle.getAddress(), data: d.oracle.interface.encodeFunctionData('unpause') }],
+      'Resume',
+    );
+    expect(await d.oracle.paused()).toBe(false);
   });
 });

@@ -10,13 +10,13 @@ import { artifact } from '../compile';
  */
 const AAVE = path.join(__dirname, '..', '..', 'node_modules', '@aave', 'core-v3', 'artifacts', 'contracts');
 
-interface HardhatArtifact {
+export interface HardhatArtifact {
   abi: unknown[];
   bytecode: string;
   linkReferences: Record<string, Record<string, Array<{ start: number; length: number }>>>;
 }
 
-function aaveArtifact(relative: string): HardhatArtifact {
+export function aaveArtifact(relative: string): HardhatArtifact {
   return JSON.parse(readFileSync(path.join(AAVE, relative), 'utf8')) as HardhatArtifact;
 }
 

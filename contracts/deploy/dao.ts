@@ -1,13 +1,6 @@
-import { ContractFactory, id, parseEther, ZeroAddress, type JsonRpcProvider, type Signer } from 'ethers';
-import { artifact } from '../compile';
+import { id, parseEther, ZeroAddress, type JsonRpcProvider, type Signer } from 'ethers';
+import { deployContract as deploy } from './contract';
 import type { RiskGovernor, RiskTimelock, RiskToken } from '../build/types';
-
-async function deploy<T>(name: string, deployer: Signer, args: unknown[]): Promise<T> {
-  const { abi, bytecode } = await artifact(name);
-  const contract = await new ContractFactory(abi as never[], bytecode, deployer).deploy(...args);
-  await contract.waitForDeployment();
-  return contract as unknown as T;
-}
 
 export interface Dao {
   token: RiskToken;

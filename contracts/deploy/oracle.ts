@@ -1,6 +1,6 @@
-import { ContractFactory, type Signer } from 'ethers';
-import { artifact } from '../compile';
+import type { Signer } from 'ethers';
 import type { IRiskOracle, RiskOracle } from '../build/types';
+import { deployContract } from './contract';
 
 export type Bounds = IRiskOracle.BoundsStruct;
 
@@ -14,10 +14,11 @@ export async function deployRiskOracle(
   deployer: Signer,
   options: { owner: string; guardian: string; signers: string[]; threshold: number },
 ): Promise<RiskOracleDeployment> {
-  const { abi, bytecode } = await artifact('RiskOracle');
-  const factory = new ContractFactory(abi as never[], bytecode, deployer);
-  const contract = await factory.deploy(options.owner, options.guardian, options.signers, options.threshold);
-  await contract.waitForDeployment();
-  const address = await contract.getAddress();
-  return { oracle: contract as unknown as RiskOracle, address };
+  const oracle = await deployContract<RiskOracle>('RiskOracle', deployer, [
+    options.owner,
+    options.guardian,
+    options.signers,
+    options.threshold,
+  ]);
+  return { oracle, address: await oracle.getAddress() };
 }

@@ -4,89 +4,146 @@ pragma solidity ^0.8.24;
 import {Ownable} from "@openzeppelin/contracts/access/Ownable.sol";
 import {IERC20} from "@openzeppelin/contracts/token/ERC20/IERC20.sol";
 import {SafeERC20} from "@openzeppelin/contracts/token/ERC20/utils/SafeERC20.sol";
-import {CreditScoreRegistry} from "./CreditScoreRegistry.sol";
+import {ICreditLine} from "./interfaces/ICreditLine.sol";
+import {ICreditScoreRegistry} from "./interfaces/ICreditScoreRegistry.sol";
 
 /// @title CreditLine
-/// @notice An example consumer of CreditScoreRegistry: an under-collateralised credit pool in one ERC-20 whose
-/// limit per wallet grows linearly with its proved score above a floor. Only final (unchallenged past the window),
-/// valid and fresh scores count. Lenders deposit and withdraw what is not lent; there is no interest in this example.
-contract CreditLine is Ownable {
+/// @notice See {ICreditLine}. Owned by the DAO's timelock.
+contract CreditLine is ICreditLine, Ownable {
     using SafeERC20 for IERC20;
 
-    error CreditLineScoreInvalid(address wallet);
-    error CreditLineScoreNotFinal(address wallet);
-    error CreditLineScoreStale(address wallet, uint256 age, uint256 maxAge);
-    error CreditLineScoreTooLow(address wallet, uint256 score, uint256 minScore);
-    error CreditLineLimitExceeded(address wallet, uint256 requested, uint256 available);
-    error CreditLineInsufficientLiquidity(uint256 requested, uint256 available);
-    error CreditLineNothingToRepay(address wallet);
+    uint256 private constant MAX_SCORE = 850;
+    uint256 private constant PERCENTAGE_FACTOR = 1e4;
 
-    /// @notice Emitted on each movement of funds.
-    event Deposited(address indexed lender, uint256 amount);
-    event Withdrawn(address indexed lender, uint256 amount);
-    event Borrowed(address indexed borrower, uint256 amount, uint256 debt, uint256 limit, uint256 score);
-    event Repaid(address indexed borrower, uint256 amount, uint256 debt);
+    /// @inheritdoc ICreditLine
+    IERC20 public immutable token;
+    /// @inheritdoc ICreditLine
+    ICreditScoreRegistry public immutable registry;
+    Terms private _terms;
+    mapping(address wallet => Position) private _positions;
+    mapping(address lender => uint256) private _supplied;
+    /// @dev Collateral held for borrowers: the pool's idle liquidity is its balance minus this.
+    uint256 private _collateralTotal;
 
-    uint256 public constant MAX_SCORE = 850;
-
-    CreditScoreRegistry public immutable registry;
-    IERC20 public immutable asset;
-    uint256 public immutable minScore;
-    uint256 public immutable maxLimit;
-    uint256 public immutable maxScoreAge;
-
-    mapping(address lender => uint256) public deposits;
-    mapping(address borrower => uint256) public debtOf;
-
-    constructor(address dao, CreditScoreRegistry registry_, IERC20 asset_, uint256 minScore_, uint256 maxLimit_, uint256 maxScoreAge_) Ownable(dao) {
+    constructor(address dao, IERC20 token_, ICreditScoreRegistry registry_, Terms memory terms_) Ownable(dao) {
+        token = token_;
         registry = registry_;
-        asset = asset_;
-        minScore = minScore_;
-        maxLimit = maxLimit_;
-        maxScoreAge = maxScoreAge_;
+        _setTerms(terms_);
     }
 
-    /// @notice The wallet's credit limit from its proved score; reverts with the reason when it has none.
-    function limitOf(address wallet) public view returns (uint256 limit, uint256 score) {
-        (uint256 s,,,, uint256 timestamp, bool isFinal, bool valid) = registry.scoreOf(wallet);
-        if (!valid) revert CreditLineScoreInvalid(wallet);
-        if (!isFinal) revert CreditLineScoreNotFinal(wallet);
-        if (block.timestamp - timestamp > maxScoreAge) revert CreditLineScoreStale(wallet, block.timestamp - timestamp, maxScoreAge);
-        if (s < minScore) revert CreditLineScoreTooLow(wallet, s, minScore);
-        return (maxLimit * (s - minScore) / (MAX_SCORE - minScore), s);
+    // ---------------------------------------------------------------- lenders
+
+    /// @inheritdoc ICreditLine
+    function supply(uint256 amount) external {
+        if (amount == 0) revert CreditLineZeroAmount();
+        uint256 old = _supplied[msg.sender];
+        _supplied[msg.sender] = old + amount;
+        emit Supplied(msg.sender, amount, old, old + amount);
+        token.safeTransferFrom(msg.sender, address(this), amount);
     }
 
-    function deposit(uint256 amount) external {
-        deposits[msg.sender] += amount;
-        emit Deposited(msg.sender, amount);
-        asset.safeTransferFrom(msg.sender, address(this), amount);
-    }
-
+    /// @inheritdoc ICreditLine
     function withdraw(uint256 amount) external {
-        uint256 available = asset.balanceOf(address(this));
-        if (amount > available) revert CreditLineInsufficientLiquidity(amount, available);
-        deposits[msg.sender] -= amount;
-        emit Withdrawn(msg.sender, amount);
-        asset.safeTransfer(msg.sender, amount);
+        uint256 old = _supplied[msg.sender];
+        if (amount == 0) revert CreditLineZeroAmount();
+        if (amount > old) revert CreditLineWithdrawTooMuch(msg.sender, amount, old);
+        _requireLiquidity(amount);
+        _supplied[msg.sender] = old - amount;
+        emit Withdrawn(msg.sender, amount, old, old - amount);
+        token.safeTransfer(msg.sender, amount);
     }
 
+    // ---------------------------------------------------------------- borrowers
+
+    /// @inheritdoc ICreditLine
     function borrow(uint256 amount) external {
-        (uint256 limit, uint256 score) = limitOf(msg.sender);
-        uint256 debt = debtOf[msg.sender] + amount;
-        if (debt > limit) revert CreditLineLimitExceeded(msg.sender, amount, limit - debtOf[msg.sender]);
-        uint256 available = asset.balanceOf(address(this));
-        if (amount > available) revert CreditLineInsufficientLiquidity(amount, available);
-        debtOf[msg.sender] = debt;
-        emit Borrowed(msg.sender, amount, debt, limit, score);
-        asset.safeTransfer(msg.sender, amount);
+        if (amount == 0) revert CreditLineZeroAmount();
+        uint256 score = _usableScore(msg.sender);
+        (uint256 limit, uint256 collateralBps) = limitOf(score);
+        Position memory p = _positions[msg.sender];
+        uint256 debt = p.debt + amount;
+        if (debt > limit) revert CreditLineLimitExceeded(msg.sender, debt, limit);
+        _requireLiquidity(amount);
+        uint256 required = (debt * collateralBps + PERCENTAGE_FACTOR - 1) / PERCENTAGE_FACTOR;
+        uint256 added = required > p.collateral ? required - p.collateral : 0;
+        _positions[msg.sender] = Position(uint128(debt), uint128(p.collateral + added));
+        _collateralTotal += added;
+        emit Borrowed(msg.sender, amount, score, added, p.debt, debt);
+        if (added > 0) token.safeTransferFrom(msg.sender, address(this), added);
+        token.safeTransfer(msg.sender, amount);
     }
 
+    /// @inheritdoc ICreditLine
     function repay(uint256 amount) external {
-        uint256 debt = debtOf[msg.sender];
-        if (debt == 0) revert CreditLineNothingToRepay(msg.sender);
-        uint256 paid = amount > debt ? debt : amount;
-        debtOf[msg.sender] = debt - paid;
-        emit Repaid(msg.sender, paid, debt - paid);
-        asset.safeTransferFrom(msg.sender, address(this), paid);
+        Position memory p = _positions[msg.sender];
+        if (amount == 0) revert CreditLineZeroAmount();
+        if (amount > p.debt) revert CreditLineRepayTooMuch(msg.sender, amount, p.debt);
+        uint256 debt = p.debt - amount;
+        // collateral stays proportional to the debt it secures; all of it comes back with the last repayment
+        uint256 keep = debt == 0 ? 0 : (uint256(p.collateral) * debt + p.debt - 1) / p.debt;
+        uint256 released = p.collateral - keep;
+        _positions[msg.sender] = Position(uint128(debt), uint128(keep));
+        _collateralTotal -= released;
+        emit Repaid(msg.sender, amount, released, p.debt, debt);
+        token.safeTransferFrom(msg.sender, address(this), amount);
+        if (released > 0) token.safeTransfer(msg.sender, released);
+    }
+
+    /// @dev The wallet's score, if proved, valid, final, fresh and at least the minimum.
+    function _usableScore(address wallet) private view returns (uint256) {
+        (uint256 score,, uint64 epoch,, uint256 timestamp, bool isFinal, bool valid) = registry.scoreOf(wallet);
+        if (epoch == 0) revert CreditLineNoScore(wallet);
+        if (!valid) revert CreditLineScoreInvalidated(wallet, epoch);
+        if (!isFinal) revert CreditLineScoreNotFinal(wallet, epoch);
+        Terms memory t = _terms;
+        uint256 age = block.timestamp - timestamp;
+        if (age > t.maxScoreAge) revert CreditLineScoreStale(wallet, age, t.maxScoreAge);
+        if (score < t.minScore) revert CreditLineScoreTooLow(wallet, score, t.minScore);
+        return score;
+    }
+
+    function _requireLiquidity(uint256 amount) private view {
+        uint256 available = token.balanceOf(address(this)) - _collateralTotal;
+        if (amount > available) revert CreditLineInsufficientLiquidity(amount, available);
+    }
+
+    // ---------------------------------------------------------------- views and terms
+
+    /// @inheritdoc ICreditLine
+    function limitOf(uint256 score) public view returns (uint256 limit, uint256 collateralBps) {
+        Terms memory t = _terms;
+        if (score < t.minScore) return (0, t.maxCollateralBps);
+        uint256 above = (score > MAX_SCORE ? MAX_SCORE : score) - t.minScore;
+        uint256 span = MAX_SCORE - t.minScore;
+        limit = (uint256(t.maxCredit) * above) / span;
+        collateralBps = t.maxCollateralBps - ((uint256(t.maxCollateralBps) - t.minCollateralBps) * above) / span;
+    }
+
+    /// @inheritdoc ICreditLine
+    function terms() external view returns (Terms memory) {
+        return _terms;
+    }
+
+    /// @inheritdoc ICreditLine
+    function positionOf(address wallet) external view returns (Position memory) {
+        return _positions[wallet];
+    }
+
+    /// @inheritdoc ICreditLine
+    function suppliedBy(address lender) external view returns (uint256) {
+        return _supplied[lender];
+    }
+
+    /// @inheritdoc ICreditLine
+    function setTerms(Terms calldata newTerms) external onlyOwner {
+        _setTerms(newTerms);
+    }
+
+    function _setTerms(Terms memory t) private {
+        if (t.minScore >= MAX_SCORE || t.minCollateralBps > t.maxCollateralBps || t.maxCollateralBps > PERCENTAGE_FACTOR) {
+            revert CreditLineInvalidTerms();
+        }
+        emit TermsSet(_terms, t);
+        _terms = t;
     }
 }

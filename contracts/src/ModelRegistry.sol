@@ -2,65 +2,58 @@
 pragma solidity ^0.8.24;
 
 import {Ownable} from "@openzeppelin/contracts/access/Ownable.sol";
+import {IModelRegistry} from "./interfaces/IModelRegistry.sol";
 
 /// @title ModelRegistry
-/// @notice The DAO's register of models: each model's id (keccak256 of its artifact), the hash of its quantised
-/// weights (what the on-chain verifier checks a challenger's weights against), its feature-spec hash and kind.
-contract ModelRegistry is Ownable {
-    enum Kind {
-        Credit,
-        Collateral
-    }
-
-    enum Status {
-        Unknown,
-        Candidate,
-        Active,
-        Retired
-    }
-
-    struct Model {
-        bytes32 weightsHash;
-        bytes32 featureSpecHash;
-        Kind kind;
-        Status status;
-        string metricsURI;
-    }
-
-    error ModelRegistryAlreadyRegistered(bytes32 modelId);
-    error ModelRegistryUnknownModel(bytes32 modelId);
-
-    /// @notice Emitted when the DAO registers a model.
-    event ModelRegistered(bytes32 indexed modelId, bytes32 weightsHash, bytes32 featureSpecHash, Kind kind, string metricsURI);
-    /// @notice Emitted when a model's status changes.
-    event ModelStatusChanged(bytes32 indexed modelId, Status oldStatus, Status newStatus);
-
+/// @notice See {IModelRegistry}. Owned by the DAO's timelock.
+contract ModelRegistry is IModelRegistry, Ownable {
     mapping(bytes32 modelId => Model) private _models;
+    mapping(uint16 index => bytes32 modelId) private _byIndex;
+    uint16 private _count;
 
     constructor(address dao) Ownable(dao) {}
 
-    /// @notice DAO only: registers a model as a candidate.
+    /// @inheritdoc IModelRegistry
     function register(bytes32 modelId, bytes32 weightsHash, bytes32 featureSpecHash, Kind kind, string calldata metricsURI) external onlyOwner {
         if (_models[modelId].status != Status.Unknown) revert ModelRegistryAlreadyRegistered(modelId);
-        _models[modelId] = Model(weightsHash, featureSpecHash, kind, Status.Candidate, metricsURI);
-        emit ModelRegistered(modelId, weightsHash, featureSpecHash, kind, metricsURI);
+        if (_count == type(uint16).max) revert ModelRegistryFull(_count);
+        uint16 index = ++_count;
+        _models[modelId] = Model(weightsHash, featureSpecHash, kind, Status.Candidate, index, metricsURI);
+        _byIndex[index] = modelId;
+        emit ModelRegistered(modelId, index, weightsHash, featureSpecHash, kind, metricsURI);
     }
 
-    /// @notice DAO only: makes a model active, or retires it.
+    /// @inheritdoc IModelRegistry
     function setStatus(bytes32 modelId, Status status) external onlyOwner {
         Model storage m = _models[modelId];
-        if (m.status == Status.Unknown) revert ModelRegistryUnknownModel(modelId);
-        emit ModelStatusChanged(modelId, m.status, status);
+        Status old = m.status;
+        if (old == Status.Unknown) revert ModelRegistryUnknownModel(modelId);
         m.status = status;
+        emit ModelStatusChanged(modelId, old, status);
     }
 
-    /// @notice A registered model (status Unknown when never registered).
+    /// @inheritdoc IModelRegistry
     function model(bytes32 modelId) external view returns (Model memory) {
         return _models[modelId];
     }
 
-    /// @notice The quantised weights' hash of a registered model (zero when unknown).
+    /// @inheritdoc IModelRegistry
     function weightsHashOf(bytes32 modelId) external view returns (bytes32) {
         return _models[modelId].weightsHash;
+    }
+
+    /// @inheritdoc IModelRegistry
+    function creditModelIndex(bytes32 modelId) external view returns (uint16) {
+        Model storage m = _models[modelId];
+        (Kind kind, Status status) = (m.kind, m.status);
+        if (kind != Kind.Credit || (status != Status.Candidate && status != Status.Active)) {
+            revert ModelRegistryNotUsableForCredit(modelId, kind, status);
+        }
+        return m.index;
+    }
+
+    /// @inheritdoc IModelRegistry
+    function modelIdAt(uint16 index) external view returns (bytes32) {
+        return _byIndex[index];
     }
 }

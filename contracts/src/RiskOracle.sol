@@ -2,13 +2,16 @@
 pragma solidity ^0.8.24;
 
 import {Ownable} from "@openzeppelin/contracts/access/Ownable.sol";
-import {ECDSA} from "@openzeppelin/contracts/utils/cryptography/ECDSA.sol";
 import {EIP712} from "@openzeppelin/contracts/utils/cryptography/EIP712.sol";
 import {IRiskOracle} from "./interfaces/IRiskOracle.sol";
+import {AssetSlot} from "./libraries/AssetSlot.sol";
 import {RiskParameterLogic} from "./libraries/RiskParameterLogic.sol";
+import {SignatureLogic} from "./libraries/SignatureLogic.sol";
 
 /// @title RiskOracle
 /// @notice See {IRiskOracle}. Owned by the DAO's timelock; a guardian may pause.
+/// @dev Hot path: one cold slot per asset (state + bounds, see {AssetSlot}), one for the model id (written only
+/// when it changes) and one for the inputs root; signer lookups are one slot each.
 contract RiskOracle is IRiskOracle, EIP712, Ownable {
     bytes32 public constant UPDATE_TYPEHASH = keccak256(
         "ParameterUpdate(address asset,uint16 ltv,uint16 liquidationThreshold,uint16 liquidationBonus,uint64 round,uint64 validUntil,bytes32 modelId,bytes32 inputsRoot)"
@@ -16,21 +19,24 @@ contract RiskOracle is IRiskOracle, EIP712, Ownable {
     bytes32 public constant BATCH_TYPEHASH = keccak256(
         "ParameterBatch(ParameterUpdate[] updates)ParameterUpdate(address asset,uint16 ltv,uint16 liquidationThreshold,uint16 liquidationBonus,uint64 round,uint64 validUntil,bytes32 modelId,bytes32 inputsRoot)"
     );
+    /// @dev ABI size of one ParameterUpdate (eight static words).
+    uint256 private constant UPDATE_SIZE = 0x100;
 
-    mapping(address asset => AssetState) private _state;
-    mapping(address asset => bytes32) private _modelId;
-    mapping(address asset => bytes32) private _inputsRoot;
-    mapping(address asset => Bounds) private _bounds;
+    struct Provenance {
+        bytes32 modelId;
+        bytes32 inputsRoot;
+    }
+
+    mapping(address asset => uint256) private _slot;
+    mapping(address asset => Provenance) private _provenance;
     mapping(address account => bool) private _isSigner;
     address[] private _signers;
+    // one slot: read once per publication
+    address private _guardian;
     uint8 private _threshold;
     bool private _paused;
-    address private _guardian;
 
-    constructor(address dao, address guardian_, address[] memory signers_, uint8 threshold_)
-        EIP712("RiskOracle", "1")
-        Ownable(dao)
-    {
+    constructor(address dao, address guardian_, address[] memory signers_, uint8 threshold_) EIP712("RiskOracle", "1") Ownable(dao) {
         _setSigners(signers_, threshold_);
         _guardian = guardian_;
         emit GuardianSet(address(0), guardian_);
@@ -41,9 +47,9 @@ contract RiskOracle is IRiskOracle, EIP712, Ownable {
     /// @inheritdoc IRiskOracle
     function publish(ParameterUpdate calldata update, Signature[] calldata signatures) external {
         if (_paused) revert RiskOraclePaused();
-        _checkFresh(update);
+        uint256 word = _checkFresh(update);
         _verifySignatures(_hashTypedDataV4(_hashUpdate(update)), signatures);
-        _apply(update);
+        _apply(update, word);
     }
 
     /// @inheritdoc IRiskOracle
@@ -52,30 +58,39 @@ contract RiskOracle is IRiskOracle, EIP712, Ownable {
         if (updates.length == 0) revert RiskOracleEmptyBatch();
         for (uint256 i; i < updates.length; ++i) _checkFresh(updates[i]);
         _verifySignatures(_batchDigest(updates), signatures);
-        for (uint256 i; i < updates.length; ++i) _apply(updates[i]);
+        // re-reading each (now warm) slot keeps a batch naming one asset twice correct: the second sees the first
+        for (uint256 i; i < updates.length; ++i) _apply(updates[i], _slot[updates[i].asset]);
     }
 
     /// @dev Stale or replayed messages are rejected before any signature work (cheap failures first).
-    function _checkFresh(ParameterUpdate calldata u) private view {
+    function _checkFresh(ParameterUpdate calldata u) private view returns (uint256 word) {
         if (u.validUntil < block.timestamp) revert RiskOracleExpired(u.validUntil, block.timestamp);
-        uint64 current = _state[u.asset].round;
+        word = _slot[u.asset];
+        uint64 current = AssetSlot.round(word);
         if (u.round <= current) revert RiskOracleStaleRound(u.asset, u.round, current);
+        if (u.round > AssetSlot.MAX_ROUND) revert RiskOracleRoundTooLarge(u.asset, u.round, uint64(AssetSlot.MAX_ROUND));
     }
 
-    function _apply(ParameterUpdate calldata u) private {
-        AssetState memory old = _state[u.asset];
-        RiskParameterLogic.validateUpdate(u, old, _bounds[u.asset], block.timestamp);
-        _state[u.asset] = AssetState({
-            ltv: u.ltv,
-            liquidationThreshold: u.liquidationThreshold,
-            liquidationBonus: u.liquidationBonus,
-            round: u.round,
-            updatedAt: uint40(block.timestamp)
-        });
-        if (_modelId[u.asset] != u.modelId) _modelId[u.asset] = u.modelId;
-        _inputsRoot[u.asset] = u.inputsRoot;
+    /// @dev Works on a memory copy: each calldata field is decoded (and validated) once.
+    function _apply(ParameterUpdate calldata update, uint256 word) private {
+        ParameterUpdate memory u = update;
+        if (u.round <= AssetSlot.round(word)) revert RiskOracleStaleRound(u.asset, u.round, AssetSlot.round(word));
+        RiskParameterLogic.validateUpdate(u, word, block.timestamp);
+        _slot[u.asset] = AssetSlot.withState(word, u.ltv, u.liquidationThreshold, u.liquidationBonus, u.round, block.timestamp);
+        Provenance storage p = _provenance[u.asset];
+        if (p.modelId != u.modelId) p.modelId = u.modelId;
+        p.inputsRoot = u.inputsRoot;
         emit ParametersUpdated(
-            u.asset, u.round, old.ltv, old.liquidationThreshold, old.liquidationBonus, u.ltv, u.liquidationThreshold, u.liquidationBonus, u.modelId, u.inputsRoot
+            u.asset,
+            u.round,
+            AssetSlot.ltv(word),
+            AssetSlot.liquidationThreshold(word),
+            AssetSlot.liquidationBonus(word),
+            u.ltv,
+            u.liquidationThreshold,
+            u.liquidationBonus,
+            u.modelId,
+            u.inputsRoot
         );
     }
 
@@ -85,18 +100,24 @@ contract RiskOracle is IRiskOracle, EIP712, Ownable {
         if (signatures.length < needed) revert RiskOracleThresholdNotMet(signatures.length, needed);
         address last;
         for (uint256 i; i < signatures.length; ++i) {
-            (address signer, ECDSA.RecoverError err,) = ECDSA.tryRecover(digest, signatures[i].v, signatures[i].r, signatures[i].s);
-            if (err != ECDSA.RecoverError.NoError) revert RiskOracleInvalidSignature(i);
+            address signer = SignatureLogic.recover(digest, signatures[i]);
+            if (signer == address(0)) revert RiskOracleInvalidSignature(i);
             if (signer <= last) revert RiskOracleSignersNotSorted(i);
             if (!_isSigner[signer]) revert RiskOracleSignerNotAuthorized(signer);
             last = signer;
         }
     }
 
-    function _hashUpdate(ParameterUpdate calldata u) private pure returns (bytes32) {
-        return keccak256(
-            abi.encode(UPDATE_TYPEHASH, u.asset, u.ltv, u.liquidationThreshold, u.liquidationBonus, u.round, u.validUntil, u.modelId, u.inputsRoot)
-        );
+    /// @dev hashStruct(ParameterUpdate): the typehash and the eight ABI words as they sit in calldata. Every field
+    /// is decoded (and so validated by the ABI decoder) before anything is stored, so the words hashed are clean.
+    function _hashUpdate(ParameterUpdate calldata u) private pure returns (bytes32 h) {
+        bytes32 typehash = UPDATE_TYPEHASH;
+        assembly ("memory-safe") {
+            let ptr := mload(0x40)
+            mstore(ptr, typehash)
+            calldatacopy(add(ptr, 0x20), u, UPDATE_SIZE)
+            h := keccak256(ptr, add(UPDATE_SIZE, 0x20))
+        }
     }
 
     function _batchDigest(ParameterUpdate[] calldata updates) private view returns (bytes32) {
@@ -109,17 +130,18 @@ contract RiskOracle is IRiskOracle, EIP712, Ownable {
 
     /// @inheritdoc IRiskOracle
     function latest(address asset) external view returns (AssetState memory) {
-        return _state[asset];
+        return AssetSlot.state(_slot[asset]);
     }
 
     /// @inheritdoc IRiskOracle
     function provenance(address asset) external view returns (bytes32 modelId, bytes32 inputsRoot) {
-        return (_modelId[asset], _inputsRoot[asset]);
+        Provenance storage p = _provenance[asset];
+        return (p.modelId, p.inputsRoot);
     }
 
     /// @inheritdoc IRiskOracle
     function bounds(address asset) external view returns (Bounds memory) {
-        return _bounds[asset];
+        return AssetSlot.bounds(_slot[asset]);
     }
 
     /// @inheritdoc IRiskOracle
@@ -137,7 +159,7 @@ contract RiskOracle is IRiskOracle, EIP712, Ownable {
         return _isSigner[account];
     }
 
-    /// @notice The current signer set.
+    /// @inheritdoc IRiskOracle
     function signers() external view returns (address[] memory) {
         return _signers;
     }
@@ -152,7 +174,7 @@ contract RiskOracle is IRiskOracle, EIP712, Ownable {
         return _paused;
     }
 
-    /// @notice The guardian, who may pause.
+    /// @inheritdoc IRiskOracle
     function guardian() external view returns (address) {
         return _guardian;
     }
@@ -162,9 +184,9 @@ contract RiskOracle is IRiskOracle, EIP712, Ownable {
     /// @inheritdoc IRiskOracle
     function setBounds(address asset, Bounds calldata newBounds) external onlyOwner {
         RiskParameterLogic.validateBounds(asset, newBounds);
-        Bounds memory old = _bounds[asset];
-        _bounds[asset] = newBounds;
-        emit BoundsSet(asset, old, newBounds);
+        uint256 word = _slot[asset];
+        _slot[asset] = AssetSlot.withBounds(word, newBounds);
+        emit BoundsSet(asset, AssetSlot.bounds(word), newBounds);
     }
 
     /// @inheritdoc IRiskOracle
@@ -174,27 +196,30 @@ contract RiskOracle is IRiskOracle, EIP712, Ownable {
 
     function _setSigners(address[] memory signers_, uint8 newThreshold) private {
         if (newThreshold == 0 || newThreshold > signers_.length) revert RiskOracleInvalidSignerSet(signers_.length, newThreshold);
-        for (uint256 i; i < _signers.length; ++i) _isSigner[_signers[i]] = false;
+        address[] memory old = _signers;
+        for (uint256 i; i < old.length; ++i) _isSigner[old[i]] = false;
         for (uint256 i; i < signers_.length; ++i) {
             if (signers_[i] == address(0) || _isSigner[signers_[i]]) revert RiskOracleInvalidSignerSet(signers_.length, newThreshold);
             _isSigner[signers_[i]] = true;
         }
+        uint8 oldThreshold = _threshold;
         _signers = signers_;
         _threshold = newThreshold;
-        emit SignersSet(signers_, newThreshold);
+        emit SignersSet(old, oldThreshold, signers_, newThreshold);
     }
 
     /// @inheritdoc IRiskOracle
     function setGuardian(address newGuardian) external onlyOwner {
-        emit GuardianSet(_guardian, newGuardian);
+        address old = _guardian;
         _guardian = newGuardian;
+        emit GuardianSet(old, newGuardian);
     }
 
     /// @inheritdoc IRiskOracle
     function pause() external {
         if (msg.sender != _guardian && msg.sender != owner()) revert RiskOracleNotGuardian(msg.sender);
         _paused = true;
-        emit PausedBy(msg.sender);
+        emit Paused(msg.sender);
     }
 
     /// @inheritdoc IRiskOracle

@@ -1,23 +1,14 @@
 // SPDX-License-Identifier: MIT
 pragma solidity ^0.8.24;
 
-import {AggregatorV3Interface} from "@chainlink/contracts/src/v0.8/shared/interfaces/AggregatorV3Interface.sol";
 import {IRiskOracle} from "./interfaces/IRiskOracle.sol";
+import {IRiskParameterFeed} from "./interfaces/IRiskParameterFeed.sol";
 
 /// @title RiskParameterFeed
 /// @notice One (asset, parameter) of RiskOracle as a Chainlink feed, so any dashboard or protocol that reads
 /// `AggregatorV3Interface` reads the oracle: the answer is the parameter in bps (4 decimals: 8000 = 0.8000), the
 /// round id is the oracle's round, and `updatedAt` its publication time. Only the latest round is served.
-contract RiskParameterFeed is AggregatorV3Interface {
-    enum Parameter {
-        Ltv,
-        LiquidationThreshold,
-        LiquidationBonus
-    }
-
-    error RiskParameterFeedUnknownRound(uint80 roundId, uint80 latestRound);
-    error RiskParameterFeedNoData(address asset);
-
+contract RiskParameterFeed is IRiskParameterFeed {
     IRiskOracle public immutable oracle;
     address public immutable asset;
     Parameter public immutable parameter;
@@ -66,10 +57,10 @@ contract RiskParameterFeed is AggregatorV3Interface {
 /// @notice Creates the three feeds of an asset (ltv, liquidation threshold, liquidation bonus).
 contract RiskParameterFeedFactory {
     /// @notice Emitted for each feed created.
-    event FeedCreated(address indexed asset, RiskParameterFeed.Parameter indexed parameter, address feed);
+    event FeedCreated(address indexed asset, IRiskParameterFeed.Parameter indexed parameter, address feed);
 
     IRiskOracle public immutable oracle;
-    mapping(address asset => mapping(RiskParameterFeed.Parameter => address)) public feedOf;
+    mapping(address asset => mapping(IRiskParameterFeed.Parameter => address)) public feedOf;
 
     constructor(IRiskOracle oracle_) {
         oracle = oracle_;
@@ -77,12 +68,12 @@ contract RiskParameterFeedFactory {
 
     /// @notice Creates (once) the asset's three feeds, named "<symbol> LTV" etc.
     function createFeeds(address asset, string calldata symbol) external returns (address ltv, address threshold, address bonus) {
-        ltv = _create(asset, RiskParameterFeed.Parameter.Ltv, string.concat(symbol, " LTV (bps)"));
-        threshold = _create(asset, RiskParameterFeed.Parameter.LiquidationThreshold, string.concat(symbol, " liquidation threshold (bps)"));
-        bonus = _create(asset, RiskParameterFeed.Parameter.LiquidationBonus, string.concat(symbol, " liquidation bonus (10000 + bps)"));
+        ltv = _create(asset, IRiskParameterFeed.Parameter.Ltv, string.concat(symbol, " LTV (bps)"));
+        threshold = _create(asset, IRiskParameterFeed.Parameter.LiquidationThreshold, string.concat(symbol, " liquidation threshold (bps)"));
+        bonus = _create(asset, IRiskParameterFeed.Parameter.LiquidationBonus, string.concat(symbol, " liquidation bonus (10000 + bps)"));
     }
 
-    function _create(address asset, RiskParameterFeed.Parameter parameter, string memory name) private returns (address feed) {
+    function _create(address asset, IRiskParameterFeed.Parameter parameter, string memory name) private returns (address feed) {
         feed = feedOf[asset][parameter];
         if (feed != address(0)) return feed;
         feed = address(new RiskParameterFeed(oracle, asset, parameter, name));

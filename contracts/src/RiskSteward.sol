@@ -3,29 +3,18 @@ pragma solidity ^0.8.24;
 
 import {Ownable} from "@openzeppelin/contracts/access/Ownable.sol";
 import {IRiskOracle} from "./interfaces/IRiskOracle.sol";
-
-/// @notice The one PoolConfigurator function the steward calls (Aave V3).
-interface IPoolConfiguratorCollateral {
-    function configureReserveAsCollateral(address asset, uint256 ltv, uint256 liquidationThreshold, uint256 liquidationBonus) external;
-}
+import {IPoolConfiguratorCollateral, IRiskSteward} from "./interfaces/IRiskSteward.sol";
 
 /// @title RiskSteward
-/// @notice Holds Aave's RISK_ADMIN role (granted by governance through the ACLManager) and applies the oracle's
-/// latest parameters to the real PoolConfigurator. Anyone may call `applyParameters`; stale, paused or already-applied rounds
-/// are refused. (`apply` is a reserved word in Solidity, hence `applyParameters`.)
-contract RiskSteward is Ownable {
-    error RiskStewardPaused();
-    error RiskStewardNothingToApply(address asset, uint64 round, uint64 appliedRound);
-    error RiskStewardStale(address asset, uint256 age, uint256 maxAge);
-
-    /// @notice Emitted when an oracle round is applied to Aave.
-    event Applied(address indexed asset, uint64 indexed round, uint16 ltv, uint16 liquidationThreshold, uint16 liquidationBonus);
-    /// @notice Emitted when the DAO changes the maximum age.
-    event MaxAgeSet(uint256 oldMaxAge, uint256 maxAge);
-
+/// @notice See {IRiskSteward}. Owned by the DAO's timelock.
+contract RiskSteward is IRiskSteward, Ownable {
+    /// @inheritdoc IRiskSteward
     IRiskOracle public immutable oracle;
+    /// @inheritdoc IRiskSteward
     IPoolConfiguratorCollateral public immutable configurator;
+    /// @inheritdoc IRiskSteward
     uint256 public maxAge;
+    /// @inheritdoc IRiskSteward
     mapping(address asset => uint64) public appliedRound;
 
     constructor(address dao, IRiskOracle oracle_, IPoolConfiguratorCollateral configurator_, uint256 maxAge_) Ownable(dao) {
@@ -35,22 +24,26 @@ contract RiskSteward is Ownable {
         emit MaxAgeSet(0, maxAge_);
     }
 
-    /// @notice Applies the asset's latest oracle round to Aave (checks, then effects, then the external call).
+    /// @inheritdoc IRiskSteward
     function applyParameters(address asset) external {
+        // checks
         if (oracle.paused()) revert RiskStewardPaused();
         IRiskOracle.AssetState memory s = oracle.latest(asset);
         uint64 applied = appliedRound[asset];
         if (s.round <= applied) revert RiskStewardNothingToApply(asset, s.round, applied);
         uint256 age = block.timestamp - s.updatedAt;
         if (age > maxAge) revert RiskStewardStale(asset, age, maxAge);
+        // effects
         appliedRound[asset] = s.round;
-        emit Applied(asset, s.round, s.ltv, s.liquidationThreshold, s.liquidationBonus);
+        emit ParametersApplied(asset, s.round, applied, s.ltv, s.liquidationThreshold, s.liquidationBonus);
+        // interaction: Aave's own checks run again here; RiskOracle mirrors them, so they pass
         configurator.configureReserveAsCollateral(asset, s.ltv, s.liquidationThreshold, s.liquidationBonus);
     }
 
-    /// @notice DAO only: the oldest round (in seconds) that may still be applied.
+    /// @inheritdoc IRiskSteward
     function setMaxAge(uint256 newMaxAge) external onlyOwner {
-        emit MaxAgeSet(maxAge, newMaxAge);
+        uint256 old = maxAge;
         maxAge = newMaxAge;
+        emit MaxAgeSet(old, newMaxAge);
     }
 }

@@ -24,7 +24,7 @@ interface IRiskOracle {
         bytes32 s;
     }
 
-    /// @notice The parameters in force for an asset (one storage slot).
+    /// @notice The parameters in force for an asset (stored packed with its bounds in one slot; round < 2^48).
     struct AssetState {
         uint16 ltv;
         uint16 liquidationThreshold;
@@ -33,7 +33,8 @@ interface IRiskOracle {
         uint40 updatedAt;
     }
 
-    /// @notice DAO-set limits for an asset (one storage slot). An asset without bounds cannot be published.
+    /// @notice DAO-set limits for an asset. An asset without bounds cannot be published. Stored packed beside the
+    /// asset's state: ltv and threshold bounds ≤ 10000, `minDelay` < 2^24 seconds (about 194 days).
     struct Bounds {
         uint16 minLtv;
         uint16 maxLtv;
@@ -52,6 +53,7 @@ interface IRiskOracle {
     error RiskOracleEmptyBatch();
     error RiskOracleExpired(uint64 validUntil, uint256 timestamp);
     error RiskOracleStaleRound(address asset, uint64 round, uint64 currentRound);
+    error RiskOracleRoundTooLarge(address asset, uint64 round, uint64 maxRound);
     error RiskOracleInvalidSignature(uint256 index);
     error RiskOracleSignerNotAuthorized(address signer);
     error RiskOracleSignersNotSorted(uint256 index);
@@ -83,11 +85,11 @@ interface IRiskOracle {
     /// @notice Emitted when the DAO sets an asset's bounds.
     event BoundsSet(address indexed asset, Bounds oldBounds, Bounds bounds);
     /// @notice Emitted when the DAO replaces the signer set.
-    event SignersSet(address[] signers, uint8 threshold);
+    event SignersSet(address[] oldSigners, uint8 oldThreshold, address[] signers, uint8 threshold);
     /// @notice Emitted when the DAO sets the guardian.
     event GuardianSet(address oldGuardian, address guardian);
-    /// @notice Emitted when the guardian pauses publishing.
-    event PausedBy(address guardian);
+    /// @notice Emitted when the guardian (or the DAO) pauses publishing.
+    event Paused(address by);
     /// @notice Emitted when the DAO resumes publishing.
     event Unpaused(address by);
 
@@ -117,6 +119,10 @@ interface IRiskOracle {
     /// @notice Whether `account` is in the signer set, and how many signatures a publication needs.
     function isSigner(address account) external view returns (bool);
     function threshold() external view returns (uint8);
+
+    /// @notice The signer set, and the guardian who may pause.
+    function signers() external view returns (address[] memory);
+    function guardian() external view returns (address);
     function paused() external view returns (bool);
 
     /// @notice DAO only: sets an asset's bounds (validated: min ≤ max, bonus > 100 % where a threshold is allowed).

@@ -2,6 +2,7 @@
 pragma solidity ^0.8.24;
 
 import {IRiskOracle} from "../interfaces/IRiskOracle.sol";
+import {AssetSlot} from "./AssetSlot.sol";
 
 /// @title RiskParameterLogic
 /// @notice Pure validation of a parameter update against the DAO's bounds, the step limit, the delay and the
@@ -44,31 +45,30 @@ library RiskParameterLogic {
     }
 
     /// @notice Bounds, step limit and delay against the state in force (the first update skips step and delay).
-    function validateUpdate(
-        IRiskOracle.ParameterUpdate calldata u,
-        IRiskOracle.AssetState memory current,
-        IRiskOracle.Bounds memory b,
-        uint256 timestamp
-    ) internal pure {
+    /// @param word The asset's packed slot (see {AssetSlot}): its state in force and the DAO's bounds.
+    function validateUpdate(IRiskOracle.ParameterUpdate memory u, uint256 word, uint256 timestamp) internal pure {
+        IRiskOracle.Bounds memory b = AssetSlot.bounds(word);
         if (b.maxLiquidationThreshold == 0 && b.maxLtv == 0) revert IRiskOracle.RiskOracleAssetNotConfigured(u.asset);
         _within(u.asset, LTV, u.ltv, b.minLtv, b.maxLtv);
         _within(u.asset, LIQUIDATION_THRESHOLD, u.liquidationThreshold, b.minLiquidationThreshold, b.maxLiquidationThreshold);
         _within(u.asset, LIQUIDATION_BONUS, u.liquidationBonus, b.minLiquidationBonus, b.maxLiquidationBonus);
-        if (current.updatedAt != 0) {
-            uint256 elapsed = timestamp - current.updatedAt;
+        uint256 updatedAt = AssetSlot.updatedAt(word);
+        if (updatedAt != 0) {
+            uint256 elapsed = timestamp - updatedAt;
             if (elapsed < b.minDelay) revert IRiskOracle.RiskOracleTooSoon(u.asset, elapsed, b.minDelay);
-            _step(u.asset, LTV, current.ltv, u.ltv, b.maxChangeBps);
-            _step(u.asset, LIQUIDATION_THRESHOLD, current.liquidationThreshold, u.liquidationThreshold, b.maxChangeBps);
-            _step(u.asset, LIQUIDATION_BONUS, current.liquidationBonus, u.liquidationBonus, b.maxChangeBps);
+            _step(u.asset, LTV, AssetSlot.ltv(word), u.ltv, b.maxChangeBps);
+            _step(u.asset, LIQUIDATION_THRESHOLD, AssetSlot.liquidationThreshold(word), u.liquidationThreshold, b.maxChangeBps);
+            _step(u.asset, LIQUIDATION_BONUS, AssetSlot.liquidationBonus(word), u.liquidationBonus, b.maxChangeBps);
         }
         validateInvariants(u.ltv, u.liquidationThreshold, u.liquidationBonus);
     }
 
-    /// @notice Bounds the DAO sets must be coherent: min ≤ max for each parameter.
+    /// @notice Bounds the DAO sets must be coherent (min ≤ max for each parameter, ltv ≤ threshold ≤ 100 %) and fit
+    /// the packed slot (minDelay < 2^24 s).
     function validateBounds(address asset, IRiskOracle.Bounds calldata b) internal pure {
         if (
             b.minLtv > b.maxLtv || b.minLiquidationThreshold > b.maxLiquidationThreshold || b.minLiquidationBonus > b.maxLiquidationBonus
-                || b.maxLiquidationThreshold > PERCENTAGE_FACTOR || b.maxLtv > b.maxLiquidationThreshold
+                || b.maxLiquidationThreshold > PERCENTAGE_FACTOR || b.maxLtv > b.maxLiquidationThreshold || b.minDelay > AssetSlot.MAX_MIN_DELAY
         ) revert IRiskOracle.RiskOracleInvalidBounds(asset);
     }
 }

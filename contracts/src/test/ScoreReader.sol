@@ -1,11 +1,11 @@
 // SPDX-License-Identifier: MIT
 pragma solidity ^0.8.24;
 
-import {CreditScoreRegistry} from "../CreditScoreRegistry.sol";
+import {ICreditScoreRegistry} from "../interfaces/ICreditScoreRegistry.sol";
 
-/// @notice Measures `scoreOf` as a consuming contract pays for it (the gas benchmark).
+/// @notice Measures `scoreOf` as a consuming contract pays for it (the gas benchmark): a cold call and its decoding.
 contract ScoreReader {
-    function gasOfScoreOf(CreditScoreRegistry registry, address wallet) external view returns (uint256 used) {
+    function gasOfScoreOf(ICreditScoreRegistry registry, address wallet) external view returns (uint256 used) {
         uint256 before = gasleft();
         registry.scoreOf(wallet);
         used = before - gasleft();
