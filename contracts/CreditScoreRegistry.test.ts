@@ -12,7 +12,7 @@ import {
   type JsonRpcSigner,
 } from 'ethers';
 import { startAnvil, type AnvilInstance } from '../core';
-import { createRandom } from '../models/backtest/random';
+import { createRandom } from '../core/random';
 import { encodeFeatures, encodeWeights, inferQuantized, ONE, scorecard, weightsHash, type QuantizedModel } from '../models/quantize/model';
 import type { CreditScoreRegistry, ModelRegistry, RiskOracle } from './build/types';
 import { artifact } from './compile';

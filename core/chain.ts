@@ -88,6 +88,8 @@ function classify(err: unknown, url: string): unknown {
   if (status === 429 || (status !== undefined && status >= 500))
     return new RetryableError(`RPC ${redactUrl(url)} answered HTTP ${status}`, { cause: err });
   if (e.code === 'TIMEOUT') return new RetryableError(`RPC ${redactUrl(url)} timed out`, { cause: err });
+  // the node's own JSON-RPC error object (reverts, bad params, "range too large"): the caller decides, not a retry
+  if (typeof (err as { error?: { code?: unknown } }).error?.code === 'number') return err;
   if (
     e.code === 'BAD_DATA' ||
     e.code === 'SERVER_ERROR' ||

@@ -1,6 +1,6 @@
 import { writeFileSync } from 'node:fs';
 import path from 'node:path';
-import { createRandom, normal } from '../models/backtest/random';
+import { createRandom, normal } from '../core/random';
 
 /**
  * Writes hourly USD price CSVs for the demo, tests and examples: WETH and WBTC (correlated, calm then volatile

@@ -1,5 +1,5 @@
 import { writeFileSync } from 'node:fs';
-import { parseEther, parseUnits, type JsonRpcSigner } from 'ethers';
+import { parseEther, parseUnits, type Signer } from 'ethers';
 import type { CreditLine, CreditScoreRegistry, ModelRegistry, RiskOracle, RiskParameterFeedFactory, RiskSteward } from '../build/types';
 import { deployAaveMarket, DEFAULT_RESERVES, type AaveMarket, type ReserveSpec } from './aave';
 import {
@@ -41,8 +41,8 @@ export interface DeployAllOptions {
   dao?: DaoOptions;
   /** Default: WETH, WBTC, USDC, GOV ({@link DEFAULT_RESERVES}). */
   reserves?: ReserveSpec[];
-  /** RiskOracle bounds for every reserve. Default: {@link DEFAULT_BOUNDS}. */
-  bounds?: Bounds;
+  /** RiskOracle bounds for every reserve, or per reserve symbol (others get the default). Default: {@link DEFAULT_BOUNDS}. */
+  bounds?: Bounds | Record<string, Bounds>;
   /** Seconds after which the steward refuses a round. Default 1 day. */
   stewardMaxAgeSeconds?: number;
   /** CreditScoreRegistry bond and challenge window. Default 0.1 ETH and 1 hour. */
@@ -59,7 +59,7 @@ export interface DeployAllOptions {
 }
 
 /** RiskOracle bounds used for every reserve unless given: a 5-point step limit per update and one hour between updates. */
-export const DEFAULT_BOUNDS: Bounds = {
+export const DEFAULT_BOUNDS = {
   minLtv: 0,
   maxLtv: 9_000,
   minLiquidationThreshold: 0,
@@ -68,7 +68,7 @@ export const DEFAULT_BOUNDS: Bounds = {
   maxLiquidationBonus: 11_500,
   maxChangeBps: 500,
   minDelay: 3_600,
-};
+} satisfies Bounds;
 
 /**
  * Deploys the whole system onto any RPC: a real Aave V3 market, the DAO, RiskOracle with its feeds, RiskSteward,
@@ -76,8 +76,9 @@ export const DEFAULT_BOUNDS: Bounds = {
  * steward's role unless told otherwise), then hands every setting to the DAO's timelock: ownership of our
  * contracts, Aave's ACL admin and pool admin, and the addresses provider. From then on only proposals change them.
  */
-export async function deployAll(deployer: JsonRpcSigner, options: DeployAllOptions): Promise<Deployment> {
+export async function deployAll(deployer: Signer, options: DeployAllOptions): Promise<Deployment> {
   const provider = deployer.provider;
+  if (!provider) throw new Error('deployAll: the deployer signer has no provider');
   const me = await deployer.getAddress();
   const chainId = Number((await provider.getNetwork()).chainId);
   const block = await provider.getBlockNumber();
@@ -92,7 +93,7 @@ export async function deployAll(deployer: JsonRpcSigner, options: DeployAllOptio
     threshold: options.threshold,
   });
   const oracleAddress = await oracle.getAddress();
-  for (const r of market.reserves) await (await oracle.setBounds(r.address, options.bounds ?? DEFAULT_BOUNDS)).wait();
+  for (const r of market.reserves) await (await oracle.setBounds(r.address, boundsOf(options.bounds, r.symbol))).wait();
   const { factory: feedFactory, feeds } = await deployFeeds(deployer, oracleAddress, market.reserves);
   const steward = await deployRiskSteward(deployer, {
     owner: timelock,
@@ -118,6 +119,12 @@ export async function deployAll(deployer: JsonRpcSigner, options: DeployAllOptio
   if (options.grantStewardRiskAdmin ?? true) await (await market.aclManager.getFunction('addRiskAdmin')(await steward.getAddress())).wait();
   await handOverToTimelock(market, oracle, me, timelock);
   return { chainId, block, deployer: me, dao, market, oracle, feedFactory, feeds, steward, models, registry, creditLine };
+}
+
+function boundsOf(bounds: DeployAllOptions['bounds'], symbol: string): Bounds {
+  if (bounds === undefined) return DEFAULT_BOUNDS;
+  if ('maxLtv' in bounds) return bounds as Bounds;
+  return (bounds as Record<string, Bounds>)[symbol] ?? DEFAULT_BOUNDS;
 }
 
 /** The timelock takes Aave's admin roles and the oracle; the deployer keeps nothing. */

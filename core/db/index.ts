@@ -109,10 +109,21 @@ export interface MigrationStatus {
   executedAt: string | null;
 }
 
-/** Every known migration and when it ran (null: pending). */
+/**
+ * Every known migration and when it ran (null: pending). Reads kysely's migration table directly: the Migrator's
+ * own `getMigrations` introspects every table of every schema, which fails now and then on a Postgres where other
+ * sessions create and drop schemas at the same time (parallel test workers, other tenants).
+ */
 export async function migrationStatus(db: Kysely<Database>, schema?: string): Promise<MigrationStatus[]> {
-  const all = await migrator(db, schema).getMigrations();
-  return all.map((m) => ({ name: m.name, executedAt: m.executedAt ? m.executedAt.toISOString() : null }));
+  const table = schema ? `${schema}.kysely_migration` : 'kysely_migration';
+  const { rows } = await sql<{ present: string | null }>`select to_regclass(${table})::text as present`.execute(db);
+  const executed = new Map<string, string>();
+  if (rows[0]?.present) {
+    const done = await sql<{ name: string; timestamp: string }>`select name, timestamp from ${sql.table(table)}`.execute(db);
+    for (const r of done.rows) executed.set(r.name, new Date(r.timestamp).toISOString());
+  }
+  const names = Object.keys(await migrationProvider.getMigrations()).sort();
+  return names.map((name) => ({ name, executedAt: executed.get(name) ?? null }));
 }
 
 /** Cheap reachability check. */

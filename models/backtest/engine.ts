@@ -1,4 +1,4 @@
-import { createRandom, normal, poisson } from './random';
+import { createRandom, normal, poisson } from '../../core/random';
 
 /** Parameters as fractions (0.8 = 80 %); the bonus is the liquidator's premium (0.05 = 5 %). */
 export interface FractionParams {
