@@ -1,0 +1,282 @@
+import { readFileSync } from 'node:fs';
+import path from 'node:path';
+import { AbiCoder, EventFragment, getAddress, Interface } from 'ethers';
+import type { LendingEventKind, NewRow } from '../../core';
+
+/**
+ * The events the RPC source indexes, with their ABIs taken from Aave V3's own compiled artifacts (Pool,
+ * PoolConfigurator) and Chainlink's `AnswerUpdated`, and a decoder from a raw `eth_getLogs` entry to table rows.
+ */
+const AAVE = path.join(__dirname, '..', '..', 'node_modules', '@aave', 'core-v3', 'artifacts', 'contracts', 'protocol', 'pool');
+
+function eventsOf(artifact: string, names: string[]): EventFragment[] {
+  const { abi } = JSON.parse(readFileSync(path.join(AAVE, artifact), 'utf8')) as { abi: unknown[] };
+  const iface = new Interface(abi as never[]);
+  return names.map((n) => iface.getEvent(n)!);
+}
+
+export const POOL_EVENTS = eventsOf('Pool.sol/Pool.json', [
+  'Supply',
+  'Withdraw',
+  'Borrow',
+  'Repay',
+  'LiquidationCall',
+  'ReserveDataUpdated',
+  'ReserveUsedAsCollateralEnabled',
+  'ReserveUsedAsCollateralDisabled',
+]);
+export const CONFIGURATOR_EVENTS = eventsOf('PoolConfigurator.sol/PoolConfigurator.json', ['CollateralConfigurationChanged']);
+/** Chainlink aggregators' (and our SettableAggregator's) answer event. */
+export const FEED_EVENTS = [EventFragment.from('event AnswerUpdated(int256 indexed current, uint256 indexed roundId, uint256 updatedAt)')];
+
+/** One interface over every indexed event, for encoding (tests, benchmark) and decoding. */
+export const indexedEvents = new Interface([...POOL_EVENTS, ...CONFIGURATOR_EVENTS, ...FEED_EVENTS]);
+
+/** A log exactly as `eth_getLogs` returns it (hex quantities). */
+export interface RawLog {
+  address: string;
+  topics: string[];
+  data: string;
+  blockNumber: string;
+  blockHash: string;
+  transactionHash: string;
+  logIndex: string;
+  /** Newer nodes (anvil, reth, geth ≥ 1.14) include it; otherwise the block is fetched. */
+  blockTimestamp?: string;
+  removed?: boolean;
+}
+
+/** Rows decoded from one batch of logs, ready to write. */
+export interface DecodedRows {
+  lending_events: NewRow<'lending_events'>[];
+  reserve_updates: NewRow<'reserve_updates'>[];
+  collateral_configs: NewRow<'collateral_configs'>[];
+  price_points: NewRow<'price_points'>[];
+}
+
+export const emptyRows = (): DecodedRows => ({ lending_events: [], reserve_updates: [], collateral_configs: [], price_points: [] });
+
+export interface DecodeContext {
+  chainId: number;
+  /** Block number → unix seconds. */
+  timestampOf: (block: number) => number;
+  /** Lower-case feed address → lower-case asset address (prices are stored under the asset). */
+  feedAssets: ReadonlyMap<string, string>;
+  /** Decimals of each feed's answer (default 8). */
+  feedDecimals?: ReadonlyMap<string, number>;
+}
+
+const coder = AbiCoder.defaultAbiCoder();
+const topicAddress = (topic: string): string => `0x${topic.slice(26)}`.toLowerCase();
+const word = (data: string, i: number): bigint => BigInt(`0x${data.slice(2 + 64 * i, 66 + 64 * i)}`);
+const wordAddress = (data: string, i: number): string => `0x${data.slice(26 + 64 * i, 66 + 64 * i)}`.toLowerCase();
+const topic0 = (f: EventFragment): string => f.topicHash;
+
+/** Decimal string of `value / 10^decimals`, exact (prices). */
+export function formatFixed(value: bigint, decimals: number): string {
+  const negative = value < 0n;
+  const digits = (negative ? -value : value).toString().padStart(decimals + 1, '0');
+  const int = digits.slice(0, digits.length - decimals);
+  const frac = decimals > 0 ? digits.slice(-decimals).replace(/0+$/, '') : '';
+  return `${negative ? '-' : ''}${int}${frac ? `.${frac}` : ''}`;
+}
+
+type Decoder = (log: RawLog, base: EventBase, ctx: DecodeContext, out: DecodedRows) => void;
+interface EventBase {
+  chain_id: number;
+  block_number: number;
+  tx_hash: string;
+  log_index: number;
+  timestamp: number;
+}
+
+function lending(
+  kind: LendingEventKind,
+  fill: (log: RawLog) => Partial<NewRow<'lending_events'>> & { reserve: string; user_address: string; amount: string },
+): Decoder {
+  return (log, base, _ctx, out) => {
+    out.lending_events.push({
+      ...base,
+      kind,
+      on_behalf_of: null,
+      interest_rate_mode: null,
+      use_a_tokens: null,
+      debt_asset: null,
+      liquidated_collateral_amount: null,
+      liquidator: null,
+      source: 'rpc',
+      ...fill(log),
+    });
+  };
+}
+
+const bool = (data: string, i: number): boolean => word(data, i) !== 0n;
+
+/**
+ * Field conventions for `lending_events`: `on_behalf_of` is always the wallet whose position changes, `user_address`
+ * the account that acted (Supply.user, Withdraw.user, Borrow.user, Repay.repayer; the liquidated user for a
+ * liquidation, whose liquidator is in `liquidator`). A liquidation's `use_a_tokens` is its `receiveAToken`.
+ */
+const RAW_DECODERS: Array<[string, Decoder]> = [
+  // Supply(reserve indexed, user, onBehalfOf indexed, amount, referralCode indexed)
+  [
+    topic0(POOL_EVENTS[0]!),
+    lending('supply', (l) => ({
+      reserve: topicAddress(l.topics[1]!),
+      on_behalf_of: topicAddress(l.topics[2]!),
+      user_address: wordAddress(l.data, 0),
+      amount: word(l.data, 1).toString(),
+    })),
+  ],
+  // Withdraw(reserve indexed, user indexed, to indexed, amount)
+  [
+    topic0(POOL_EVENTS[1]!),
+    lending('withdraw', (l) => ({
+      reserve: topicAddress(l.topics[1]!),
+      user_address: topicAddress(l.topics[2]!),
+      on_behalf_of: topicAddress(l.topics[2]!),
+      amount: word(l.data, 0).toString(),
+    })),
+  ],
+  // Borrow(reserve indexed, user, onBehalfOf indexed, amount, interestRateMode, borrowRate, referralCode indexed)
+  [
+    topic0(POOL_EVENTS[2]!),
+    lending('borrow', (l) => ({
+      reserve: topicAddress(l.topics[1]!),
+      on_behalf_of: topicAddress(l.topics[2]!),
+      user_address: wordAddress(l.data, 0),
+      amount: word(l.data, 1).toString(),
+      interest_rate_mode: Number(word(l.data, 2)),
+    })),
+  ],
+  // Repay(reserve indexed, user indexed, repayer indexed, amount, useATokens)
+  [
+    topic0(POOL_EVENTS[3]!),
+    lending('repay', (l) => ({
+      reserve: topicAddress(l.topics[1]!),
+      on_behalf_of: topicAddress(l.topics[2]!),
+      user_address: topicAddress(l.topics[3]!),
+      amount: word(l.data, 0).toString(),
+      use_a_tokens: bool(l.data, 1),
+    })),
+  ],
+  // LiquidationCall(collateralAsset indexed, debtAsset indexed, user indexed, debtToCover, liquidatedCollateralAmount, liquidator, receiveAToken)
+  [
+    topic0(POOL_EVENTS[4]!),
+    lending('liquidation', (l) => ({
+      reserve: topicAddress(l.topics[1]!),
+      debt_asset: topicAddress(l.topics[2]!),
+      user_address: topicAddress(l.topics[3]!),
+      on_behalf_of: topicAddress(l.topics[3]!),
+      amount: word(l.data, 0).toString(),
+      liquidated_collateral_amount: word(l.data, 1).toString(),
+      liquidator: wordAddress(l.data, 2),
+      use_a_tokens: bool(l.data, 3),
+    })),
+  ],
+  [
+    topic0(POOL_EVENTS[5]!),
+    (l, base, _ctx, out) => {
+      out.reserve_updates.push({
+        ...base,
+        reserve: topicAddress(l.topics[1]!),
+        liquidity_rate: word(l.data, 0).toString(),
+        stable_borrow_rate: word(l.data, 1).toString(),
+        variable_borrow_rate: word(l.data, 2).toString(),
+        liquidity_index: word(l.data, 3).toString(),
+        variable_borrow_index: word(l.data, 4).toString(),
+      });
+    },
+  ],
+  [
+    topic0(POOL_EVENTS[6]!),
+    lending('collateral_enabled', (l) => ({
+      reserve: topicAddress(l.topics[1]!),
+      user_address: topicAddress(l.topics[2]!),
+      on_behalf_of: topicAddress(l.topics[2]!),
+      amount: '0',
+    })),
+  ],
+  [
+    topic0(POOL_EVENTS[7]!),
+    lending('collateral_disabled', (l) => ({
+      reserve: topicAddress(l.topics[1]!),
+      user_address: topicAddress(l.topics[2]!),
+      on_behalf_of: topicAddress(l.topics[2]!),
+      amount: '0',
+    })),
+  ],
+  [
+    topic0(CONFIGURATOR_EVENTS[0]!),
+    (l, base, _ctx, out) => {
+      out.collateral_configs.push({
+        ...base,
+        asset: topicAddress(l.topics[1]!),
+        ltv: Number(word(l.data, 0)),
+        liquidation_threshold: Number(word(l.data, 1)),
+        liquidation_bonus: Number(word(l.data, 2)),
+      });
+    },
+  ],
+  [
+    topic0(FEED_EVENTS[0]!),
+    (l, base, ctx, out) => {
+      const feed = l.address.toLowerCase();
+      const asset = ctx.feedAssets.get(feed);
+      if (!asset) return; // a feed we were not asked about
+      const [answer] = coder.decode(['int256'], l.topics[1]!) as unknown as [bigint];
+      if (answer <= 0n) return; // a failed round (Chainlink answers ≤ 0 only when broken): no price
+      out.price_points.push({
+        chain_id: base.chain_id,
+        asset,
+        source: 'chainlink',
+        // the block's time, not the feed's updatedAt: one price per (asset, block time), reorg-safe by block
+        timestamp: base.timestamp,
+        price_usd: formatFixed(answer, ctx.feedDecimals?.get(feed) ?? 8),
+        block_number: base.block_number,
+      });
+    },
+  ],
+];
+
+/** Each event's topic count and minimum data words, from its ABI: a log of another shape under the same topic0 is skipped. */
+const SHAPES = new Map(
+  [...POOL_EVENTS, ...CONFIGURATOR_EVENTS, ...FEED_EVENTS].map((f) => [
+    f.topicHash,
+    { topics: 1 + f.inputs.filter((i) => i.indexed).length, words: f.inputs.filter((i) => !i.indexed).length },
+  ]),
+);
+
+const DECODERS = new Map<string, Decoder>(
+  RAW_DECODERS.map(([topic, decode]) => {
+    const shape = SHAPES.get(topic)!;
+    const checked: Decoder = (log, base, ctx, out) => {
+      if (log.topics.length === shape.topics && log.data.length >= 2 + 64 * shape.words) decode(log, base, ctx, out);
+    };
+    return [topic, checked];
+  }),
+);
+
+/** Every topic0 the decoder understands (the `eth_getLogs` filter). */
+export const INDEXED_TOPICS = [...DECODERS.keys()];
+
+/** Decodes a batch of raw logs into rows; logs of unknown events are skipped. */
+export function decodeLogs(logs: RawLog[], ctx: DecodeContext, out: DecodedRows = emptyRows()): DecodedRows {
+  for (const log of logs) {
+    const decoder = DECODERS.get(log.topics[0] ?? '');
+    if (!decoder || log.removed) continue;
+    const block = Number(log.blockNumber);
+    const base = {
+      chain_id: ctx.chainId,
+      block_number: block,
+      tx_hash: log.transactionHash.toLowerCase(),
+      log_index: Number(log.logIndex),
+      timestamp: ctx.timestampOf(block),
+    };
+    decoder(log, base, ctx, out);
+  }
+  return out;
+}
+
+/** Checksummed → lower-case address normalisation used throughout the indexer. */
+export const normalizeAddress = (a: string): string => getAddress(a).toLowerCase();

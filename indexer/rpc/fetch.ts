@@ -1,0 +1,108 @@
+import { RetryableError } from '../../core';
+import { decodeLogs, INDEXED_TOPICS, type DecodeContext, type DecodedRows, type RawLog } from './events';
+import { getHeader, getHeaders, getLogs, type BlockHeader, type LogFilter, type RpcClient } from './logs';
+
+/** What the indexer watches. Addresses are lower-cased. */
+export interface IndexerAddresses {
+  /** Aave V3 Pool (proxy). */
+  pool: string;
+  /** Aave V3 PoolConfigurator (proxy). */
+  configurator?: string;
+  /** Chainlink-style feeds: feed address → the asset whose USD price it gives. */
+  feeds?: Record<string, string>;
+}
+
+export function logFilter(addresses: IndexerAddresses): LogFilter {
+  const list = [addresses.pool, addresses.configurator, ...Object.keys(addresses.feeds ?? {})].filter((a): a is string => !!a);
+  return { addresses: list.map((a) => a.toLowerCase()), topics: INDEXED_TOPICS };
+}
+
+export function feedMap(addresses: IndexerAddresses): Map<string, string> {
+  return new Map(Object.entries(addresses.feeds ?? {}).map(([feed, asset]) => [feed.toLowerCase(), asset.toLowerCase()]));
+}
+
+export interface FetchedRange {
+  from: number;
+  to: number;
+  rows: DecodedRows;
+  logs: number;
+  /** Headers of every block in the range (unfinalized ranges only). */
+  headers: BlockHeader[];
+  /** Hash of block `to` (unfinalized ranges only). */
+  hash: string | null;
+}
+
+export interface FetchOptions {
+  rpc: RpcClient;
+  filter: LogFilter;
+  chainId: number;
+  feeds: Map<string, string>;
+  concurrency: number;
+  onSplit?: (size: number) => void;
+}
+
+/** Thrown when the node's chain changed while a range was being read: read it again after a reorg check. */
+export class ChainMovedError extends RetryableError {
+  override readonly name = 'ChainMovedError';
+}
+
+async function timestamps(o: FetchOptions, logs: RawLog[], headers: BlockHeader[]): Promise<Map<number, number>> {
+  const out = new Map<number, number>(headers.map((h) => [h.number, h.timestamp]));
+  const missing = new Set<number>();
+  for (const log of logs) {
+    const n = Number(log.blockNumber);
+    if (out.has(n)) continue;
+    if (log.blockTimestamp !== undefined) out.set(n, Number(log.blockTimestamp));
+    else missing.add(n);
+  }
+  const fetched = await getHeaders(o.rpc, [...missing], o.concurrency);
+  for (const h of fetched) {
+    if (!h) throw new ChainMovedError('a block with logs disappeared while it was read');
+    out.set(h.number, h.timestamp);
+  }
+  return out;
+}
+
+function decode(o: FetchOptions, logs: RawLog[], times: Map<number, number>): DecodedRows {
+  const ctx: DecodeContext = { chainId: o.chainId, timestampOf: (n) => times.get(n)!, feedAssets: o.feeds };
+  return decodeLogs(logs, ctx);
+}
+
+/** A finalized range: its logs, decoded; no headers kept. */
+export async function fetchFinalized(o: FetchOptions, from: number, to: number): Promise<FetchedRange> {
+  const logs = await getLogs(o.rpc, o.filter, from, to, o.onSplit);
+  const rows = decode(o, logs, await timestamps(o, logs, []));
+  return { from, to, rows, logs: logs.length, headers: [], hash: null };
+}
+
+/**
+ * An unfinalized range: every header (checked to form one chain starting at `parentHash`, when known), then
+ * its logs (checked to come from those very blocks). Any disagreement means the chain moved: ChainMovedError.
+ */
+export async function fetchUnfinalized(o: FetchOptions, from: number, to: number, parentHash: string | undefined): Promise<FetchedRange> {
+  const numbers = Array.from({ length: to - from + 1 }, (_, i) => from + i);
+  const headers = await getHeaders(o.rpc, numbers, o.concurrency);
+  let previous = parentHash;
+  for (const h of headers) {
+    if (!h) throw new ChainMovedError(`block ${from}..${to} is no longer on the chain`);
+    if (previous !== undefined && h.parentHash !== previous)
+      throw new ChainMovedError(`block ${h.number}'s parent is not the block indexed before it`);
+    previous = h.hash;
+  }
+  const complete = headers as BlockHeader[];
+  const logs = await getLogs(o.rpc, o.filter, from, to, o.onSplit);
+  const byNumber = new Map(complete.map((h) => [h.number, h.hash]));
+  for (const log of logs) {
+    if (byNumber.get(Number(log.blockNumber)) !== log.blockHash.toLowerCase())
+      throw new ChainMovedError(`logs of block ${Number(log.blockNumber)} come from another fork`);
+  }
+  const rows = decode(o, logs, await timestamps(o, logs, complete));
+  return { from, to, rows, logs: logs.length, headers: complete, hash: complete.at(-1)!.hash };
+}
+
+/** The node's head block. */
+export async function getHead(rpc: RpcClient): Promise<BlockHeader> {
+  const head = await getHeader(rpc, 'latest');
+  if (!head) throw new RetryableError('the node returned no latest block');
+  return head;
+}
