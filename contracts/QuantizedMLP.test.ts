@@ -1,47 +1,27 @@
 import { ContractFactory, hexlify, JsonRpcProvider } from 'ethers';
 import fc from 'fast-check';
 import { startAnvil, type AnvilInstance } from '../core';
-import {
-  encodeFeatures,
-  encodeWeights,
-  inferQuantized,
-  MAX_INPUT,
-  MAX_WEIGHT,
-  ONE,
-  scorecard,
-  type QuantizedModel,
-} from '../models/quantize/model';
+import { encodeFeatures, encodeWeights, inferQuantized, ONE, scorecard, type QuantizedModel } from '../models/quantize/model';
+import { arbitraryModelAndRows } from '../models/quantize/testing';
 import type { QuantizedMLPHarness } from './build/types';
 import { artifact } from './compile';
 
 const card = scorecard();
 
 /** Random models within the spec (1–3 layers, widths up to 32) and inputs, as the verifier will meet them. */
-const modelAndInput = fc
-  .record({ inputs: fc.integer({ min: 1, max: 32 }), hidden: fc.array(fc.integer({ min: 1, max: 32 }), { maxLength: 2 }) })
-  .chain(({ inputs, hidden }) => {
-    const dims = [inputs, ...hidden, 1];
-    const weight = fc.oneof(fc.integer({ min: -MAX_WEIGHT, max: MAX_WEIGHT }), fc.integer({ min: -ONE, max: ONE }));
-    const layers = fc.tuple(
-      ...dims.slice(1).map((out, l) =>
-        fc.record({
-          weights: fc.array(fc.array(weight, { minLength: dims[l]!, maxLength: dims[l]! }), { minLength: out, maxLength: out }),
-          biases: fc.array(weight, { minLength: out, maxLength: out }),
-        }),
-      ),
-    );
-    const input = fc.array(fc.oneof(fc.integer({ min: -MAX_INPUT, max: MAX_INPUT }), fc.integer({ min: -4 * ONE, max: 4 * ONE })), {
-      minLength: inputs,
-      maxLength: inputs,
-    });
-    const scoreParams = fc.record({
+const modelAndInput = arbitraryModelAndRows({
+  maxWidth: 32,
+  maxHidden: 2,
+  weightSpan: 1,
+  rows: { min: 1, max: 1 },
+  score: fc.oneof(
+    fc.constant(card),
+    fc.record({
       offsetQ: fc.integer({ min: -(2 ** 31) + 1, max: 2 ** 31 - 1 }),
       factorQ: fc.integer({ min: -(2 ** 31) + 1, max: 2 ** 31 - 1 }),
-    });
-    return fc
-      .tuple(layers, input, fc.oneof(fc.constant(card), scoreParams))
-      .map(([ls, x, sc]) => ({ model: { layers: ls, ...sc } as QuantizedModel, x }));
-  });
+    }),
+  ),
+}).map(({ model, rows }) => ({ model, x: rows[0]! }));
 
 describe('QuantizedMLP (Solidity) against models/quantize (TypeScript)', () => {
   let anvil: AnvilInstance;

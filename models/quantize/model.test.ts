@@ -1,5 +1,6 @@
 import fc from 'fast-check';
 import {
+  decodeFeatures,
   decodeWeights,
   encodeFeatures,
   encodeWeights,
@@ -13,29 +14,17 @@ import {
   weightsHash,
   type QuantizedModel,
 } from './model';
+import { arbitraryModelAndRows } from './testing';
 
 const card = scorecard(600, 50, 20);
 
-/** Random models within the spec's bounds (1–3 layers, widths up to 12, a last layer of width 1) with inputs. */
-const modelAndInput = fc
-  .record({ inputs: fc.integer({ min: 1, max: 12 }), hidden: fc.array(fc.integer({ min: 1, max: 12 }), { maxLength: 2 }) })
-  .chain(({ inputs, hidden }) => {
-    const dims = [inputs, ...hidden, 1];
-    const weight = fc.oneof(fc.integer({ min: -MAX_WEIGHT, max: MAX_WEIGHT }), fc.integer({ min: -2 * ONE, max: 2 * ONE }));
-    const layers = fc.tuple(
-      ...dims.slice(1).map((out, l) =>
-        fc.record({
-          weights: fc.array(fc.array(weight, { minLength: dims[l]!, maxLength: dims[l]! }), { minLength: out, maxLength: out }),
-          biases: fc.array(weight, { minLength: out, maxLength: out }),
-        }),
-      ),
-    );
-    const input = fc.array(fc.oneof(fc.integer({ min: -MAX_INPUT, max: MAX_INPUT }), fc.integer({ min: -4 * ONE, max: 4 * ONE })), {
-      minLength: inputs,
-      maxLength: inputs,
-    });
-    return fc.tuple(layers, input).map(([ls, x]) => ({ model: { layers: ls, ...card } as QuantizedModel, x }));
-  });
+/** Random models within the spec's bounds (1–3 layers, widths up to 12, a last layer of width 1) with one input. */
+const modelAndInput = arbitraryModelAndRows({ maxWidth: 12, maxHidden: 2, weightSpan: 2, rows: { min: 1, max: 1 } }).map(
+  ({ model, rows }) => ({
+    model,
+    x: rows[0]!,
+  }),
+);
 
 describe('canonical quantised model', () => {
   it('hand-computed: one input, weight 1.0, x = 2.0 → z = 2, PD = S[10], score 429', () => {
@@ -81,6 +70,8 @@ describe('canonical quantised model', () => {
     );
     expect(() => encodeWeights({ ...ok, layers: [{ weights: [[ONE, 0.5]], biases: [0] }] })).toThrow(/weight \[0\]\[1\] = 0.5/);
     expect(() => encodeFeatures([MAX_INPUT + 1])).toThrow('feature 0 = 1048577 is outside ±2^20');
+    expect(decodeFeatures(encodeFeatures([-MAX_INPUT, 0, 7, MAX_INPUT]))).toEqual([-MAX_INPUT, 0, 7, MAX_INPUT]);
+    expect(() => decodeFeatures(new Uint8Array(6))).toThrow('packed features are 6 bytes, not a multiple of 4');
     const bytes = encodeWeights(ok);
     expect(() => decodeWeights(bytes.slice(0, -1))).toThrow(/the header implies/);
     expect(() => decodeWeights(Uint8Array.from([2, ...bytes.slice(1)]))).toThrow('unknown weights encoding version');

@@ -205,6 +205,13 @@ export function encodeFeatures(features: readonly number[]): Uint8Array {
   return bytes;
 }
 
+/** Parses packed inputs back (a stored leaf's features); refuses a length that is not a whole number of int32s. */
+export function decodeFeatures(bytes: Uint8Array): number[] {
+  if (bytes.length % 4 !== 0) throw new Error(`packed features are ${bytes.length} bytes, not a multiple of 4`);
+  const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+  return Array.from({ length: bytes.length / 4 }, (_, i) => view.getInt32(4 * i, false));
+}
+
 export const weightsHash = (model: QuantizedModel): string => keccak256(encodeWeights(model));
 export const featuresHash = (features: readonly number[]): string => keccak256(encodeFeatures(features));
 

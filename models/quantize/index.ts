@@ -1,0 +1,3 @@
+export * from './fast';
+export * from './model';
+export * from './quantize';
