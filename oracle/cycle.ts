@@ -4,7 +4,7 @@ import type { Database, Logger } from '../core';
 import type { ParameterUpdate } from '../contracts';
 import type { RiskOracle } from '../contracts/build/types';
 import type { PricePoint } from '../models';
-import { readChainState } from './chain-state';
+import { readChainState, type SeedSource } from './chain-state';
 import { guardParameters, type GuardDecision } from './guards';
 import { DEFAULT_COLLATERAL_MODEL, modelIdOf, proposeFromPrices, type CollateralModelSpec } from './propose';
 import { publishParameterBatch, type PublishResult } from './publish';
@@ -52,6 +52,10 @@ export async function runParameterCycle(options: {
   atBlock: number;
   log: Logger;
   spec?: CollateralModelSpec;
+  /** Parameters before the oracle's first round (the market's own configuration); step limits apply from them. */
+  seed?: SeedSource;
+  /** Default true. False: propose and record only; `sign` and `publish` take it from the database. */
+  publish?: boolean;
 }): Promise<CycleResult> {
   const spec = options.spec ?? DEFAULT_COLLATERAL_MODEL;
   const modelId = modelIdOf(spec);
@@ -71,7 +75,7 @@ export async function runParameterCycle(options: {
       .onConflict((oc) => oc.columns(['chain_id', 'address']).doNothing())
       .execute();
     const proposal = proposeFromPrices(asset.prices, options.at, spec);
-    const { bounds, current, round: currentRound } = await readChainState(options.oracle, asset.address);
+    const { bounds, current, round: currentRound } = await readChainState(options.oracle, asset.address, undefined, options.seed);
     const guarded = guardParameters(proposal.params, current, bounds, options.now);
     const round = currentRound + 1;
     await saveRound(
@@ -110,15 +114,16 @@ export async function runParameterCycle(options: {
       });
     }
   }
-  const publication = updates.length
-    ? await publishParameterBatch({
-        db: options.db,
-        oracle: options.oracle,
-        chainId: options.chainId,
-        updates,
-        signers: options.signers,
-        log: options.log,
-      })
-    : undefined;
+  const publication =
+    updates.length && options.publish !== false
+      ? await publishParameterBatch({
+          db: options.db,
+          oracle: options.oracle,
+          chainId: options.chainId,
+          updates,
+          signers: options.signers,
+          log: options.log,
+        })
+      : undefined;
   return { modelId, assets: outcomes, publication };
 }

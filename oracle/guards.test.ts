@@ -54,6 +54,17 @@ describe('guards', () => {
     expect(result.decisions.find((d) => d.guard === 'delay')!.reason).toMatch(/only 60 s since the last update/);
   });
 
+  it("before the first round, steps from the market's own (seeded) parameters with no delay; unseeded, the first round is free", () => {
+    const proposal = { ltv: 5_000, liquidationThreshold: 5_500, liquidationBonus: 10_800 };
+    const seeded: OnChainState = { ltv: 8_000, liquidationThreshold: 8_250, liquidationBonus: 10_500, updatedAt: 0, seeded: true };
+    const first = guardParameters(proposal, seeded, bounds, 10);
+    expect(first.params).toEqual({ ltv: 7_700, liquidationThreshold: 7_950, liquidationBonus: 10_800 });
+    expect(first.publishable).toBe(true);
+    expect(first.decisions.some((d) => d.guard === 'delay')).toBe(false);
+    const unseeded = guardParameters(proposal, { ...seeded, seeded: false }, bounds, 10);
+    expect(unseeded.params).toEqual(proposal);
+  });
+
   it('checks the invariants jointly: a liquidation threshold × bonus over 100 % is held', () => {
     expect(invariantViolations({ ltv: 8_000, liquidationThreshold: 9_500, liquidationBonus: 10_600 })[0]).toMatch(
       /× bonus = 10070 bps > 100 %/,

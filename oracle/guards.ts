@@ -23,8 +23,13 @@ export interface AssetBounds {
 }
 
 export interface OnChainState extends CollateralParams {
-  /** Unix seconds of the last update; 0 when never set (then step limits do not apply). */
+  /** Unix seconds of the last update; 0 when never set (then step limits do not apply unless `seeded`). */
   updatedAt: number;
+  /**
+   * Before the oracle's first round, the parameters come from the lending market's own configuration: the step
+   * limit applies from them (an asset is not moved 30 points in one go because the oracle is new); the delay does not.
+   */
+  seeded?: boolean;
 }
 
 export type Decision = 'pass' | 'clip' | 'hold';
@@ -106,7 +111,8 @@ export function guardParameters(proposed: CollateralParams, current: OnChainStat
     }
   }
 
-  if (current.updatedAt > 0) {
+  const stepLimited = current.updatedAt > 0 || current.seeded === true;
+  if (stepLimited) {
     for (const key of KEYS) {
       const stepped = clamp(params[key], current[key] - bounds.maxChangeBps, current[key] + bounds.maxChangeBps);
       if (stepped !== params[key]) {
@@ -120,7 +126,7 @@ export function guardParameters(proposed: CollateralParams, current: OnChainStat
       }
     }
     const elapsed = nowSeconds - current.updatedAt;
-    if (elapsed < bounds.minDelaySeconds) {
+    if (current.updatedAt > 0 && elapsed < bounds.minDelaySeconds) {
       decisions.push({
         guard: 'delay',
         decision: 'hold',
@@ -131,7 +137,7 @@ export function guardParameters(proposed: CollateralParams, current: OnChainStat
   }
 
   // a threshold clipped below the ltv pulls the ltv down with it, when the ltv's own limits allow that
-  const ltvFloor = Math.max(bounds.min.ltv, current.updatedAt > 0 ? current.ltv - bounds.maxChangeBps : -Infinity);
+  const ltvFloor = Math.max(bounds.min.ltv, stepLimited ? current.ltv - bounds.maxChangeBps : -Infinity);
   if (params.ltv > params.liquidationThreshold && params.liquidationThreshold >= ltvFloor) {
     decisions.push({
       guard: 'invariants',

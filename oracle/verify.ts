@@ -2,7 +2,7 @@ import type { Kysely } from 'kysely';
 import type { Database } from '../core';
 import type { RiskOracle } from '../contracts/build/types';
 import { loadPriceSeries } from '../indexer';
-import { readChainState } from './chain-state';
+import { readChainState, type SeedSource } from './chain-state';
 import { guardParameters } from './guards';
 import { modelIdOf, proposeFromPrices, type CollateralModelSpec } from './propose';
 
@@ -30,6 +30,8 @@ export async function verifyRounds(options: {
   chainId: number;
   spec: CollateralModelSpec;
   round?: number;
+  /** The seed the proposer used before each asset's first round (see `readChainState`). */
+  seed?: SeedSource;
 }): Promise<VerifyReport> {
   const { db, oracle, chainId, spec } = options;
   const events = await oracle.queryFilter(oracle.filters.ParametersUpdated(), 0, 'latest');
@@ -69,7 +71,10 @@ export async function verifyRounds(options: {
     const proposal = proposeFromPrices(await loadPriceSeries(db, record.symbol), at, spec);
     differ('inputsRoot', e.inputsRoot, proposal.inputsRoot);
     // the chain as the signers saw it: bounds and state just before the publication's block
-    const [{ bounds, current }, block] = await Promise.all([readChainState(oracle, e.asset, event.blockNumber - 1), event.getBlock()]);
+    const [{ bounds, current }, block] = await Promise.all([
+      readChainState(oracle, e.asset, event.blockNumber - 1, options.seed),
+      event.getBlock(),
+    ]);
     const guarded = guardParameters(proposal.params, current, bounds, block.timestamp);
     differ('ltv', e.ltv, guarded.params.ltv);
     differ('liquidationThreshold', e.liquidationThreshold, guarded.params.liquidationThreshold);

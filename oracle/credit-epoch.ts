@@ -1,0 +1,229 @@
+import { getBytes, hexlify, keccak256, type BaseWallet, type TransactionReceipt } from 'ethers';
+import type { Kysely } from 'kysely';
+import type { Database, Logger } from '../core';
+import { creditRegistryDomain, epochDigest, signEpoch, sortBySigner, type CreditEpoch, type SignatureStruct } from '../contracts';
+import type { CreditScoreRegistry } from '../contracts/build/types';
+import { decodeFeatures, encodeFeatures, inferQuantized, type QuantizedModel } from '../models/quantize';
+import { buildScoreTree, type ScoreLeaf, type ScoreTree } from './epoch';
+import { addSignature, beginPublication, epochLeaves, saveEpoch, signaturesFor, updatePublication } from './store';
+
+/** One wallet's canonical score with the quantised inputs it was computed from (what a challenger needs). */
+export interface EpochEntry {
+  wallet: string;
+  score: number;
+  pd: bigint;
+  /** Q16 inputs of the canonical model; the leaf commits to their keccak256. */
+  features: number[];
+}
+
+export interface StoredEpoch {
+  chainId: number;
+  epoch: number;
+  root: string;
+  modelId: string;
+  tree: ScoreTree;
+  leaves: Array<ScoreLeaf & { features: string }>;
+}
+
+type Db = Kysely<Database>;
+
+const leafOf = (e: EpochEntry): ScoreLeaf & { features: string } => {
+  const packed = encodeFeatures(e.features);
+  return { wallet: e.wallet.toLowerCase(), score: e.score, pd: e.pd, featuresHash: keccak256(packed), features: hexlify(packed) };
+};
+
+/**
+ * Builds a credit epoch from canonical scores and stores it with every leaf (one transaction). Idempotent: the
+ * same epoch proposed again with the same root is a no-op, with another root an error (an epoch number is used
+ * once).
+ */
+export async function proposeCreditEpoch(options: {
+  db: Db;
+  chainId: number;
+  epoch: number;
+  modelId: string;
+  atBlock: number;
+  entries: readonly EpochEntry[];
+}): Promise<StoredEpoch> {
+  const leaves = options.entries.map(leafOf).sort((a, b) => (a.wallet < b.wallet ? -1 : a.wallet > b.wallet ? 1 : 0));
+  const tree = buildScoreTree(leaves);
+  await saveEpoch(options.db, {
+    chainId: options.chainId,
+    epoch: options.epoch,
+    root: tree.root,
+    modelId: options.modelId,
+    atBlock: options.atBlock,
+    status: 'proposed',
+    leaves,
+  });
+  const stored = await loadEpoch(options.db, options.chainId, options.epoch);
+  if (stored.root !== tree.root)
+    throw new Error(`credit epoch ${options.epoch} is already stored with root ${stored.root}; this proposal's root is ${tree.root}`);
+  return stored;
+}
+
+/** An epoch as stored, with its tree rebuilt from the stored leaves (the root is checked against the record). */
+export async function loadEpoch(db: Db, chainId: number, epoch: number): Promise<StoredEpoch> {
+  const row = await db
+    .selectFrom('credit_epochs')
+    .select(['root', 'model_id'])
+    .where('chain_id', '=', chainId)
+    .where('epoch', '=', epoch)
+    .executeTakeFirst();
+  if (!row) throw new Error(`credit epoch ${epoch} on chain ${chainId} is not in the database`);
+  const leaves = await epochLeaves(db, chainId, epoch);
+  const tree = buildScoreTree(leaves);
+  if (tree.root !== row.root)
+    throw new Error(`credit epoch ${epoch}: the stored leaves give root ${tree.root}, the record says ${row.root}`);
+  return { chainId, epoch, root: row.root, modelId: row.model_id, tree, leaves };
+}
+
+export interface EpochPublication {
+  digest: string;
+  /** False when the epoch was already on-chain with this root (an idempotent re-run). */
+  submitted: boolean;
+  txHash?: string;
+  gasUsed?: bigint;
+}
+
+const setEpochStatus = (db: Db, chainId: number, epoch: number, status: 'signed' | 'published' | 'invalidated', digest?: string) =>
+  db
+    .updateTable('credit_epochs')
+    .set({ status, ...(digest ? { digest } : {}) })
+    .where('chain_id', '=', chainId)
+    .where('epoch', '=', epoch)
+    .execute();
+
+/**
+ * Signs a stored epoch with each given signer (signatures kept in Postgres) and, once RiskOracle's threshold is
+ * met, publishes it with the registry's bond. Idempotent: an epoch already on-chain with this root is not resent;
+ * one on-chain with another root is an error.
+ */
+export async function publishCreditEpoch(options: {
+  db: Db;
+  registry: CreditScoreRegistry;
+  chainId: number;
+  epoch: number;
+  signers: BaseWallet[];
+  threshold: number;
+  log: Logger;
+}): Promise<EpochPublication> {
+  const { db, registry, chainId, log } = options;
+  const stored = await loadEpoch(db, chainId, options.epoch);
+  const message: CreditEpoch = {
+    epoch: BigInt(stored.epoch),
+    root: stored.root,
+    modelId: stored.modelId,
+    walletCount: BigInt(stored.leaves.length),
+  };
+  const domain = creditRegistryDomain(chainId, await registry.getAddress());
+  const digest = epochDigest(domain, message);
+  const onChain = (await registry.epochOf(stored.epoch)).stored;
+  if (onChain.publishedAt !== 0n) {
+    if (onChain.root !== stored.root)
+      throw new Error(`credit epoch ${stored.epoch} is on-chain with root ${onChain.root}, not ${stored.root}`);
+    await setEpochStatus(db, chainId, stored.epoch, 'published', digest);
+    return { digest, submitted: false };
+  }
+  for (const signer of options.signers) {
+    const { signature } = await signEpoch(signer, domain, message);
+    await addSignature(db, { chainId, digest, signer: signer.address, kind: 'epoch', signature: JSON.stringify(signature) });
+  }
+  const collected = sortBySigner(await signaturesFor(db, chainId, digest));
+  if (collected.length < options.threshold)
+    throw new Error(`only ${collected.length} signature(s) for credit epoch ${stored.epoch}; the oracle needs ${options.threshold}`);
+  const signatures = collected.slice(0, options.threshold).map((s) => JSON.parse(s.signature) as SignatureStruct);
+  await setEpochStatus(db, chainId, stored.epoch, 'signed', digest);
+
+  const attempt = await beginPublication(db, chainId, digest, 'epoch');
+  try {
+    const tx = await registry.publishEpoch(message.epoch, message.root, message.modelId, message.walletCount, signatures, {
+      value: await registry.requiredBond(),
+    });
+    await updatePublication(db, chainId, digest, attempt, { status: 'submitted', txHash: tx.hash, nonce: tx.nonce });
+    const receipt = (await tx.wait()) as TransactionReceipt;
+    await updatePublication(db, chainId, digest, attempt, {
+      status: 'confirmed',
+      gasUsed: Number(receipt.gasUsed),
+      blockNumber: receipt.blockNumber,
+    });
+    await setEpochStatus(db, chainId, stored.epoch, 'published');
+    log.info({ epoch: stored.epoch, root: stored.root, wallets: stored.leaves.length, tx: receipt.hash }, 'published credit epoch');
+    return { digest, submitted: true, txHash: receipt.hash, gasUsed: receipt.gasUsed };
+  } catch (err) {
+    await updatePublication(db, chainId, digest, attempt, { status: 'failed', error: (err as Error).message.slice(0, 500) });
+    throw err;
+  }
+}
+
+/** A wallet's leaf and Merkle proof in a stored epoch (what `prove` and the `/score/:wallet` endpoint serve). */
+export async function epochProof(
+  db: Db,
+  chainId: number,
+  epoch: number,
+  wallet: string,
+): Promise<{ leaf: ScoreLeaf; proof: string[]; features: string }> {
+  const stored = await loadEpoch(db, chainId, epoch);
+  const found = stored.tree.proof(wallet);
+  const leaf = stored.leaves.find((l) => l.wallet === wallet.toLowerCase());
+  if (!found || !leaf) throw new Error(`wallet ${wallet} is not in credit epoch ${epoch}`);
+  return { ...found, features: leaf.features };
+}
+
+export interface WrongScore {
+  wallet: string;
+  published: { score: number; pd: bigint };
+  recomputed: { score: number; pd: bigint };
+}
+
+/**
+ * Recomputes every leaf of a stored epoch with the canonical model from the features it commits to, as the
+ * registry's challenge does on-chain: the leaves whose score or PD differ are challengeable.
+ */
+export async function auditCreditEpoch(db: Db, chainId: number, epoch: number, model: QuantizedModel): Promise<WrongScore[]> {
+  const stored = await loadEpoch(db, chainId, epoch);
+  const wrong: WrongScore[] = [];
+  for (const leaf of stored.leaves) {
+    if (keccak256(leaf.features) !== leaf.featuresHash)
+      throw new Error(`credit epoch ${epoch}: ${leaf.wallet}'s features do not match its hash`);
+    const r = inferQuantized(model, decodeFeatures(getBytes(leaf.features)));
+    if (r.score !== leaf.score || r.pd !== leaf.pd)
+      wrong.push({ wallet: leaf.wallet, published: { score: leaf.score, pd: leaf.pd }, recomputed: { score: r.score, pd: r.pd } });
+  }
+  return wrong;
+}
+
+/**
+ * Challenges one leaf of a published epoch: the registry recomputes the score on-chain from the committed
+ * features and the registered weights, and on a difference invalidates the epoch and pays the bond to the caller.
+ */
+export async function challengeCreditEpoch(options: {
+  db: Db;
+  registry: CreditScoreRegistry;
+  chainId: number;
+  epoch: number;
+  wallet: string;
+  weights: Uint8Array;
+  log: Logger;
+}): Promise<TransactionReceipt> {
+  const { db, registry, chainId, epoch, log } = options;
+  const { leaf, proof, features } = await epochProof(db, chainId, epoch, options.wallet);
+  const claim = { epoch, wallet: leaf.wallet, score: leaf.score, pd: leaf.pd };
+  const digest = keccak256(getBytes(`${(await loadEpoch(db, chainId, epoch)).root}${leaf.wallet.slice(2)}`));
+  const attempt = await beginPublication(db, chainId, digest, 'challenge');
+  try {
+    const receipt = (await (await registry.challenge(claim, features, hexlify(options.weights), proof)).wait()) as TransactionReceipt;
+    await updatePublication(db, chainId, digest, attempt, {
+      status: 'confirmed',
+      txHash: receipt.hash,
+      gasUsed: Number(receipt.gasUsed),
+      blockNumber: receipt.blockNumber,
+    });
+    await setEpochStatus(db, chainId, epoch, 'invalidated');
+    log.info({ epoch, wallet: leaf.wallet, tx: receipt.hash }, 'credit epoch challenged and invalidated');
+    return receipt;
+  } catch (err) {
+    await updatePublication(db, chainId, digest, attempt, { status: 'failed', error: (err as Error).message.slice(0, 500) });
+    throw err;
+  }
+}
