@@ -17,6 +17,7 @@ export interface GlobalOptions {
   databaseUrl?: string;
   dataDir?: string;
   rpc?: string;
+  deployment?: string;
   logLevel?: string;
   json?: boolean;
 }
@@ -33,7 +34,8 @@ function flagsToConfig(opts: GlobalOptions): ConfigInput {
   const flags: ConfigInput = {};
   if (opts.databaseUrl || opts.dataDir)
     flags.database = { ...(opts.databaseUrl ? { url: opts.databaseUrl } : {}), ...(opts.dataDir ? { dataDir: opts.dataDir } : {}) };
-  if (opts.rpc) flags.chain = { rpcUrl: opts.rpc };
+  if (opts.rpc || opts.deployment)
+    flags.chain = { ...(opts.rpc ? { rpcUrl: opts.rpc } : {}), ...(opts.deployment ? { deployment: opts.deployment } : {}) };
   if (opts.logLevel) flags.log = { level: opts.logLevel as Config['log']['level'] };
   return flags;
 }

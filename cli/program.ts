@@ -1,9 +1,16 @@
 import { Command, Option } from 'commander';
 import { registerBacktest } from './commands/backtest';
+import { registerChain } from './commands/chain';
+import { registerCredit } from './commands/credit';
 import { registerDemo } from './commands/demo';
 import { registerDoctor } from './commands/doctor';
 import { registerMigrate } from './commands/migrate';
+import { registerOracle } from './commands/oracle';
+import { registerIndex } from './commands/index-chain';
 import { registerImportPrices } from './commands/prices';
+import { registerRun } from './commands/run';
+import { registerScore } from './commands/score';
+import { registerTrain } from './commands/train';
 import { registerVerify } from './commands/verify';
 
 /** The `risk-oracle` command tree. Each feature registers one command; the commands parse and call the modules. */
@@ -15,6 +22,7 @@ export function buildProgram(): Command {
     .option('--database-url <url>', 'Postgres connection string (default: embedded PGlite; env DATABASE_URL)')
     .option('--data-dir <dir>', 'PGlite data directory (default: ./.risk-oracle/db)')
     .option('--rpc <url>', 'JSON-RPC endpoint (env RPC_URL)')
+    .option('--deployment <file>', 'deployment JSON with the contract addresses (written by chain deploy)')
     .addOption(new Option('--log-level <level>', 'log level').choices(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']))
     .option('--json', 'machine-readable output: the last line on stdout is one JSON object')
     .showHelpAfterError()
@@ -23,7 +31,14 @@ export function buildProgram(): Command {
   registerMigrate(program);
   registerImportPrices(program);
   registerBacktest(program);
+  registerOracle(program);
+  registerRun(program);
   registerVerify(program);
+  registerCredit(program);
+  registerChain(program);
+  registerIndex(program);
+  registerTrain(program);
+  registerScore(program);
   registerDoctor(program);
   for (const command of program.commands) command.exitOverride();
   return program;

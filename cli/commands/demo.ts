@@ -2,6 +2,7 @@ import path from 'node:path';
 import type { Command } from 'commander';
 import { runDemo } from '../demo/run';
 import { commandContext } from '../context';
+import { UserError } from '../../core/errors';
 
 export function registerDemo(program: Command): void {
   program
@@ -10,25 +11,41 @@ export function registerDemo(program: Command): void {
     .option('--out <dir>', 'where report.html and summary.json are written', './out/demo')
     .option('--days <n>', 'days of simulated hourly prices', '90')
     .option('--prices <files...>', 'your own price CSVs (WETH, WBTC, USDC and GOV) instead of simulated ones')
-    .action(async (opts: { out: string; days: string; prices?: string[] }, command: Command) => {
+    .option('--wallets <n>', 'wallets indexed, scored and published in the credit epoch', '400')
+    .option('--training-wallets <n>', 'simulated borrower histories the credit model trains on', '20000')
+    .action(async (opts: { out: string; days: string; prices?: string[]; wallets: string; trainingWallets: string }, command: Command) => {
       const ctx = commandContext(command);
       const summary = await runDemo({
         outDir: path.resolve(opts.out),
         databaseUrl: ctx.config.database.url,
         days: Number(opts.days),
         prices: opts.prices,
+        wallets: positiveInteger(opts.wallets, '--wallets'),
+        trainingWallets: positiveInteger(opts.trainingWallets, '--training-wallets'),
         quiet: ctx.json,
       });
       const lines = [
         `backtest bad debt: static ${summary.backtest.baseline.badDebtPct.toFixed(3)} %, model ${summary.backtest.model.badDebtPct.toFixed(3)} % (mean LTV ${summary.backtest.baseline.meanLtv.toFixed(3)} vs ${summary.backtest.model.meanLtv.toFixed(3)})`,
-        `published round ${Math.max(...summary.rounds.map((r) => r.round))} for ${summary.rounds.filter((r) => r.publishable).length} assets on RiskOracle ${summary.contracts.riskOracle} (3 of 5 signers, ${summary.gas.publishBatch4Assets} gas)`,
-        ...summary.aave.map(
-          (a) =>
-            `Aave V3 ${a.symbol.padEnd(5)} ltv ${a.before.ltv} → ${a.after.ltv}, liquidation threshold ${a.before.liquidationThreshold} → ${a.after.liquidationThreshold}, bonus ${a.before.liquidationBonus} → ${a.after.liquidationBonus}`,
-        ),
-        `verify: ${summary.verify.checked} round(s) re-derived from public data, ${summary.verify.mismatches} mismatch(es)`,
+        `published ${summary.rounds.filter((r) => r.publishable).length} assets on RiskOracle ${summary.contracts.riskOracle}, round ${Math.max(...summary.rounds.map((r) => r.round))} (3 of 5 signers; the first batch took ${summary.gas.publishBatch4Assets} gas)`,
+        ...summary.aave
+          .filter((a) => a.round === 1)
+          .map(
+            (a) =>
+              `Aave V3 ${a.symbol.padEnd(5)} ltv ${a.before.ltv} → ${a.after.ltv}, liquidation threshold ${a.before.liquidationThreshold} → ${a.after.liquidationThreshold}, bonus ${a.before.liquidationBonus} → ${a.after.liquidationBonus}`,
+          ),
+        `credit model ${summary.credit.modelId.slice(0, 10)}…: test AUC ${summary.credit.auc.toFixed(3)} (logistic baseline ${summary.credit.baselineAuc.toFixed(3)}, Bayes limit ${summary.credit.bayesAuc?.toFixed(3) ?? 'n/a'})`,
+        `credit epoch 1: ${summary.epochs[0]?.wallets} wallets; CreditLine lent ${summary.creditLine.good.borrowed} USDC to a ${summary.creditLine.good.score} score, refused a ${summary.creditLine.poor.score} (${summary.creditLine.poor.refused ?? 'not refused'})`,
+        `DAO tightened ${summary.dao.tightened.symbol} max LTV to ${summary.dao.tightened.maxLtvAfter} bps; the next round published ${summary.dao.tightened.publishedLtv}`,
+        `tampered epoch ${summary.challenge.epoch} challenged on-chain: ${summary.challenge.invalidated ? 'invalidated' : 'NOT invalidated'}`,
+        `verify: ${summary.verify.checked} round(s) and ${summary.verify.scoresChecked} scores re-derived from public data, ${summary.verify.mismatches + summary.verify.epochMismatches} mismatch(es)`,
         `finished in ${summary.totalSeconds.toFixed(1)} s; report: ${summary.report}`,
       ];
       ctx.print(lines.join('\n'), summary);
     });
+}
+
+function positiveInteger(value: string, flag: string): number {
+  const n = Number(value);
+  if (!Number.isInteger(n) || n < 1) throw new UserError(`${flag} must be a positive whole number, got ${JSON.stringify(value)}`);
+  return n;
 }

@@ -1,50 +1,111 @@
 import type { Command } from 'commander';
-import { getAddress } from 'ethers';
 import { connectProvider, UserError } from '../../core';
-import { RiskOracle__factory } from '../../contracts/build/types';
+import { CreditScoreRegistry__factory, RiskOracle__factory } from '../../contracts/build/types';
+import { decodeWeights, readCreditArtifact } from '../../models';
 import { DEFAULT_COLLATERAL_MODEL } from '../../oracle/propose';
-import { verifyRounds } from '../../oracle/verify';
+import { verifyEpochs, type EpochVerifyReport } from '../../oracle/verify-epochs';
+import { verifyRounds, type VerifyReport } from '../../oracle/verify';
 import { commandContext, withDatabase } from '../context';
+import { contractAddress, deploymentSeed, readDeployment } from '../deployment';
+
+interface VerifyOptions {
+  oracle?: string;
+  registry?: string;
+  round?: string;
+  epoch?: string;
+  all?: boolean;
+  artifact?: string;
+}
+
+const whole = (value: string, flag: string): number => {
+  const n = Number(value);
+  if (!Number.isSafeInteger(n) || n < 1) throw new UserError(`${flag} must be a positive whole number, got ${JSON.stringify(value)}`);
+  return n;
+};
 
 export function registerVerify(program: Command): void {
   program
     .command('verify')
-    .description('re-derive published rounds from public data and the model, and compare them bit for bit with the chain')
-    .requiredOption('--oracle <address>', 'the RiskOracle contract')
-    .option('--round <n>', 'only this round (default: all)')
-    .action(async (opts: { oracle: string; round?: string }, command: Command) => {
+    .description(
+      're-derive published rounds and credit epochs from public data and the models, and compare them bit for bit with the chain',
+    )
+    .option('--round <n>', 'only this parameter round')
+    .option('--epoch <n>', 'only this credit epoch (needs --artifact)')
+    .option('--all', 'every round and, with --artifact, every credit epoch (the default without --round or --epoch)')
+    .option('--artifact <file>', 'the credit model artifact the epochs name (its keccak256 is their modelId)')
+    .option('--oracle <address>', 'RiskOracle (default: from the deployment file)')
+    .option('--registry <address>', 'CreditScoreRegistry (default: from the deployment file)')
+    .action(async (opts: VerifyOptions, command: Command) => {
       const ctx = commandContext(command);
-      let address: string;
-      try {
-        address = getAddress(opts.oracle);
-      } catch {
-        throw new UserError(`--oracle: not an address: ${opts.oracle}`);
-      }
+      const round = opts.round === undefined ? undefined : whole(opts.round, '--round');
+      const epoch = opts.epoch === undefined ? undefined : whole(opts.epoch, '--epoch');
+      if (epoch !== undefined && !opts.artifact) throw new UserError('--epoch needs --artifact: the scores are recomputed with that model');
+      const doRounds = epoch === undefined;
+      const doEpochs = epoch !== undefined || (round === undefined && opts.artifact !== undefined);
+      const artifact = doEpochs ? readCreditArtifact(opts.artifact!) : undefined;
+      const oracleAddress = doRounds ? contractAddress(ctx, 'riskOracle', { name: '--oracle', value: opts.oracle }) : undefined;
+      const registryAddress = doEpochs
+        ? contractAddress(ctx, 'creditScoreRegistry', { name: '--registry', value: opts.registry })
+        : undefined;
       const provider = await connectProvider(ctx.config.chain.rpcUrl, {
         timeoutMs: ctx.config.chain.timeoutMs,
         retries: ctx.config.chain.retries,
       });
       try {
         const chainId = Number((await provider.getNetwork()).chainId);
-        const oracle = RiskOracle__factory.connect(address, provider);
-        const report = await withDatabase(ctx, (h) =>
-          verifyRounds({
-            db: h.db,
-            oracle,
-            chainId,
-            spec: DEFAULT_COLLATERAL_MODEL,
-            round: opts.round === undefined ? undefined : Number(opts.round),
-          }),
-        );
-        const lines = report.mismatches.map(
-          (m) => `MISMATCH ${m.asset} round ${m.round} ${m.field}: published ${m.published}, derived ${m.derived}`,
-        );
-        ctx.print([...lines, `${report.checked} round(s) checked, ${report.mismatches.length} mismatch(es)`].join('\n'), {
-          checked: report.checked,
-          mismatches: report.mismatches.length,
-          list: report.mismatches,
+        const { rounds, epochs } = await withDatabase(ctx, async (h) => {
+          const rounds: VerifyReport | undefined = oracleAddress
+            ? await verifyRounds({
+                db: h.db,
+                oracle: RiskOracle__factory.connect(oracleAddress, provider),
+                chainId,
+                spec: DEFAULT_COLLATERAL_MODEL,
+                round,
+                // first rounds are step-limited from Aave's own configuration: the deployment says where to read it
+                seed: ctx.config.chain.deployment ? deploymentSeed(readDeployment(ctx.config.chain.deployment), provider) : undefined,
+              })
+            : undefined;
+          const epochs: EpochVerifyReport | undefined =
+            registryAddress && artifact
+              ? await verifyEpochs({
+                  db: h.db,
+                  registry: CreditScoreRegistry__factory.connect(registryAddress, provider),
+                  chainId,
+                  model: decodeWeights(Buffer.from(artifact.artifact.quantized.weights.slice(2), 'hex')),
+                  modelId: artifact.modelId,
+                  epochs: epoch === undefined ? undefined : [epoch],
+                })
+              : undefined;
+          return { rounds, epochs };
         });
-        if (report.mismatches.length > 0) process.exitCode = 1;
+        const list = [
+          ...(rounds?.mismatches ?? []).map((m) => ({ kind: 'round' as const, ...m })),
+          ...(epochs?.mismatches ?? []).map((m) => ({ kind: 'epoch' as const, ...m })),
+        ];
+        const lines = [
+          ...(rounds?.mismatches ?? []).map(
+            (m) => `MISMATCH ${m.asset} round ${m.round} ${m.field}: published ${m.published}, derived ${m.derived}`,
+          ),
+          ...(epochs?.mismatches ?? []).map(
+            (m) => `MISMATCH epoch ${m.epoch} ${m.wallet} ${m.field}: published ${m.published}, derived ${m.derived}`,
+          ),
+          ...(rounds ? [`${rounds.checked} round(s) checked, ${rounds.mismatches.length} mismatch(es)`] : []),
+          ...(epochs
+            ? [
+                `${epochs.epochs} epoch(s) and ${epochs.scores} score(s) checked, ${epochs.mismatches.length} mismatch(es)${epochs.invalidated.length ? `; already invalidated on-chain: ${epochs.invalidated.join(', ')}` : ''}`,
+              ]
+            : []),
+        ];
+        ctx.print(lines.join('\n'), {
+          checked: (rounds?.checked ?? 0) + (epochs?.scores ?? 0),
+          mismatches: list.length,
+          rounds: rounds?.checked ?? 0,
+          epochs: epochs?.epochs ?? 0,
+          scores: epochs?.scores ?? 0,
+          invalidatedEpochs: epochs?.invalidated ?? [],
+          list,
+        });
+        if (list.length > 0) process.exitCode = 1;
       } finally {
         provider.destroy();
       }

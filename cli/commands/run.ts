@@ -1,0 +1,178 @@
+import type { Command } from 'commander';
+import { NonceManager, type Wallet } from 'ethers';
+import { acquireInstanceLock, connectProvider, Counter, createMetricsRegistry, Gauge, UserError } from '../../core';
+import { RiskOracle__factory, RiskSteward__factory } from '../../contracts/build/types';
+import { indexedBlock } from '../../oracle/freshness';
+import { loadSigner } from '../../oracle/keys';
+import { runIndexer } from '../../indexer';
+import { publishPendingRounds, signPendingRounds } from '../../oracle/rounds';
+import { startScheduler, type Job } from '../../oracle/scheduler';
+import { scoreRoute } from '../../oracle/scores';
+import { startOracleServer } from '../../oracle/server';
+import { commandContext, openMigratedDatabase } from '../context';
+import { deploymentSeed, readDeployment } from '../deployment';
+import { keySource, withKeyOptions, type KeyOptions } from '../keys';
+import { indexDeployment } from './index-chain';
+import { proposeRound } from './oracle';
+
+interface RunOptions extends KeyOptions {
+  indexSchedule: string;
+  roundSchedule: string;
+  signerKeyEnv?: string[];
+  port?: string;
+}
+
+/**
+ * The daemon: on cron schedules it indexes the deployment's market and runs a round (propose, sign with the keys
+ * it holds, publish once the threshold is met, apply to Aave); it serves /metrics, /healthz and /score/:wallet;
+ * one instance per database (a lock); SIGTERM or SIGINT finish the current step and stop everything.
+ */
+export function registerRun(program: Command): void {
+  withKeyOptions(program.command('run'), 'publisher')
+    .description('the daemon: index, propose, sign, publish and apply on schedules; serve /metrics, /healthz and /score/:wallet')
+    .option('--index-schedule <cron>', 'when to index new blocks (node-cron, six fields allow seconds)', '*/15 * * * * *')
+    .option('--round-schedule <cron>', 'when to propose and publish a round', '0 * * * *')
+    .option('--signer-key-env <names...>', 'variables holding signer keys this daemon signs with (others sign with risk-oracle sign)')
+    .option('--port <n>', 'HTTP port (default: server.port)')
+    .action(async (opts: RunOptions, command: Command) => {
+      const ctx = commandContext(command);
+      const file = ctx.config.chain.deployment;
+      if (!file) throw new UserError('run needs a deployment file: --deployment FILE (written by chain deploy) or chain.deployment');
+      const deployment = readDeployment(file);
+      const market = indexDeployment(file);
+      const provider = await connectProvider(ctx.config.chain.rpcUrl, {
+        timeoutMs: ctx.config.chain.timeoutMs,
+        retries: ctx.config.chain.retries,
+      });
+      const handle = await openMigratedDatabase(ctx);
+      const lock = await acquireInstanceLock(handle, 'daemon', ctx.config.database.dataDir).catch(async (err: unknown) => {
+        await handle.close();
+        provider.destroy();
+        throw err;
+      });
+      const chainId = Number((await provider.getNetwork()).chainId);
+      if (chainId !== deployment.chainId)
+        throw new UserError(`deployment ${file} is for chain ${deployment.chainId}; the RPC is chain ${chainId}`);
+      const publisher = new NonceManager(await loadSigner(keySource(opts), provider));
+      const signers: Wallet[] = [];
+      for (const name of opts.signerKeyEnv ?? []) signers.push(await loadSigner({ privateKeyEnv: name }));
+      const oracle = RiskOracle__factory.connect(deployment.riskOracle, publisher);
+      const steward = RiskSteward__factory.connect(deployment.riskSteward, publisher);
+
+      const registry = createMetricsRegistry();
+      const indexed = new Gauge({ name: 'risk_oracle_indexed_block', help: 'last block the indexer committed', registers: [registry] });
+      const lag = new Gauge({
+        name: 'risk_oracle_indexer_lag_blocks',
+        help: 'blocks between the head and the indexer',
+        registers: [registry],
+      });
+      const lastRound = new Gauge({
+        name: 'risk_oracle_round',
+        help: 'latest published round per asset',
+        labelNames: ['asset'],
+        registers: [registry],
+      });
+      const lastPublish = new Gauge({
+        name: 'risk_oracle_last_publish_timestamp_seconds',
+        help: 'when a batch was last published',
+        registers: [registry],
+      });
+      const holds = new Counter({
+        name: 'risk_oracle_guard_holds_total',
+        help: 'proposals held by a guard',
+        labelNames: ['asset'],
+        registers: [registry],
+      });
+      const gas = new Counter({ name: 'risk_oracle_gas_used_total', help: 'gas spent publishing and applying', registers: [registry] });
+      const jobs = new Counter({
+        name: 'risk_oracle_job_runs_total',
+        help: 'job runs by outcome',
+        labelNames: ['job', 'outcome'],
+        registers: [registry],
+      });
+      let failing: string[] = [];
+
+      const jobList: Job[] = [
+        {
+          name: 'index',
+          schedule: opts.indexSchedule,
+          run: async (signal) => {
+            const result = await runIndexer({
+              db: handle,
+              provider,
+              addresses: market.addresses,
+              assets: market.assets,
+              chainId,
+              fromBlock: market.block,
+              signal,
+              logger: ctx.log,
+            });
+            const head = await provider.getBlockNumber();
+            if (result.lastBlock !== undefined) indexed.set(result.lastBlock);
+            lag.set(head - ((await indexedBlock(handle.db, chainId)) ?? 0));
+          },
+        },
+        {
+          name: 'round',
+          schedule: opts.roundSchedule,
+          run: async () => {
+            const proposal = await proposeRound(handle.db, provider, deployment, chainId, ctx.config.oracle.validForSeconds, ctx.log);
+            for (const a of proposal.assets.filter((x) => !x.publishable)) holds.inc({ asset: a.symbol });
+            if (!proposal.assets.some((a) => a.publishable)) return;
+            const now = (await provider.getBlock('latest'))!.timestamp;
+            for (const signer of signers)
+              await signPendingRounds({
+                db: handle.db,
+                oracle,
+                chainId,
+                signer,
+                now,
+                seed: deploymentSeed(deployment, provider),
+                log: ctx.log,
+              });
+            const published = await publishPendingRounds({ db: handle.db, oracle, chainId, log: ctx.log });
+            if (!published.submitted) return;
+            lastPublish.set(now);
+            gas.inc(Number(published.gasUsed ?? 0n));
+            for (const r of published.rounds) {
+              lastRound.set({ asset: r.symbol }, r.round);
+              const receipt = await (await steward.applyParameters(r.asset)).wait();
+              gas.inc(Number(receipt!.gasUsed));
+            }
+          },
+        },
+      ];
+      const scheduler = startScheduler(jobList, ctx.log, (job, ok) => {
+        jobs.inc({ job, outcome: ok ? 'ok' : 'failed' });
+        failing = ok ? failing.filter((j) => j !== job) : [...new Set([...failing, job])];
+      });
+      const server = await startOracleServer({
+        registry,
+        host: ctx.config.server.host,
+        port: opts.port === undefined ? ctx.config.server.port : Number(opts.port),
+        routes: [scoreRoute(handle.db, chainId)],
+        health: async () => {
+          const head = await provider.getBlockNumber();
+          const at = (await indexedBlock(handle.db, chainId)) ?? -1;
+          const problems = failing.map((j) => `job ${j} failed on its last run`);
+          if (at < 0) problems.push('nothing indexed yet');
+          else if (head - at > ctx.config.oracle.maxIndexerLagBlocks)
+            problems.push(`indexer ${head - at} blocks behind (limit ${ctx.config.oracle.maxIndexerLagBlocks})`);
+          return { healthy: problems.length === 0, problems, details: { head, indexedBlock: at, nextRuns: scheduler.nextRuns() } };
+        },
+      });
+      ctx.log.info({ url: server.url, jobs: jobList.map((j) => `${j.name} ${j.schedule}`) }, 'daemon started');
+      process.stdout.write(`risk-oracle daemon on ${server.url} (metrics, healthz, score); Ctrl-C stops it\n`);
+
+      await new Promise<void>((resolve) => {
+        process.once('SIGINT', resolve);
+        process.once('SIGTERM', resolve);
+      });
+      ctx.log.info('stopping: finishing the current step');
+      await scheduler.stop();
+      await server.close();
+      await lock.release();
+      await handle.close();
+      provider.destroy();
+    });
+}

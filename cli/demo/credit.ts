@@ -1,0 +1,157 @@
+import { keccak256, parseUnits, toBeHex, type Contract, type JsonRpcProvider } from 'ethers';
+import type { Kysely } from 'kysely';
+import type { Database, DatabaseHandle } from '../../core';
+import type { CreditLine, CreditScoreRegistry } from '../../contracts/build/types';
+import {
+  buildCreditArtifact,
+  buildCreditDataset,
+  decodeWeights,
+  scoreWalletsFromDb,
+  selectBackend,
+  trainCreditModel,
+  type CreditArtifact,
+  type CreditMetrics,
+  type WalletScore,
+} from '../../models';
+import { epochProof } from '../../oracle/credit-epoch';
+import { generateWallets, marketView, simulateMarket, walletView, writeSimulation } from '../../sim';
+
+const HORIZON = 30 * 86_400;
+
+export interface DemoCreditModel {
+  artifact: CreditArtifact;
+  json: string;
+  modelId: string;
+  metrics: CreditMetrics;
+  backend: string;
+  trainSeconds: number;
+  /** Off-chain histories trained on, and the wallets written to the database (and scored in the epoch). */
+  trainingWallets: number;
+  /** End of the simulated history: the epoch scores every wallet on its history before it. */
+  scoredAt: number;
+}
+
+/**
+ * Simulates borrower histories whose hidden types the model never sees (so the Bayes limit is known), trains the
+ * credit MLP with its logistic baseline on them, and writes `scoredWallets` of them into the database as if
+ * indexed, for the epoch to score from SQL features.
+ */
+export async function trainDemoCreditModel(
+  handle: DatabaseHandle,
+  chainId: number,
+  options: { seed: number; trainingWallets: number; scoredWallets: number; days: number },
+): Promise<DemoCreditModel> {
+  const { name: backend } = await selectBackend();
+  const market = simulateMarket({ seed: options.seed, days: options.days });
+  const wallets = generateWallets(market, { seed: options.seed, count: options.trainingWallets, horizonSeconds: HORIZON });
+  const views = wallets.map((w) => walletView(market, w));
+  const data = buildCreditDataset(views, marketView(market), HORIZON);
+  const trained = await trainCreditModel(data, {
+    seed: options.seed,
+    horizonSeconds: HORIZON,
+    // small batches: a few thousand rows need more steps than the default 512-row batches give
+    batchSize: 128,
+    bayesPd: views.map((v) => v.bayesPd),
+  });
+  const built = await buildCreditArtifact({ trained, data, seed: options.seed, backend, horizonSeconds: HORIZON, codeVersion: 'demo' });
+  trained.mlp.model.dispose();
+  await writeSimulation(handle, market, wallets.slice(0, options.scoredWallets), { chainId });
+  return {
+    ...built,
+    metrics: trained.metrics,
+    backend,
+    trainSeconds: trained.trainSeconds,
+    trainingWallets: options.trainingWallets,
+    scoredAt: market.start + market.steps * market.stepSeconds,
+  };
+}
+
+/** Every written wallet's canonical score at the end of the history, from SQL features and the quantised model. */
+export const scoreDemoWallets = (db: Kysely<Database>, chainId: number, model: DemoCreditModel): Promise<WalletScore[]> =>
+  scoreWalletsFromDb(db, chainId, model.artifact, model.scoredAt);
+
+export interface BorrowOutcome {
+  wallet: string;
+  score: number;
+  /** What CreditLine allowed for the score (token units) and the collateral share it asked for. */
+  limit: string;
+  collateralBps: number;
+  borrowed: string;
+  /** The custom error CreditLine reverted with, when it refused. */
+  refused?: string;
+  proveGas: number;
+}
+
+/**
+ * A scored wallet proves its leaf and asks CreditLine for `amount`. The wallet is a simulated address: the local
+ * chain impersonates it (anvil), funds it with gas and the collateral CreditLine asks for, and sends from it.
+ */
+export async function proveAndBorrow(options: {
+  db: Kysely<Database>;
+  provider: JsonRpcProvider;
+  chainId: number;
+  epoch: number;
+  registry: CreditScoreRegistry;
+  creditLine: CreditLine;
+  token: Contract;
+  decimals: number;
+  wallet: string;
+  amount: string;
+}): Promise<BorrowOutcome> {
+  const { provider, registry, creditLine } = options;
+  const { leaf, proof } = await epochProof(options.db, options.chainId, options.epoch, options.wallet);
+  await provider.send('anvil_impersonateAccount', [leaf.wallet]);
+  await provider.send('anvil_setBalance', [leaf.wallet, toBeHex(10n ** 19n)]);
+  const signer = await provider.getSigner(leaf.wallet);
+  const proved = await (
+    await registry.connect(signer).prove(options.epoch, leaf.wallet, leaf.score, leaf.pd, leaf.featuresHash, proof)
+  ).wait();
+  const [limit, collateralBps] = await creditLine.limitOf(leaf.score);
+  const amount = parseUnits(options.amount, options.decimals);
+  const token = options.token.connect(signer) as Contract;
+  await (await token.getFunction('mint(uint256)')(amount)).wait();
+  await (await token.getFunction('approve')(await creditLine.getAddress(), amount)).wait();
+  const outcome: BorrowOutcome = {
+    wallet: leaf.wallet,
+    score: leaf.score,
+    limit: (Number(limit) / 10 ** options.decimals).toFixed(2),
+    collateralBps: Number(collateralBps),
+    borrowed: '0',
+    proveGas: Number(proved!.gasUsed),
+  };
+  try {
+    await (await creditLine.connect(signer).borrow(amount)).wait();
+    outcome.borrowed = options.amount;
+  } catch (err) {
+    const e = err as { revert?: { name?: string }; data?: string };
+    outcome.refused = e.revert?.name ?? (e.data ? creditLine.interface.parseError(e.data)?.name : undefined) ?? (err as Error).message;
+  }
+  await provider.send('anvil_stopImpersonatingAccount', [leaf.wallet]);
+  return outcome;
+}
+
+/** The ModelRegistry call (for a DAO proposal) that registers the credit model, so epochs may use it. */
+export function registerModelCall(
+  models: { target: unknown; interface: { encodeFunctionData(f: string, a: unknown[]): string } },
+  model: DemoCreditModel,
+) {
+  const weightsHash = keccak256(Buffer.from(model.artifact.quantized.weights.slice(2), 'hex'));
+  if (weightsHash !== model.artifact.quantized.weightsHash) throw new Error('the artifact weights do not match their hash');
+  return {
+    target: String(models.target),
+    data: models.interface.encodeFunctionData('register', [
+      model.modelId,
+      weightsHash,
+      model.artifact.featureSpec.hash,
+      0,
+      'risk-oracle demo',
+    ]),
+  };
+}
+
+/** The quantised weights a challenger submits (the registered ones). */
+export const demoWeights = (model: DemoCreditModel): Uint8Array => {
+  const bytes = Buffer.from(model.artifact.quantized.weights.slice(2), 'hex');
+  decodeWeights(bytes); // refuses malformed weights before they reach the chain
+  return bytes;
+};

@@ -1,0 +1,161 @@
+import { mkdtempSync, readFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { Contract, JsonRpcProvider, parseUnits, type Signer } from 'ethers';
+import { migrate, openDatabase, startAnvil, type AnvilInstance, type DatabaseHandle } from '../core';
+import { createTestDatabase } from '../core/test/db';
+import { cli, lastJson } from './testing';
+
+/** A PGlite data directory, or, with DATABASE_URL, a fresh schema on that Postgres reached through search_path. */
+async function cliDatabase(dir: string): Promise<{ env: Record<string, string>; open(): Promise<DatabaseHandle>; close(): Promise<void> }> {
+  const url = process.env.DATABASE_URL;
+  if (!url) {
+    const dataDir = path.join(dir, 'db');
+    // created and migrated up front (the slow part of a first PGlite open), so the test can overlap it with the chain work
+    const created = await openDatabase({ dataDir });
+    await migrate(created.db);
+    await created.close();
+    return {
+      env: { DATABASE_URL: '', RISK_ORACLE_DATABASE_DATA_DIR: dataDir },
+      open: () => openDatabase({ dataDir }),
+      close: async () => undefined,
+    };
+  }
+  const test = await createTestDatabase();
+  const scoped = `${url}${url.includes('?') ? '&' : '?'}options=${encodeURIComponent(`-c search_path=${test.schema}`)}`;
+  return { env: { DATABASE_URL: scoped }, open: async () => ({ ...test, close: async () => undefined }), close: () => test.close() };
+}
+
+const ERC20 = ['function mint(uint256 value) returns (bool)', 'function approve(address spender, uint256 value) returns (bool)'];
+const POOL = [
+  'function supply(address asset, uint256 amount, address onBehalfOf, uint16 referralCode)',
+  'function borrow(address asset, uint256 amount, uint256 interestRateMode, uint16 referralCode, address onBehalfOf)',
+];
+
+interface DeploymentFile {
+  chainId: number;
+  block: number;
+  riskOracle: string;
+  aave: { pool: string; reserves: Array<{ symbol: string; decimals: number; address: string }> };
+}
+
+/** `who` mints `units` of a reserve and supplies it to the pool. */
+async function supply(who: Signer, d: DeploymentFile, symbol: string, units: string): Promise<void> {
+  const r = d.aave.reserves.find((x) => x.symbol === symbol)!;
+  const amount = parseUnits(units, r.decimals);
+  const token = new Contract(r.address, ERC20, who);
+  await (await token.getFunction('mint')(amount)).wait();
+  await (await token.getFunction('approve')(d.aave.pool, amount)).wait();
+  await (await new Contract(d.aave.pool, POOL, who).getFunction('supply')(r.address, amount, await who.getAddress(), 0)).wait();
+}
+
+describe(`risk-oracle index (${process.env.DATABASE_URL ? 'Postgres' : 'PGlite'})`, () => {
+  const dir = mkdtempSync(path.join(tmpdir(), 'ro-index-cli-'));
+  const deploymentFile = path.join(dir, 'deployment.json');
+  let anvil: AnvilInstance;
+  let provider: JsonRpcProvider;
+  let database: Awaited<ReturnType<typeof cliDatabase>>;
+  let env: Record<string, string>;
+
+  let d: DeploymentFile;
+  let head: number;
+
+  /** chain deploy, then a lender and a borrower supply and borrow on the deployed Aave market. */
+  async function deployAndTrade(): Promise<void> {
+    const deployed = await cli(['chain', 'deploy', '--rpc', anvil.rpcUrl, '--out', deploymentFile], { RISK_ORACLE_LOG_LEVEL: 'silent' });
+    expect({ code: deployed.code, stderr: deployed.stderr }).toMatchObject({ code: 0 });
+    d = JSON.parse(readFileSync(deploymentFile, 'utf8')) as DeploymentFile;
+    const [lender, borrower] = await Promise.all([provider.getSigner(6), provider.getSigner(7)]);
+    await supply(lender, d, 'USDC', '100000');
+    await supply(borrower, d, 'WETH', '10');
+    const usdc = d.aave.reserves.find((x) => x.symbol === 'USDC')!;
+    const pool = new Contract(d.aave.pool, POOL, borrower);
+    const borrow = pool.getFunction('borrow');
+    const args = [usdc.address, parseUnits('1000', 6), 2, 0, await borrower.getAddress()] as const;
+    // once in a few CI runs under load this borrow reverted, never when run alone: a dry run first names Aave's
+    // error code if it would revert, and one retry after a fresh block tells a transient revert from a real one
+    try {
+      await (await borrow(...args)).wait();
+    } catch (err) {
+      await provider.send('evm_mine', []);
+      const reason = await borrow.staticCall(...args).then(
+        () => 'none: the dry run passes',
+        (e: { reason?: string; shortMessage?: string }) => e.reason ?? e.shortMessage,
+      );
+      process.stderr.write(
+        `index.test: the Aave borrow reverted (${(err as Error).message.slice(0, 120)}); dry-run reason: ${reason}; retrying once\n`,
+      );
+      await (await borrow(...args)).wait();
+    }
+    head = await provider.getBlockNumber();
+  }
+
+  beforeAll(async () => {
+    anvil = await startAnvil();
+    provider = new JsonRpcProvider(anvil.rpcUrl, undefined, { staticNetwork: true, cacheTimeout: -1, pollingInterval: 20 });
+    // the database is prepared while the chain works; afterAll closes it even when the chain part fails
+    const prepared = cliDatabase(dir);
+    try {
+      await deployAndTrade();
+    } finally {
+      database = await prepared;
+    }
+    env = { ...database.env, RISK_ORACLE_LOG_LEVEL: 'silent' };
+  });
+  afterAll(async () => {
+    provider?.destroy();
+    await anvil?.stop();
+    await database?.close();
+  });
+
+  it('index writes Aave events, configurations, blocks and a checkpoint; a second run adds nothing', async () => {
+    const args = ['index', '--rpc', anvil.rpcUrl, '--deployment', deploymentFile, '--json'];
+    const first = await cli(args, env);
+    expect({ code: first.code, stderr: first.stderr }).toEqual({ code: 0, stderr: '' });
+    const result = lastJson(first.stdout);
+    expect(result).toMatchObject({ chainId: anvil.chainId, fromBlock: d.block, lastBlock: head, reorgs: [] });
+    expect(result.logs).toBeGreaterThan(0);
+
+    const snapshot = async () => {
+      const h = await database.open();
+      try {
+        const count = async (table: 'lending_events' | 'collateral_configs' | 'blocks' | 'assets' | 'price_points') =>
+          Number(
+            (
+              await h.db
+                .selectFrom(table)
+                .select((eb) => eb.fn.countAll<number>().as('n'))
+                .executeTakeFirstOrThrow()
+            ).n,
+          );
+        const kinds = await h.db.selectFrom('lending_events').select('kind').orderBy('kind').execute();
+        const checkpoints = await h.db.selectFrom('indexer_checkpoints').select(['source', 'block_number']).execute();
+        return {
+          kinds: kinds.map((k) => k.kind),
+          collateralConfigs: await count('collateral_configs'),
+          blocks: await count('blocks'),
+          assets: await count('assets'),
+          checkpoints: checkpoints.map((c) => ({ source: c.source, block: Number(c.block_number) })),
+        };
+      } finally {
+        await h.close();
+      }
+    };
+    const rows = await snapshot();
+    expect(rows.kinds.filter((k) => k === 'supply')).toHaveLength(2);
+    expect(rows.kinds).toContain('borrow');
+    expect(rows.collateralConfigs).toBeGreaterThan(0);
+    expect(rows.blocks).toBeGreaterThan(0);
+    expect(rows.assets).toBe(4);
+    expect(rows.checkpoints).toContainEqual({ source: 'rpc:aave', block: head });
+
+    const again = await cli(args, env);
+    expect({ code: again.code, stderr: again.stderr }).toEqual({ code: 0, stderr: '' });
+    expect(lastJson(again.stdout)).toMatchObject({ logs: 0, batches: 0 });
+    expect(await snapshot()).toEqual(rows);
+
+    const human = await cli(['index', '--rpc', anvil.rpcUrl, '--deployment', path.join(dir, 'missing.json')], env);
+    expect(human.code).not.toBe(0);
+    expect(human.stderr).toContain('missing.json');
+  });
+});

@@ -1,0 +1,25 @@
+import type { Command } from 'commander';
+import type { KeySource } from '../oracle/keys';
+
+export interface KeyOptions {
+  keystore?: string;
+  passwordFile?: string;
+  passwordEnv?: string;
+  keyEnv?: string;
+}
+
+/** The key flags every sending or signing command takes. */
+export function withKeyOptions(command: Command, who: string): Command {
+  return command
+    .option('--keystore <file>', `encrypted JSON keystore of the ${who}`)
+    .option('--password-file <file>', 'file holding the keystore password')
+    .option('--password-env <name>', 'variable holding the keystore password (default RISK_ORACLE_KEYSTORE_PASSWORD)')
+    .option('--key-env <name>', 'development only: variable holding a private key (default RISK_ORACLE_PRIVATE_KEY)');
+}
+
+/** A keystore (password from a file or variable) or, for development, a variable holding the key. */
+export function keySource(opts: KeyOptions): KeySource {
+  if (opts.keystore)
+    return { keystore: opts.keystore, passwordFile: opts.passwordFile, passwordEnv: opts.passwordEnv ?? 'RISK_ORACLE_KEYSTORE_PASSWORD' };
+  return { privateKeyEnv: opts.keyEnv ?? 'RISK_ORACLE_PRIVATE_KEY' };
+}

@@ -1,0 +1,88 @@
+import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
+import path from 'node:path';
+import type { HDNodeWallet } from 'ethers';
+import { DEFAULT_BOUNDS, type Deployment } from '../contracts';
+import { startOracleChain, type OracleChain } from './testing';
+
+const BIN = path.join(__dirname, '..', 'bin', 'risk-oracle.js');
+
+async function until<T>(what: string, check: () => Promise<T | undefined>, timeoutMs = 90_000): Promise<T> {
+  const started = Date.now();
+  for (;;) {
+    const value = await check().catch(() => undefined);
+    if (value !== undefined) return value;
+    if (Date.now() - started > timeoutMs) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 500));
+  }
+}
+
+describe('risk-oracle run (the daemon)', () => {
+  let chain: OracleChain;
+  let d: Deployment;
+  let env: Record<string, string>;
+  let signers: HDNodeWallet[];
+  let publisher: HDNodeWallet;
+  let daemon: ChildProcess | undefined;
+
+  beforeAll(async () => {
+    chain = await startOracleChain({ bounds: { ...DEFAULT_BOUNDS, minDelay: 0 }, logLevel: 'warn' });
+    ({ deployment: d, env, signers, publisher } = chain);
+  });
+  afterAll(async () => {
+    daemon?.kill('SIGKILL');
+    await chain?.stop();
+  });
+
+  it('indexes, publishes and applies on its schedules, serves metrics, health and scores, is alone on its database, and stops cleanly on SIGTERM', async () => {
+    const args = ['run', '--key-env', 'PUBLISHER_KEY', '--signer-key-env', 'SIGNER_0', 'SIGNER_2', 'SIGNER_4', '--port', '0'];
+    daemon = spawn(process.execPath, [BIN, ...args, '--index-schedule', '*/2 * * * * *', '--round-schedule', '*/3 * * * * *'], {
+      env: { ...process.env, ...env },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    let stdout = '';
+    let stderr = '';
+    daemon.stdout!.on('data', (c: Buffer) => (stdout += c.toString()));
+    daemon.stderr!.on('data', (c: Buffer) => (stderr += c.toString()));
+    const url = await until('the daemon to listen', async () => /daemon on (http:\/\/127\.0\.0\.1:\d+)/.exec(stdout)?.[1]);
+
+    // a second daemon on the same database refuses to start
+    const second = spawnSync(process.execPath, [BIN, ...args], { encoding: 'utf8', env: { ...process.env, ...env }, timeout: 60_000 });
+    expect(second.status).not.toBe(0);
+    expect(second.stderr).toMatch(/lock|already running/i);
+
+    const weth = d.market.reserves.find((r) => r.symbol === 'WETH')!.address;
+    const round = await until('a published and applied round', async () => {
+      const s = await d.oracle.latest(weth);
+      const aave = await d.market.dataProvider.getFunction('getReserveConfigurationData')(weth);
+      return s.round >= 1n && Number(aave.ltv) === Number(s.ltv) ? Number(s.round) : undefined;
+    });
+    expect(round).toBeGreaterThanOrEqual(1);
+    const metrics = await until('metrics with a round and an indexed block', async () => {
+      const text = await (await fetch(`${url}/metrics`)).text();
+      return /risk_oracle_round\{asset="WETH"\} [1-9]/.test(text) && /risk_oracle_indexed_block [1-9]/.test(text) ? text : undefined;
+    });
+    expect(metrics).toMatch(/risk_oracle_job_runs_total\{job="round",outcome="ok"\} [1-9]/);
+    const health = await until('healthy', async () => {
+      const res = await fetch(`${url}/healthz`);
+      return res.status === 200 ? ((await res.json()) as { healthy: boolean; details: { nextRuns: Record<string, string> } }) : undefined;
+    });
+    expect(health.healthy).toBe(true);
+    expect(Object.keys(health.details.nextRuns).sort()).toEqual(['index', 'round']);
+    expect((await fetch(`${url}/score/not-an-address`)).status).toBe(400);
+    expect((await fetch(`${url}/score/${publisher.address}`)).status).toBe(404);
+
+    const exited = new Promise<number | null>((resolve) => daemon!.once('exit', (code) => resolve(code)));
+    daemon.kill('SIGTERM');
+    expect(await exited).toBe(0);
+    daemon = undefined;
+    for (const s of [...signers, publisher]) expect(stdout + stderr).not.toContain(s.privateKey.slice(2));
+    // the lock went with it: the next start succeeds as far as listening
+    const again = spawn(process.execPath, [BIN, ...args], { env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
+    let againOut = '';
+    again.stdout!.on('data', (c: Buffer) => (againOut += c.toString()));
+    await until('a restarted daemon', async () => (/daemon on http/.test(againOut) ? true : undefined));
+    const stopped = new Promise((resolve) => again.once('exit', resolve));
+    again.kill('SIGTERM');
+    await stopped;
+  }, 240_000);
+});

@@ -1,0 +1,118 @@
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { JsonRpcProvider, toBeHex, Wallet, type HDNodeWallet } from 'ethers';
+import { migrate, openDatabase, startAnvil, type AnvilInstance, type DatabaseHandle } from '../core';
+import { deployAll, writeDeployment, type Bounds, type Deployment } from '../contracts';
+import { writeExamplePrices } from '../sim/example-prices';
+import { createTestDatabase } from '../core/test/db';
+import { main } from './main';
+
+/** Runs the CLI in this process (a tsx start-up per call would dominate the tests) and captures its output. */
+export async function cli(args: string[], env: Record<string, string>): Promise<{ code: number; stdout: string; stderr: string }> {
+  const saved = { ...process.env };
+  Object.assign(process.env, env);
+  let stdout = '';
+  let stderr = '';
+  const out = jest.spyOn(process.stdout, 'write').mockImplementation((chunk) => ((stdout += String(chunk)), true));
+  const err = jest.spyOn(process.stderr, 'write').mockImplementation((chunk) => ((stderr += String(chunk)), true));
+  try {
+    const code = await main(args);
+    return { code, stdout, stderr };
+  } finally {
+    out.mockRestore();
+    err.mockRestore();
+    process.exitCode = undefined;
+    process.env = saved;
+  }
+}
+
+/** The `--json` result: the last stdout line. Each command prints its own shape; the tests read what they check. */
+// eslint-disable-next-line @typescript-eslint/no-explicit-any -- the shape is the command's, asserted field by field
+export const lastJson = (stdout: string): Record<string, any> => JSON.parse(stdout.trim().split('\n').pop()!);
+
+/**
+ * The database the CLI runs against: a PGlite data directory, or, with DATABASE_URL, a fresh schema on that
+ * Postgres reached through the connection's search_path.
+ */
+export async function cliDatabase(
+  dir: string,
+): Promise<{ env: Record<string, string>; open(): Promise<DatabaseHandle>; close(): Promise<void> }> {
+  const url = process.env.DATABASE_URL;
+  const base = { RISK_ORACLE_LOG_LEVEL: 'silent', RISK_ORACLE_BACKEND: 'wasm' };
+  if (!url) {
+    const dataDir = path.join(dir, 'db');
+    return {
+      env: { ...base, DATABASE_URL: '', RISK_ORACLE_DATABASE_DATA_DIR: dataDir },
+      open: () => openDatabase({ dataDir }),
+      close: async () => undefined,
+    };
+  }
+  const test = await createTestDatabase();
+  const scoped = `${url}${url.includes('?') ? '&' : '?'}options=${encodeURIComponent(`-c search_path=${test.schema}`)}`;
+  return {
+    env: { ...base, DATABASE_URL: scoped },
+    open: async () => ({ ...test, close: async () => undefined }),
+    close: () => test.close(),
+  };
+}
+
+export interface OracleChain {
+  dir: string;
+  anvil: AnvilInstance;
+  provider: JsonRpcProvider;
+  deployment: Deployment;
+  signers: HDNodeWallet[];
+  publisher: HDNodeWallet;
+  /** The CLI's environment: a PGlite data dir, the RPC, the deployment file, SIGNER_0…4 and PUBLISHER_KEY. */
+  env: Record<string, string>;
+  stop(): Promise<void>;
+}
+
+/**
+ * A chain with everything deployed (5 signers, 3 must sign), a funded publisher outside the signer set, a migrated
+ * database and 45 days of example prices imported: where propose, sign, publish and run start from.
+ */
+export async function startOracleChain(options: { bounds?: Bounds; logLevel?: string } = {}): Promise<OracleChain> {
+  const dir = mkdtempSync(path.join(tmpdir(), 'ro-oracle-chain-'));
+  const deploymentFile = path.join(dir, 'deployment.json');
+  const signers = Array.from({ length: 5 }, () => Wallet.createRandom());
+  const publisher = Wallet.createRandom();
+  const anvil = await startAnvil();
+  const provider = new JsonRpcProvider(anvil.rpcUrl, undefined, { staticNetwork: true, cacheTimeout: -1, pollingInterval: 20 });
+  const deployment = await deployAll(await provider.getSigner(0), {
+    signers: signers.map((s) => s.address),
+    threshold: 3,
+    ...(options.bounds ? { bounds: options.bounds } : {}),
+  });
+  writeDeployment(deploymentFile, deployment);
+  await provider.send('anvil_setBalance', [publisher.address, toBeHex(10n ** 19n)]);
+  const handle = await openDatabase({ dataDir: path.join(dir, 'db') });
+  await migrate(handle.db);
+  await handle.close();
+  writeExamplePrices(dir, { days: 45, assets: ['WETH', 'WBTC', 'USDC', 'GOV'] });
+  const env = {
+    DATABASE_URL: '',
+    RISK_ORACLE_DATABASE_DATA_DIR: path.join(dir, 'db'),
+    RPC_URL: anvil.rpcUrl,
+    RISK_ORACLE_LOG_LEVEL: options.logLevel ?? 'silent',
+    RISK_ORACLE_CHAIN_DEPLOYMENT: deploymentFile,
+    ...Object.fromEntries(signers.map((s, i) => [`SIGNER_${i}`, s.privateKey])),
+    PUBLISHER_KEY: publisher.privateKey,
+  };
+  const imported = await cli(['import-prices', dir], env);
+  if (imported.code !== 0) throw new Error(`import-prices failed: ${imported.stderr}`);
+  return {
+    dir,
+    anvil,
+    provider,
+    deployment,
+    signers,
+    publisher,
+    env,
+    async stop() {
+      provider.destroy();
+      await anvil.stop();
+    },
+  };
+}
