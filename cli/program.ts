@@ -4,6 +4,7 @@ import { registerChain } from './commands/chain';
 import { registerCredit } from './commands/credit';
 import { registerDemo } from './commands/demo';
 import { registerDoctor } from './commands/doctor';
+import { registerEvaluate } from './commands/evaluate';
 import { registerMigrate } from './commands/migrate';
 import { registerOracle } from './commands/oracle';
 import { registerIndex } from './commands/index-chain';
@@ -39,6 +40,7 @@ export function buildProgram(): Command {
   registerIndex(program);
   registerTrain(program);
   registerScore(program);
+  registerEvaluate(program);
   registerDoctor(program);
   for (const command of program.commands) command.exitOverride();
   return program;

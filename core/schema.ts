@@ -142,6 +142,8 @@ export interface FeatureSnapshotsTable {
   feature_spec_hash: string;
   row_count: number;
   merkle_root: string;
+  /** Everything of the snapshot file but its rows (null only for rows written before the header existed). */
+  header: Json<Record<string, unknown>> | null;
   created_at: CreatedAt;
 }
 

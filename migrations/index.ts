@@ -1,5 +1,6 @@
 import type { Migration, MigrationProvider } from 'kysely';
 import * as initial from './2026-11-24T00-00-initial';
+import * as snapshotHeader from './2026-11-25T00-00-snapshot-header';
 
 /**
  * Every migration, in order. Listed explicitly (not read from the folder at run time) so that they work the
@@ -7,6 +8,7 @@ import * as initial from './2026-11-24T00-00-initial';
  */
 export const migrations: Record<string, Migration> = {
   '2026-11-24T00-00-initial': initial,
+  '2026-11-25T00-00-snapshot-header': snapshotHeader,
 };
 
 export const migrationProvider: MigrationProvider = {

@@ -7,3 +7,4 @@ export * from './collateral';
 export * from './credit';
 export * from './metrics';
 export * from './quantize';
+export * from './evaluation';

@@ -9,26 +9,36 @@ import { trainCreditModel, type CreditTrainingOptions } from './train';
 
 const DAY = 86_400;
 
+export interface ObservationGrid {
+  horizonSeconds: number;
+  everyDays?: number;
+  minHistoryDays?: number;
+  /**
+   * Only data up to this time (unix s): the last observation is `until − horizon`, so every label window closes
+   * by then. Default: the last indexed event.
+   */
+  until?: number;
+}
+
 /**
  * Training observations from indexed data: on a grid of times (every `everyDays`, from the first event plus
- * `minHistoryDays` to the last event minus the horizon, so every label window is complete), every wallet that
- * owes something at its last health snapshot before that time.
+ * `minHistoryDays` to the last event (or `until`) minus the horizon, so every label window is complete), every
+ * wallet that owes something at its last health snapshot before that time.
  */
-export async function creditObservations(
-  db: Kysely<Database>,
-  chainId: number,
-  options: { horizonSeconds: number; everyDays?: number; minHistoryDays?: number },
-): Promise<Observation[]> {
-  const range = await db
+export async function creditObservations(db: Kysely<Database>, chainId: number, options: ObservationGrid): Promise<Observation[]> {
+  let query = db
     .selectFrom('lending_events')
     .where('chain_id', '=', chainId)
-    .select((eb) => [eb.fn.min('timestamp').as('first'), eb.fn.max('timestamp').as('last')])
-    .executeTakeFirst();
+    .select((eb) => [eb.fn.min('timestamp').as('first'), eb.fn.max('timestamp').as('last')]);
+  if (options.until !== undefined) query = query.where('timestamp', '<=', options.until);
+  const range = await query.executeTakeFirst();
   if (!range || range.first === null || range.last === null)
-    throw new Error(`no lending events on chain ${chainId}: index or simulate some first`);
+    throw new Error(
+      `no lending events on chain ${chainId}${options.until === undefined ? '' : ` up to ${options.until}`}: index or simulate some first`,
+    );
   const step = (options.everyDays ?? 7) * DAY;
   const from = Number(range.first) + (options.minHistoryDays ?? 30) * DAY;
-  const to = Number(range.last) - options.horizonSeconds;
+  const to = (options.until ?? Number(range.last)) - options.horizonSeconds;
   if (to < from)
     throw new Error(
       `the indexed history (${((Number(range.last) - Number(range.first)) / DAY).toFixed(0)} days) is too short for the horizon`,

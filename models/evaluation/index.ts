@@ -1,0 +1,3 @@
+export * from './evaluate';
+export * from './report';
+export * from './snapshot';
