@@ -16,6 +16,7 @@ const deploymentSchema = z.looseObject({
   creditScoreRegistry: address,
   modelRegistry: address,
   creditLine: address,
+  dao: z.looseObject({ governor: address, timelock: address }).optional(),
   aave: z.looseObject({
     pool: address,
     poolConfigurator: address,

@@ -6,6 +6,7 @@ import { registerDemo } from './commands/demo';
 import { registerDoctor } from './commands/doctor';
 import { registerEvaluate } from './commands/evaluate';
 import { registerMigrate } from './commands/migrate';
+import { registerModel } from './commands/model';
 import { registerOracle } from './commands/oracle';
 import { registerIndex } from './commands/index-chain';
 import { registerImportPrices } from './commands/prices';
@@ -41,6 +42,7 @@ export function buildProgram(): Command {
   registerTrain(program);
   registerScore(program);
   registerEvaluate(program);
+  registerModel(program);
   registerDoctor(program);
   for (const command of program.commands) command.exitOverride();
   return program;

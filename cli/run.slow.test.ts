@@ -57,11 +57,17 @@ describe('risk-oracle run (the daemon)', () => {
       return s.round >= 1n && Number(aave.ltv) === Number(s.ltv) ? Number(s.round) : undefined;
     });
     expect(round).toBeGreaterThanOrEqual(1);
-    const metrics = await until('metrics with a round and an indexed block', async () => {
+    // the round gauge is set when the round lands, the job counter when the job returns (after the apply): wait for both
+    const metrics = await until('metrics with a finished round job and an indexed block', async () => {
       const text = await (await fetch(`${url}/metrics`)).text();
-      return /risk_oracle_round\{asset="WETH"\} [1-9]/.test(text) && /risk_oracle_indexed_block [1-9]/.test(text) ? text : undefined;
+      const done = [
+        /risk_oracle_round\{asset="WETH"\} [1-9]/,
+        /risk_oracle_indexed_block [1-9]/,
+        /risk_oracle_job_runs_total\{job="round",outcome="ok"\} [1-9]/,
+      ];
+      return done.every((re) => re.test(text)) ? text : undefined;
     });
-    expect(metrics).toMatch(/risk_oracle_job_runs_total\{job="round",outcome="ok"\} [1-9]/);
+    expect(metrics).toMatch(/risk_oracle_gas_used_total [1-9]/);
     const health = await until('healthy', async () => {
       const res = await fetch(`${url}/healthz`);
       return res.status === 200 ? ((await res.json()) as { healthy: boolean; details: { nextRuns: Record<string, string> } }) : undefined;

@@ -7,7 +7,8 @@ export async function deployCreditRegistry(
   deployer: Signer,
   options: { owner: string; riskOracle: string; bondWei: bigint; challengeWindowSeconds: number },
 ): Promise<{ models: ModelRegistry; registry: CreditScoreRegistry }> {
-  const models = await deploy<ModelRegistry>('ModelRegistry', deployer, [options.owner]);
+  // submitting a model and disputing one stake the same bond as publishing an epoch
+  const models = await deploy<ModelRegistry>('ModelRegistry', deployer, [options.owner, options.bondWei, options.bondWei]);
   const registry = await deploy<CreditScoreRegistry>('CreditScoreRegistry', deployer, [
     options.owner,
     options.riskOracle,

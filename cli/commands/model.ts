@@ -1,0 +1,265 @@
+import { readFileSync } from 'node:fs';
+import type { Command } from 'commander';
+import { AbiCoder, id as idOf, keccak256, ZeroHash, type JsonRpcProvider } from 'ethers';
+import { connectProvider, UserError } from '../../core';
+import { ModelRegistry__factory, RiskGovernor__factory, type ModelRegistry } from '../../contracts/build/types';
+import {
+  canonicalJson,
+  decodeWeights,
+  evaluateCredit,
+  readSnapshot,
+  weightsHash,
+  type CreditArtifact,
+  type CreditEvaluation,
+} from '../../models';
+import { loadSigner } from '../../oracle/keys';
+import { commandContext, type CommandContext } from '../context';
+import { readDeployment } from '../deployment';
+import { keySource, withKeyOptions, type KeyOptions } from '../keys';
+import { loadArtifact } from './score';
+
+/** ModelRegistry's Status enum, by value. */
+export const MODEL_STATUS = ['unknown', 'candidate', 'active', 'retired', 'disputed', 'rejected'] as const;
+const KIND = ['credit', 'collateral'] as const;
+
+const fail = (message: string): never => {
+  throw new UserError(message);
+};
+
+/**
+ * What can be checked of an artifact before anything is registered: its id is the keccak256 of its canonical
+ * bytes, its feature spec is the one this code's indexer builds, its quantised weights decode within the
+ * verifier's bounds and hash to what the artifact states.
+ */
+export function checkedArtifact(file: string): { artifact: CreditArtifact; modelId: string; weightsHash: string } {
+  const { artifact, modelId } = loadArtifact(file); // canonical form, feature spec, weights decode and validate
+  const decoded = weightsHash(decodeWeights(Buffer.from(artifact.quantized.weights.slice(2), 'hex')));
+  if (decoded !== artifact.quantized.weightsHash)
+    fail(`credit artifact ${file}: its weights hash to ${decoded}, it states ${artifact.quantized.weightsHash}`);
+  return { artifact, modelId, weightsHash: decoded };
+}
+
+/** The canonical evaluation of an artifact on a snapshot file, and its keccak256 (the claim). */
+function evaluationOf(
+  artifactFile: string,
+  snapshotFile: string,
+): { evaluation: CreditEvaluation; json: string; hash: string; snapshotId: string } {
+  const { artifact, modelId } = checkedArtifact(artifactFile);
+  let snap: ReturnType<typeof readSnapshot>;
+  try {
+    snap = readSnapshot(snapshotFile);
+  } catch (err) {
+    throw new UserError((err as Error).message, { cause: err });
+  }
+  const evaluation = evaluateCredit(artifact, { modelId, snapshotId: snap.id }, snap.snapshot);
+  const json = canonicalJson(evaluation);
+  return { evaluation, json, hash: keccak256(Buffer.from(json)), snapshotId: snap.id };
+}
+
+async function withRegistry<T>(
+  ctx: CommandContext,
+  keys: KeyOptions | undefined,
+  fn: (registry: ModelRegistry, provider: JsonRpcProvider) => Promise<T>,
+): Promise<T> {
+  const file = ctx.config.chain.deployment ?? fail('model commands need a deployment file: --deployment FILE (written by chain deploy)');
+  const deployment = readDeployment(file);
+  const provider = await connectProvider(ctx.config.chain.rpcUrl, {
+    timeoutMs: ctx.config.chain.timeoutMs,
+    retries: ctx.config.chain.retries,
+  });
+  try {
+    const runner = keys ? await loadSigner(keySource(keys), provider) : provider;
+    return await fn(ModelRegistry__factory.connect(deployment.modelRegistry, runner), provider);
+  } finally {
+    provider.destroy();
+  }
+}
+
+/** A model's on-chain record in plain JSON. */
+async function modelRecord(registry: ModelRegistry, modelId: string) {
+  const [m, s] = await Promise.all([registry.model(modelId), registry.submission(modelId)]);
+  return {
+    modelId,
+    status: MODEL_STATUS[Number(m.status)] ?? `status ${m.status}`,
+    kind: KIND[Number(m.kind)] ?? `kind ${m.kind}`,
+    index: Number(m.index),
+    weightsHash: m.weightsHash,
+    featureSpecHash: m.featureSpecHash,
+    metricsURI: m.metricsURI,
+    submitter: s.submitter,
+    bond: s.bond.toString(),
+    disputer: s.disputer,
+    snapshotId: s.snapshotId,
+    claimHash: s.claimHash,
+  };
+}
+
+const registryInterface = ModelRegistry__factory.createInterface();
+
+/** The DAO's decisions about a model, each one ModelRegistry call. */
+const PROPOSALS: Record<string, { what: string; call: (id: string) => string }> = {
+  promotion: { what: 'make it the model in force for its kind', call: (id) => registryInterface.encodeFunctionData('setStatus', [id, 2]) },
+  retirement: { what: 'retire it', call: (id) => registryInterface.encodeFunctionData('setStatus', [id, 3]) },
+  'uphold-dispute': {
+    what: 'uphold the dispute: reject the model, both bonds to the disputer',
+    call: (id) => registryInterface.encodeFunctionData('resolveDispute', [id, true]),
+  },
+  'dismiss-dispute': {
+    what: 'dismiss the dispute: the model stays a candidate, both bonds to the submitter',
+    call: (id) => registryInterface.encodeFunctionData('resolveDispute', [id, false]),
+  },
+};
+
+export function registerModel(program: Command): void {
+  const model = program.command('model').description('community models: submit with a bond, check a claim, dispute it, propose promotion');
+
+  withKeyOptions(model.command('submit'), 'submitter')
+    .description('register a credit artifact as a candidate with a bond and the claim that evaluate gives a stated result on a snapshot')
+    .requiredOption('--artifact <file>', 'credit model artifact')
+    .requiredOption('--snapshot <file>', 'the public snapshot the claim is on')
+    .option('--claim <file>', 'the evaluation JSON claimed (default: computed here from the artifact and snapshot)')
+    .option('--uri <uri>', 'where the artifact, snapshot and evaluation are published', '')
+    .action(async (opts: KeyOptions & { artifact: string; snapshot: string; claim?: string; uri: string }, command: Command) => {
+      const ctx = commandContext(command);
+      const { artifact, modelId, weightsHash: weights } = checkedArtifact(opts.artifact);
+      const own = evaluationOf(opts.artifact, opts.snapshot);
+      let claimHash = own.hash;
+      if (opts.claim) {
+        const text = readFileSync(opts.claim, 'utf8').trimEnd();
+        let parsed: unknown;
+        try {
+          parsed = JSON.parse(text);
+        } catch (err) {
+          throw new UserError(`claim ${opts.claim}: not JSON (${(err as Error).message})`, { cause: err });
+        }
+        if (canonicalJson(parsed) !== text) fail(`claim ${opts.claim}: not in canonical form (write it with evaluate --out)`);
+        const c = parsed as Partial<CreditEvaluation>;
+        if (c.modelId !== modelId || c.snapshotId !== own.snapshotId)
+          fail(`claim ${opts.claim} is about model ${c.modelId} on snapshot ${c.snapshotId}, not ${modelId} on ${own.snapshotId}`);
+        claimHash = keccak256(Buffer.from(text));
+      }
+      const result = await withRegistry(ctx, opts, async (registry) => {
+        const existing = await registry.model(modelId);
+        if (existing.status !== 0n) fail(`model ${modelId} is already registered (${MODEL_STATUS[Number(existing.status)]})`);
+        const bond = await registry.submissionBond();
+        const tx = await registry.submit(modelId, weights, artifact.featureSpec.hash, 0, opts.uri, own.snapshotId, claimHash, {
+          value: bond,
+        });
+        const receipt = await tx.wait();
+        return { ...(await modelRecord(registry, modelId)), tx: receipt!.hash, bond: bond.toString() };
+      });
+      ctx.print(
+        [
+          `submitted model ${modelId} as a candidate with a bond of ${result.bond} wei (tx ${result.tx})`,
+          `claim ${claimHash} on snapshot ${own.snapshotId}${claimHash === own.hash ? ' (reproduced here before submitting)' : ' (as given by --claim; it does NOT reproduce here)'}`,
+        ].join('\n'),
+        { ...result, reproducedLocally: claimHash === own.hash },
+      );
+    });
+
+  withKeyOptions(model.command('check <modelId>'), 'disputer')
+    .description(
+      "reproduce a submitted model's claim from its artifact and snapshot; with --dispute, dispute it on-chain when it does not reproduce",
+    )
+    .requiredOption('--artifact <file>', 'the artifact whose keccak256 is modelId')
+    .requiredOption('--snapshot <file>', 'the snapshot the claim names')
+    .option('--dispute', 'dispute the claim (with the dispute bond) if it does not reproduce')
+    .action(async (modelId: string, opts: KeyOptions & { artifact: string; snapshot: string; dispute?: boolean }, command: Command) => {
+      const ctx = commandContext(command);
+      if (!/^0x[0-9a-fA-F]{64}$/.test(modelId)) fail(`not a model id (32-byte hex): ${modelId}`);
+      const { artifact, modelId: fileId, weightsHash: weights } = checkedArtifact(opts.artifact);
+      if (fileId !== modelId.toLowerCase()) fail(`${opts.artifact} is model ${fileId}, not ${modelId}`);
+      const own = evaluationOf(opts.artifact, opts.snapshot);
+      const outcome = await withRegistry(ctx, opts.dispute ? opts : undefined, async (registry) => {
+        const record = await modelRecord(registry, fileId);
+        if (record.status === 'unknown') fail(`model ${fileId} is not registered`);
+        const problems: string[] = [];
+        if (record.weightsHash !== weights) problems.push(`registered weights hash ${record.weightsHash}, the artifact's ${weights}`);
+        if (record.featureSpecHash !== artifact.featureSpec.hash)
+          problems.push(`registered feature spec ${record.featureSpecHash}, the artifact's ${artifact.featureSpec.hash}`);
+        if (record.claimHash === ZeroHash) problems.push('no claim to check: the DAO registered this model itself');
+        else if (record.snapshotId !== own.snapshotId)
+          fail(`the claim is on snapshot ${record.snapshotId}; ${opts.snapshot} is ${own.snapshotId}`);
+        else if (record.claimHash !== own.hash) problems.push(`claimed evaluation ${record.claimHash}, reproduced ${own.hash}`);
+        let dispute: string | undefined;
+        if (problems.length && opts.dispute) {
+          if (record.status !== 'candidate') fail(`model ${fileId} is ${record.status}: only a candidate can be disputed`);
+          const receipt = await (await registry.dispute(fileId, own.hash, { value: await registry.disputeBond() })).wait();
+          dispute = receipt!.hash;
+        }
+        return {
+          ...record,
+          reproduced: problems.length === 0,
+          problems,
+          evaluation: own.evaluation,
+          ...(dispute ? { disputeTx: dispute } : {}),
+        };
+      });
+      const m = own.evaluation.model;
+      ctx.print(
+        [
+          `model ${fileId} (${outcome.status}): ${outcome.reproduced ? 'the claim reproduces' : 'the claim does NOT reproduce'}`,
+          `reproduced here: ROC-AUC ${m.rocAuc.toFixed(4)}, PR-AUC ${m.prAuc.toFixed(4)}, KS ${m.ks.toFixed(4)}, Brier ${m.brier.toFixed(4)}, ECE ${m.ece.toFixed(4)}`,
+          ...outcome.problems,
+          ...(outcome.disputeTx ? [`disputed (tx ${outcome.disputeTx}); the DAO decides`] : []),
+        ].join('\n'),
+        outcome,
+      );
+      if (!outcome.reproduced) process.exitCode = 1;
+    });
+
+  model
+    .command('status <modelId>')
+    .description("a model's on-chain record, its submission, and the models in force")
+    .action(async (modelId: string, _opts: object, command: Command) => {
+      const ctx = commandContext(command);
+      if (!/^0x[0-9a-fA-F]{64}$/.test(modelId)) fail(`not a model id (32-byte hex): ${modelId}`);
+      const result = await withRegistry(ctx, undefined, async (registry) => ({
+        ...(await modelRecord(registry, modelId.toLowerCase())),
+        active: { credit: await registry.activeModel(0), collateral: await registry.activeModel(1) },
+      }));
+      ctx.print(
+        [
+          `model ${result.modelId}: ${result.status} ${result.kind} model #${result.index}`,
+          `in force: credit ${result.active.credit}, collateral ${result.active.collateral}`,
+        ].join('\n'),
+        result,
+      );
+    });
+
+  for (const [action, spec] of Object.entries(PROPOSALS)) {
+    model
+      .command(`propose-${action} <modelId>`)
+      .description(`build the DAO proposal (for the Governor, executed by the timelock) to ${spec.what}`)
+      .option('--description <text>', 'the proposal description (its hash is part of the proposal id)')
+      .action(async (modelId: string, opts: { description?: string }, command: Command) => {
+        const ctx = commandContext(command);
+        if (!/^0x[0-9a-fA-F]{64}$/.test(modelId)) fail(`not a model id (32-byte hex): ${modelId}`);
+        const file = ctx.config.chain.deployment ?? fail('propose needs a deployment file: --deployment FILE');
+        const deployment = readDeployment(file);
+        const governor = deployment.dao?.governor ?? fail(`deployment ${file} names no DAO governor`);
+        const calldata = spec.call(modelId.toLowerCase());
+        const description = opts.description ?? `ModelRegistry: ${spec.what} (model ${modelId.toLowerCase()})`;
+        const proposal = { governor, targets: [deployment.modelRegistry], values: ['0'], calldatas: [calldata], description };
+        const args: [string[], bigint[], string[], string] = [proposal.targets, [0n], proposal.calldatas, description];
+        const proposeCalldata = RiskGovernor__factory.createInterface().encodeFunctionData('propose', args);
+        // OpenZeppelin Governor's hashProposal, computed here so that voters can look the proposal up before it exists
+        const proposalId = BigInt(
+          keccak256(
+            AbiCoder.defaultAbiCoder().encode(
+              ['address[]', 'uint256[]', 'bytes[]', 'bytes32'],
+              [proposal.targets, [0n], proposal.calldatas, idOf(description)],
+            ),
+          ),
+        ).toString();
+        ctx.print(
+          [
+            `proposal to ${spec.what}:`,
+            `Governor ${governor}.propose([${deployment.modelRegistry}], [0], [${calldata}], ${JSON.stringify(description)})`,
+            `proposal id ${proposalId}`,
+          ].join('\n'),
+          { ...proposal, descriptionHash: idOf(description), proposalId, proposeCalldata },
+        );
+      });
+  }
+}

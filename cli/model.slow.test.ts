@@ -1,0 +1,194 @@
+import { readFileSync, writeFileSync } from 'node:fs';
+import path from 'node:path';
+import { parseEther, toBeHex, Wallet, ZeroHash } from 'ethers';
+import { passProposal } from '../contracts/deploy/dao';
+import { canonicalJson } from '../models';
+import { cli, lastJson, startOracleChain, type OracleChain } from './testing';
+
+/**
+ * Issue #9's lifecycle on anvil: two models trained, submitted with bonds and claims on one public snapshot; the
+ * honest claim reproduces, the inflated one does not and is disputed; the DAO upholds the dispute and promotes the
+ * other through propose → vote → queue → execute; bad artifacts are refused before anything is registered.
+ */
+describe('risk-oracle model: submit, check, dispute, promote by vote', () => {
+  let chain: OracleChain;
+  let env: Record<string, string>;
+  const submitter = Wallet.createRandom();
+  const disputer = Wallet.createRandom();
+  const file = (name: string) => path.join(chain.dir, name);
+  const run = async (args: string[], expectCode = 0) => {
+    const r = await cli([...args, '--json'], env);
+    if (r.code !== expectCode) throw new Error(`${args.join(' ')} exited ${r.code}: ${r.stderr}`);
+    return lastJson(r.stdout);
+  };
+  const refused = async (args: string[]) => {
+    const r = await cli(args, env);
+    expect(r.code).toBe(1);
+    return r.stderr;
+  };
+  const registry = () => chain.deployment.models.connect(chain.provider);
+  const trainArgs = ['--horizon-days', '3', '--every-days', '4', '--epochs', '3'];
+
+  beforeAll(async () => {
+    chain = await startOracleChain();
+    env = { ...chain.env, SUBMITTER_KEY: submitter.privateKey, DISPUTER_KEY: disputer.privateKey };
+    for (const w of [submitter, disputer]) await chain.provider.send('anvil_setBalance', [w.address, toBeHex(parseEther('10'))]);
+    await run([
+      'train',
+      'credit',
+      '--simulate',
+      '300',
+      '--days',
+      '70',
+      ...trainArgs,
+      '--hidden',
+      '8',
+      '--seed',
+      '1',
+      '--out',
+      file('a.json'),
+    ]);
+    await run(['train', 'credit', ...trainArgs, '--hidden', '4', '--seed', '2', '--out', file('b.json')]);
+    await run([
+      'snapshot',
+      'create',
+      '--at',
+      'latest',
+      '--horizon-days',
+      '3',
+      '--every-days',
+      '4',
+      '--min-history-days',
+      '10',
+      '--out',
+      file('snap.json'),
+    ]);
+  }, 180_000);
+  afterAll(async () => {
+    await chain?.stop();
+  });
+
+  it('refuses bad artifacts before anything is registered', async () => {
+    const good = JSON.parse(readFileSync(file('a.json'), 'utf8')) as Record<string, unknown> & {
+      featureSpec: { hash: string };
+      quantized: { weights: string };
+    };
+    const write = (name: string, value: unknown, canonical = true) => {
+      writeFileSync(file(name), canonical ? `${canonicalJson(value)}\n` : JSON.stringify(value, null, 1));
+      return file(name);
+    };
+    const submit = (artifact: string) =>
+      refused(['model', 'submit', '--artifact', artifact, '--snapshot', file('snap.json'), '--key-env', 'SUBMITTER_KEY']);
+    expect(await submit(write('reformatted.json', good, false))).toContain('not in canonical form');
+    const { quantized: _q, ...missing } = good;
+    expect(await submit(write('missing.json', missing))).toContain('missing quantized weights');
+    expect(await submit(write('spec.json', { ...good, featureSpec: { ...good.featureSpec, hash: ZeroHash } }))).toContain('feature spec');
+    const bytes = Buffer.from(good.quantized.weights.slice(2), 'hex');
+    bytes.writeInt32BE(2 ** 30, 2 + 2 * (bytes[1]! + 1)); // the first weight, far beyond the verifier's bound
+    expect(
+      await submit(write('range.json', { ...good, quantized: { ...good.quantized, weights: `0x${bytes.toString('hex')}` } })),
+    ).toContain('invalid quantised model');
+    expect(await registry().modelIdAt(1)).toBe(ZeroHash);
+  });
+
+  it('an honest claim reproduces; an inflated one is flagged, disputed, and the DAO upholds the dispute', async () => {
+    const a = await run([
+      'model',
+      'submit',
+      '--artifact',
+      file('a.json'),
+      '--snapshot',
+      file('snap.json'),
+      '--uri',
+      'ipfs://a',
+      '--key-env',
+      'SUBMITTER_KEY',
+    ]);
+    expect(a).toMatchObject({ status: 'candidate', kind: 'credit', index: 1, submitter: submitter.address, reproducedLocally: true });
+
+    // B's submitter claims a better AUC than its model has
+    await run(['evaluate', '--artifact', file('b.json'), '--snapshot', file('snap.json'), '--out', file('b-eval.json')]);
+    const honest = JSON.parse(readFileSync(file('b-eval.json'), 'utf8')) as { model: { rocAuc: number } };
+    writeFileSync(
+      file('b-claim.json'),
+      `${canonicalJson({ ...honest, model: { ...honest.model, rocAuc: honest.model.rocAuc + 0.05 } })}\n`,
+    );
+    const b = await run([
+      'model',
+      'submit',
+      '--artifact',
+      file('b.json'),
+      '--snapshot',
+      file('snap.json'),
+      '--claim',
+      file('b-claim.json'),
+      '--key-env',
+      'SUBMITTER_KEY',
+    ]);
+    expect(b).toMatchObject({ status: 'candidate', index: 2, reproducedLocally: false });
+
+    const checkA = await run(['model', 'check', String(a.modelId), '--artifact', file('a.json'), '--snapshot', file('snap.json')]);
+    expect(checkA).toMatchObject({ reproduced: true, problems: [] });
+    const checkB = await run(
+      [
+        'model',
+        'check',
+        String(b.modelId),
+        '--artifact',
+        file('b.json'),
+        '--snapshot',
+        file('snap.json'),
+        '--dispute',
+        '--key-env',
+        'DISPUTER_KEY',
+      ],
+      1,
+    );
+    expect(checkB).toMatchObject({ reproduced: false, disputeTx: expect.stringMatching(/^0x/) });
+    expect((checkB.problems as string[])[0]).toContain('claimed evaluation');
+    expect(await refused(['model', 'check', String(b.modelId), '--artifact', file('a.json'), '--snapshot', file('snap.json')])).toContain(
+      'not',
+    );
+    expect((await run(['model', 'status', String(b.modelId)])).status).toBe('disputed');
+
+    const proposal = await run(['model', 'propose-uphold-dispute', String(b.modelId)]);
+    const id = await passProposal(
+      chain.deployment.dao,
+      chain.provider,
+      await chain.provider.getSigner(0),
+      [{ target: (proposal.targets as string[])[0]!, data: (proposal.calldatas as string[])[0]! }],
+      String(proposal.description),
+    );
+    expect(id.toString()).toBe(proposal.proposalId);
+    expect((await run(['model', 'status', String(b.modelId)])).status).toBe('rejected');
+    const bond = parseEther('0.1');
+    expect(await registry().owed(disputer.address)).toBe(bond * 2n);
+  });
+
+  it('the DAO promotes the reproduced model by vote: it is in force for credit and its bond is released', async () => {
+    const modelId = await registry().modelIdAt(1);
+    const proposal = await run(['model', 'propose-promotion', modelId]);
+    await passProposal(
+      chain.deployment.dao,
+      chain.provider,
+      await chain.provider.getSigner(0),
+      [{ target: (proposal.targets as string[])[0]!, data: (proposal.calldatas as string[])[0]! }],
+      String(proposal.description),
+    );
+    const status = await run(['model', 'status', modelId]);
+    expect(status).toMatchObject({ status: 'active', active: { credit: modelId, collateral: ZeroHash } });
+    expect(await registry().owed(submitter.address)).toBe(parseEther('0.1'));
+    // a rejected model cannot be promoted: the proposal's execution reverts
+    const rejected = await registry().modelIdAt(2);
+    const again = await run(['model', 'propose-promotion', rejected, '--description', 'promote the rejected one']);
+    await expect(
+      passProposal(
+        chain.deployment.dao,
+        chain.provider,
+        await chain.provider.getSigner(0),
+        [{ target: (again.targets as string[])[0]!, data: (again.calldatas as string[])[0]! }],
+        'promote the rejected one',
+      ),
+    ).rejects.toThrow();
+  });
+});
