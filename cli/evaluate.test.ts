@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { keccak256 } from 'ethers';
 import { canonicalJson, creditScorer, readCreditArtifact, rocAuc } from '../models';
-import { cli, cliDatabase, lastJson } from './testing';
+import { cliDatabase, cliJson, cliRefused } from './testing';
 
 interface SnapshotResult {
   id: string;
@@ -26,16 +26,8 @@ describe(`risk-oracle snapshot and evaluate (${process.env.DATABASE_URL ? 'Postg
   const first = path.join(dir, 'snapshot.json');
   let database: Awaited<ReturnType<typeof cliDatabase>>;
   let snap: SnapshotResult;
-  const run = async (args: string[]) => {
-    const r = await cli([...args, '--json'], database.env);
-    expect({ code: r.code, stderr: r.stderr }).toEqual({ code: 0, stderr: '' });
-    return lastJson(r.stdout);
-  };
-  const fails = async (args: string[]) => {
-    const r = await cli(args, database.env);
-    expect(r.code).toBe(1);
-    return r.stderr;
-  };
+  const run = (args: string[]) => cliJson(args, database.env);
+  const fails = (args: string[]) => cliRefused(args, database.env);
   const snapshotArgs = ['--horizon-days', '3', '--every-days', '4', '--min-history-days', '10'];
 
   beforeAll(async () => {

@@ -3,7 +3,7 @@ import path from 'node:path';
 import { parseEther, toBeHex, Wallet, ZeroHash } from 'ethers';
 import { passProposal } from '../contracts/deploy/dao';
 import { canonicalJson } from '../models';
-import { cli, lastJson, startOracleChain, type OracleChain } from './testing';
+import { cliJson, cliRefused, startOracleChain, type OracleChain } from './testing';
 
 /**
  * Issue #9's lifecycle on anvil: two models trained, submitted with bonds and claims on one public snapshot; the
@@ -16,16 +16,8 @@ describe('risk-oracle model: submit, check, dispute, promote by vote', () => {
   const submitter = Wallet.createRandom();
   const disputer = Wallet.createRandom();
   const file = (name: string) => path.join(chain.dir, name);
-  const run = async (args: string[], expectCode = 0) => {
-    const r = await cli([...args, '--json'], env);
-    if (r.code !== expectCode) throw new Error(`${args.join(' ')} exited ${r.code}: ${r.stderr}`);
-    return lastJson(r.stdout);
-  };
-  const refused = async (args: string[]) => {
-    const r = await cli(args, env);
-    expect(r.code).toBe(1);
-    return r.stderr;
-  };
+  const run = (args: string[], code = 0) => cliJson(args, env, code);
+  const refused = (args: string[]) => cliRefused(args, env);
   const registry = () => chain.deployment.models.connect(chain.provider);
   const trainArgs = ['--horizon-days', '3', '--every-days', '4', '--epochs', '3'];
 

@@ -31,6 +31,20 @@ export async function cli(args: string[], env: Record<string, string>): Promise<
 // eslint-disable-next-line @typescript-eslint/no-explicit-any -- the shape is the command's, asserted field by field
 export const lastJson = (stdout: string): Record<string, any> => JSON.parse(stdout.trim().split('\n').pop()!);
 
+/** Runs the CLI with --json and returns its result; throws with its stderr unless it exits with `code`. */
+export async function cliJson(args: string[], env: Record<string, string>, code = 0): Promise<ReturnType<typeof lastJson>> {
+  const r = await cli([...args, '--json'], env);
+  if (r.code !== code) throw new Error(`risk-oracle ${args.join(' ')} exited ${r.code}, not ${code}: ${r.stderr}`);
+  return lastJson(r.stdout);
+}
+
+/** Runs the CLI expecting a refusal (exit 1); returns what it printed to stderr. */
+export async function cliRefused(args: string[], env: Record<string, string>): Promise<string> {
+  const r = await cli(args, env);
+  if (r.code !== 1) throw new Error(`risk-oracle ${args.join(' ')} exited ${r.code}, not 1 (a refusal): ${r.stdout}${r.stderr}`);
+  return r.stderr;
+}
+
 /**
  * The database the CLI runs against: a PGlite data directory, or, with DATABASE_URL, a fresh schema on that
  * Postgres reached through the connection's search_path.
