@@ -1,8 +1,10 @@
 import { readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
-import { parseEther, toBeHex, Wallet, ZeroHash } from 'ethers';
+import { keccak256, parseEther, toBeHex, Wallet, ZeroHash } from 'ethers';
 import { passProposal } from '../contracts/deploy/dao';
-import { canonicalJson } from '../models';
+import { openDatabase } from '../core';
+import { canonicalJson, spearman } from '../models';
+import { shadowHistory } from '../oracle/shadow';
 import { cliJson, cliRefused, startOracleChain, type OracleChain } from './testing';
 
 /**
@@ -182,5 +184,65 @@ describe('risk-oracle model: submit, check, dispute, promote by vote', () => {
         'promote the rejected one',
       ),
     ).rejects.toThrow();
+  });
+
+  it('a candidate runs in shadow beside the model in force: its comparison is recorded once per time, never published', async () => {
+    const inForce = await registry().activeModel(0);
+    await run(['train', 'credit', ...trainArgs, '--hidden', '6', '--seed', '3', '--out', file('c.json')]);
+    const c = await run(['model', 'submit', '--artifact', file('c.json'), '--snapshot', file('snap.json'), '--key-env', 'SUBMITTER_KEY']);
+    // a candidate submitted straight to the contract, whose artifact this database never saw
+    const unknown = keccak256('0x0d');
+    const bond = await registry().submissionBond();
+    const direct = chain.deployment.models.connect(submitter.connect(chain.provider));
+    await (
+      await direct.submit(unknown, keccak256('0x01'), keccak256('0x02'), 0, '', keccak256('0x03'), keccak256('0x04'), { value: bond })
+    ).wait();
+
+    const at = '1800000000';
+    const first = await run(['model', 'shadow', '--at', at]);
+    expect(first).toMatchObject({ inForce, missing: [unknown] });
+    const results = first.results as Array<Record<string, number | string>>;
+    expect(results).toHaveLength(1);
+    const r = results[0]!;
+    expect(r).toMatchObject({ modelId: c.modelId, referenceModelId: inForce, cutoff: 650 });
+    expect(r.wallets).toBeGreaterThan(100);
+
+    // the same comparison from the scores each model gives on its own
+    const scoresOf = async (artifact: string, out: string) => {
+      await run(['score', '--artifact', artifact, '--at', at, '--out', file(out)]);
+      return new Map(
+        readFileSync(file(out), 'utf8')
+          .trim()
+          .split('\n')
+          .slice(1)
+          .map((l) => [l.split(',')[0]!, Number(l.split(',')[1])] as const),
+      );
+    };
+    const ref = await scoresOf(file('a.json'), 'a.csv');
+    const cand = await scoresOf(file('c.json'), 'c.csv');
+    const wallets = [...ref.keys()];
+    expect(wallets).toHaveLength(Number(r.wallets));
+    expect(r.rankCorrelation).toBeCloseTo(
+      spearman(
+        wallets.map((w) => cand.get(w)!),
+        wallets.map((w) => ref.get(w)!),
+      ),
+      12,
+    );
+    const flips = wallets.filter((w) => cand.get(w)! >= 650 !== ref.get(w)! >= 650).length;
+    expect(r.decisionFlips).toBe(flips);
+    expect(r.maxAbsScoreDiff).toBe(Math.max(...wallets.map((w) => Math.abs(cand.get(w)! - ref.get(w)!))));
+
+    const again = await run(['model', 'shadow', '--at', at]);
+    expect(again.results).toEqual(first.results);
+    const h = await openDatabase({ dataDir: env.RISK_ORACLE_DATABASE_DATA_DIR! });
+    try {
+      const stored = await shadowHistory(h.db, Number(first.chainId), String(c.modelId));
+      expect(stored).toEqual([r]);
+    } finally {
+      await h.close();
+    }
+    // nothing was published for the candidate
+    expect(await chain.deployment.registry.connect(chain.provider).latestEpoch()).toBe(0n);
   });
 });

@@ -169,6 +169,17 @@ export interface ModelArtifactsTable {
   created_at: CreatedAt;
 }
 
+export interface ShadowResultsTable {
+  chain_id: number;
+  model_id: string;
+  /** The time (unix s) both models scored the same history before. */
+  at: number;
+  kind: ModelKind;
+  reference_model_id: string;
+  figures: Json<Record<string, number>>;
+  created_at: CreatedAt;
+}
+
 export type RoundStatus = 'proposed' | 'held' | 'signed' | 'submitted' | 'published' | 'applied' | 'failed';
 
 export interface RiskParameterRoundsTable {
@@ -276,6 +287,7 @@ export interface Database {
   feature_snapshots: FeatureSnapshotsTable;
   feature_rows: FeatureRowsTable;
   model_artifacts: ModelArtifactsTable;
+  shadow_results: ShadowResultsTable;
   risk_parameter_rounds: RiskParameterRoundsTable;
   credit_epochs: CreditEpochsTable;
   credit_scores: CreditScoresTable;

@@ -1,6 +1,7 @@
 import type { Migration, MigrationProvider } from 'kysely';
 import * as initial from './2026-11-24T00-00-initial';
 import * as snapshotHeader from './2026-11-25T00-00-snapshot-header';
+import * as shadowResults from './2026-11-25T01-00-shadow-results';
 
 /**
  * Every migration, in order. Listed explicitly (not read from the folder at run time) so that they work the
@@ -9,6 +10,7 @@ import * as snapshotHeader from './2026-11-25T00-00-snapshot-header';
 export const migrations: Record<string, Migration> = {
   '2026-11-24T00-00-initial': initial,
   '2026-11-25T00-00-snapshot-header': snapshotHeader,
+  '2026-11-25T01-00-shadow-results': shadowResults,
 };
 
 export const migrationProvider: MigrationProvider = {

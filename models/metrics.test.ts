@@ -1,6 +1,7 @@
 import fc from 'fast-check';
 import {
   averagePrecision,
+  averageRanks,
   brier,
   calibrationCurve,
   classificationMetrics,
@@ -9,6 +10,7 @@ import {
   recallAtThreshold,
   rocAuc,
   rocCurve,
+  spearman,
 } from './metrics';
 
 describe('metrics', () => {
@@ -84,5 +86,36 @@ describe('metrics', () => {
     expect(() => rocAuc([0.1, NaN], [1, 0])).toThrow('score 1 is NaN');
     expect(() => brier([0.1], [2])).toThrow('label 0 is 2, expected 0 or 1');
     expect(() => brier([0.1], [1, 0])).toThrow('1 scores for 2 labels');
+  });
+
+  it('rank correlation: average ranks for ties, ±1 for the same or reversed order, the textbook value by hand', () => {
+    expect(Array.from(averageRanks([10, 20, 20, 5]))).toEqual([2, 3.5, 3.5, 1]);
+    expect(spearman([1, 2, 3, 4], [10, 20, 30, 40])).toBe(1);
+    expect(spearman([1, 2, 3, 4], [4, 3, 2, 1])).toBe(-1);
+    // d = rank differences (0, 0, 1, −1, 0): 1 − 6Σd²/(n(n²−1)) = 1 − 12/120
+    expect(spearman([1, 2, 3, 4, 5], [1, 2, 4, 3, 5])).toBeCloseTo(0.9, 12);
+    expect(() => spearman([1, 1, 1], [1, 2, 3])).toThrow('constant');
+    expect(() => spearman([1], [1])).toThrow('at least two');
+  });
+
+  it('property: rank correlation is unchanged by any increasing transform of either side', () => {
+    fc.assert(
+      fc.property(
+        fc.array(fc.tuple(fc.integer({ min: -50, max: 50 }), fc.integer({ min: -50, max: 50 })), { minLength: 3, maxLength: 30 }),
+        (rows) => {
+          const a = rows.map((r) => r[0]);
+          const b = rows.map((r) => r[1]);
+          fc.pre(new Set(a).size > 1 && new Set(b).size > 1);
+          expect(
+            spearman(
+              a.map((v) => Math.exp(v / 10)),
+              b.map((v) => v * 3 + 7),
+            ),
+          ).toBeCloseTo(spearman(a, b), 12);
+          expect(spearman(a, b)).toBeCloseTo(spearman(b, a), 12);
+        },
+      ),
+      { numRuns: 200 },
+    );
   });
 });

@@ -185,3 +185,39 @@ export function classificationMetrics(
     count: labels.length,
   };
 }
+
+/** Ranks from 1 (ascending), tied values sharing their average rank. */
+export function averageRanks(values: ArrayLike<number>): Float64Array {
+  const order = byScoreDesc(values).reverse();
+  const ranks = new Float64Array(values.length);
+  for (let k = 0; k < order.length;) {
+    let end = k;
+    while (end + 1 < order.length && values[order[end + 1]!] === values[order[k]!]) end++;
+    const rank = (k + end) / 2 + 1;
+    for (let j = k; j <= end; j++) ranks[order[j]!] = rank;
+    k = end + 1;
+  }
+  return ranks;
+}
+
+/**
+ * Spearman's rank correlation (Pearson's on average ranks): how alike two models order the same wallets, 1 for
+ * the same order, −1 for the reverse. Undefined (NaN is refused) when either side is constant.
+ */
+export function spearman(a: ArrayLike<number>, b: ArrayLike<number>): number {
+  if (a.length !== b.length) throw new Error(`${a.length} values against ${b.length}`);
+  if (a.length < 2) throw new Error('rank correlation needs at least two values');
+  const [ra, rb] = [averageRanks(a), averageRanks(b)];
+  const mean = (a.length + 1) / 2;
+  let sab = 0;
+  let saa = 0;
+  let sbb = 0;
+  for (let i = 0; i < a.length; i++) {
+    const [da, db] = [ra[i]! - mean, rb[i]! - mean];
+    sab += da * db;
+    saa += da * da;
+    sbb += db * db;
+  }
+  if (saa === 0 || sbb === 0) throw new Error('rank correlation is undefined when one side is constant');
+  return sab / Math.sqrt(saa * sbb);
+}

@@ -7,16 +7,21 @@ import {
   canonicalJson,
   decodeWeights,
   evaluateCredit,
+  loadStoredCreditArtifact,
+  readCreditArtifact,
   readSnapshot,
+  storeCreditArtifact,
   weightsHash,
   type CreditArtifact,
   type CreditEvaluation,
 } from '../../models';
 import { loadSigner } from '../../oracle/keys';
-import { commandContext, type CommandContext } from '../context';
+import { commandContext, withDatabase, type CommandContext } from '../context';
 import { readDeployment } from '../deployment';
 import { keySource, withKeyOptions, type KeyOptions } from '../keys';
-import { loadArtifact } from './score';
+import { loadArtifact, parseTime } from './score';
+import { dataChainId, wholeFlag } from './chain-id';
+import { recordShadow, shadowCredit, type CreditModelRef } from '../../oracle/shadow';
 
 /** ModelRegistry's Status enum, by value. */
 export const MODEL_STATUS = ['unknown', 'candidate', 'active', 'retired', 'disputed', 'rejected'] as const;
@@ -94,6 +99,24 @@ async function modelRecord(registry: ModelRegistry, modelId: string) {
   };
 }
 
+/** Keeps the artifact's bytes in the database, where the daemon finds candidates to run in shadow. */
+async function storeArtifact(ctx: CommandContext, file: string): Promise<string> {
+  const stored = readCreditArtifact(file);
+  await withDatabase(ctx, (h) => storeCreditArtifact(h.db, stored));
+  return stored.modelId;
+}
+
+/** Every registered credit model with the given status, in registration order. */
+async function creditModelsWithStatus(registry: ModelRegistry, status: (typeof MODEL_STATUS)[number]): Promise<string[]> {
+  const found: string[] = [];
+  for (let index = 1; ; index++) {
+    const modelId = await registry.modelIdAt(index);
+    if (modelId === ZeroHash) return found;
+    const m = await registry.model(modelId);
+    if (MODEL_STATUS[Number(m.status)] === status && Number(m.kind) === 0) found.push(modelId);
+  }
+}
+
 const registryInterface = ModelRegistry__factory.createInterface();
 
 /** The DAO's decisions about a model, each one ModelRegistry call. */
@@ -146,6 +169,7 @@ export function registerModel(program: Command): void {
           value: bond,
         });
         const receipt = await tx.wait();
+        await storeArtifact(ctx, opts.artifact);
         return { ...(await modelRecord(registry, modelId)), tx: receipt!.hash, bond: bond.toString() };
       });
       ctx.print(
@@ -224,6 +248,72 @@ export function registerModel(program: Command): void {
           `in force: credit ${result.active.credit}, collateral ${result.active.collateral}`,
         ].join('\n'),
         result,
+      );
+    });
+
+  model
+    .command('import')
+    .description('keep a credit artifact in the database (checked first), so that the daemon and model shadow can run it')
+    .requiredOption('--artifact <file>', 'credit model artifact')
+    .action(async (opts: { artifact: string }, command: Command) => {
+      const ctx = commandContext(command);
+      const { modelId } = checkedArtifact(opts.artifact);
+      await storeArtifact(ctx, opts.artifact);
+      ctx.print(`stored model ${modelId}`, { modelId });
+    });
+
+  model
+    .command('shadow')
+    .description(
+      'run every candidate credit model beside the model in force on the same indexed history; record and print the comparison (nothing is published)',
+    )
+    .option('--at <time>', 'score history before this time (unix s or ISO-8601; default: just after the last event)')
+    .option('--chain-id <n>', 'the chain whose indexed data to use (default: the only one in the database)')
+    .action(async (opts: { at?: string; chainId?: string }, command: Command) => {
+      const ctx = commandContext(command);
+      const onChain = await withRegistry(ctx, undefined, async (registry) => ({
+        active: await registry.activeModel(0),
+        candidates: await creditModelsWithStatus(registry, 'candidate'),
+      }));
+      if (onChain.active === ZeroHash) fail('no credit model is in force: the DAO promotes one first (model propose-promotion)');
+      const outcome = await withDatabase(ctx, async (h) => {
+        const chainId = await dataChainId(h.db, wholeFlag(opts.chainId, '--chain-id') ?? ctx.config.chain.chainId);
+        const load = async (modelId: string): Promise<CreditModelRef | undefined> => {
+          const stored = await loadStoredCreditArtifact(h.db, modelId);
+          return stored && { modelId: stored.modelId, artifact: stored.artifact };
+        };
+        const reference =
+          (await load(onChain.active)) ??
+          fail(`the artifact of the model in force (${onChain.active}) is not stored: model import --artifact FILE`);
+        const loaded = await Promise.all(onChain.candidates.map(load));
+        const candidates = loaded.filter((c): c is CreditModelRef => c !== undefined);
+        const missing = onChain.candidates.filter((_, i) => loaded[i] === undefined);
+        let at: number;
+        if (opts.at !== undefined) at = parseTime(opts.at);
+        else {
+          const last = await h.db
+            .selectFrom('lending_events')
+            .where('chain_id', '=', chainId)
+            .select((eb) => eb.fn.max('timestamp').as('t'))
+            .executeTakeFirst();
+          at = Number(last?.t ?? fail(`no lending events on chain ${chainId}`)) + 1;
+        }
+        const results = await shadowCredit(h.db, chainId, at, reference, candidates).catch((err: unknown) =>
+          fail(`model shadow: ${(err as Error).message}`),
+        );
+        await recordShadow(h.db, chainId, results);
+        return { chainId, at, inForce: reference.modelId, results, missing };
+      });
+      ctx.print(
+        [
+          `model in force ${outcome.inForce}; ${outcome.results.length} candidate(s) in shadow at ${new Date(outcome.at * 1000).toISOString()}`,
+          ...outcome.results.map(
+            (r) =>
+              `${r.modelId}: rank correlation ${r.rankCorrelation.toFixed(4)}, mean |Δscore| ${r.meanAbsScoreDiff.toFixed(1)} (max ${r.maxAbsScoreDiff}), ${r.decisionFlips} of ${r.wallets} wallets cross ${r.cutoff}, mean PD ${r.meanPd.toFixed(4)} vs ${r.referenceMeanPd.toFixed(4)}`,
+          ),
+          ...outcome.missing.map((m) => `${m}: artifact not stored, not run (model import --artifact FILE)`),
+        ].join('\n'),
+        outcome,
       );
     });
 

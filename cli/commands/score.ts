@@ -32,7 +32,7 @@ export function loadArtifact(file: string, expectedModelId?: string): { artifact
 }
 
 /** Unix seconds or an ISO-8601 date. */
-function parseTime(value: string): number {
+export function parseTime(value: string): number {
   if (/^\d+$/.test(value)) return Number(value);
   const ms = Date.parse(value);
   if (Number.isNaN(ms)) throw new UserError(`--at: not a unix time or ISO-8601 date: ${JSON.stringify(value)}`);

@@ -10,3 +10,4 @@ export * from './types';
 export * from './features-sql';
 export * from './pipeline';
 export * from './load';
+export * from './stored';

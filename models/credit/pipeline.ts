@@ -107,14 +107,13 @@ export interface WalletScore extends CanonicalScore {
   wallet: string;
 }
 
-/** Canonical scores of every wallet with history before t (SQL features → the artifact's quantised model). */
-export async function scoreWalletsFromDb(
+/** The credit features of every wallet with history before t (SQL), in address order. */
+export async function walletFeaturesAt(
   db: Kysely<Database>,
   chainId: number,
-  artifact: CreditArtifact,
   t: number,
-): Promise<WalletScore[]> {
-  const wallets = await db
+): Promise<{ wallets: string[]; rows: Float64Array[] }> {
+  const found = await db
     .selectFrom('lending_events')
     .where('chain_id', '=', chainId)
     .where('timestamp', '<', t)
@@ -122,8 +121,18 @@ export async function scoreWalletsFromDb(
     .distinct()
     .orderBy('user_address')
     .execute();
-  const observations = wallets.map((w) => ({ wallet: w.user_address, t }));
-  const rows = await creditFeaturesSql(db, chainId, observations);
+  const wallets = found.map((w) => w.user_address);
+  return { wallets, rows: await creditFeaturesSql(db, chainId, wallets.map((wallet) => ({ wallet, t }))) };
+}
+
+/** Canonical scores of every wallet with history before t (SQL features → the artifact's quantised model). */
+export async function scoreWalletsFromDb(
+  db: Kysely<Database>,
+  chainId: number,
+  artifact: CreditArtifact,
+  t: number,
+): Promise<WalletScore[]> {
+  const { wallets, rows } = await walletFeaturesAt(db, chainId, t);
   const score = creditScorer(artifact);
-  return rows.map((r, i) => ({ wallet: observations[i]!.wallet, ...score(r) }));
+  return rows.map((r, i) => ({ wallet: wallets[i]!, ...score(r) }));
 }

@@ -1,0 +1,117 @@
+import type { Kysely } from 'kysely';
+import type { Database } from '../core/schema';
+import { creditScorer, spearman, walletFeaturesAt, type CreditArtifact } from '../models';
+
+export interface CreditModelRef {
+  modelId: string;
+  artifact: CreditArtifact;
+}
+
+/** A candidate credit model beside the model in force, on the same wallets' history before the same time. */
+export interface CreditShadow {
+  modelId: string;
+  referenceModelId: string;
+  at: number;
+  wallets: number;
+  /** Spearman correlation of the two models' scores: 1 when they order every wallet alike. */
+  rankCorrelation: number;
+  meanAbsScoreDiff: number;
+  maxAbsScoreDiff: number;
+  /** Mean published PD (Q16 ÷ 2^16) of each model. */
+  meanPd: number;
+  referenceMeanPd: number;
+  /** Wallets at or above `cutoff` for one model and below it for the other (a lender's yes against a no). */
+  cutoff: number;
+  decisionFlips: number;
+}
+
+/** The score a lender might require (the demo's CreditLine asks for 650): flips across it are what users feel. */
+export const SHADOW_CUTOFF = 650;
+
+/**
+ * Scores every wallet with indexed history before `at` with the model in force and each candidate (features
+ * computed once, canonical integer inference for every model) and compares them. Nothing is published.
+ */
+export async function shadowCredit(
+  db: Kysely<Database>,
+  chainId: number,
+  at: number,
+  reference: CreditModelRef,
+  candidates: readonly CreditModelRef[],
+): Promise<CreditShadow[]> {
+  const { rows } = await walletFeaturesAt(db, chainId, at);
+  if (rows.length < 2) throw new Error(`only ${rows.length} wallet(s) with history before ${at} on chain ${chainId}: nothing to compare`);
+  const scoreAll = (artifact: CreditArtifact) => {
+    const score = creditScorer(artifact);
+    const scores = new Float64Array(rows.length);
+    let pd = 0;
+    rows.forEach((r, i) => {
+      const s = score(r);
+      scores[i] = s.score;
+      pd += s.pQ / 65_536;
+    });
+    return { scores, meanPd: pd / rows.length };
+  };
+  const ref = scoreAll(reference.artifact);
+  return candidates.map((candidate) => {
+    const c = scoreAll(candidate.artifact);
+    let sum = 0;
+    let max = 0;
+    let flips = 0;
+    for (let i = 0; i < rows.length; i++) {
+      const d = Math.abs(c.scores[i]! - ref.scores[i]!);
+      sum += d;
+      max = Math.max(max, d);
+      if (c.scores[i]! >= SHADOW_CUTOFF !== ref.scores[i]! >= SHADOW_CUTOFF) flips++;
+    }
+    return {
+      modelId: candidate.modelId,
+      referenceModelId: reference.modelId,
+      at,
+      wallets: rows.length,
+      rankCorrelation: spearman(c.scores, ref.scores),
+      meanAbsScoreDiff: sum / rows.length,
+      maxAbsScoreDiff: max,
+      meanPd: c.meanPd,
+      referenceMeanPd: ref.meanPd,
+      cutoff: SHADOW_CUTOFF,
+      decisionFlips: flips,
+    };
+  });
+}
+
+/** Records shadow results; the same model at the same time is recorded once (a re-run changes nothing). */
+export async function recordShadow(db: Kysely<Database>, chainId: number, results: readonly CreditShadow[]): Promise<void> {
+  if (results.length === 0) return;
+  await db
+    .insertInto('shadow_results')
+    .values(
+      results.map(({ modelId, referenceModelId, at, ...figures }) => ({
+        chain_id: chainId,
+        model_id: modelId,
+        at,
+        kind: 'credit' as const,
+        reference_model_id: referenceModelId,
+        figures: JSON.stringify(figures),
+      })),
+    )
+    .onConflict((oc) => oc.columns(['chain_id', 'model_id', 'at']).doNothing())
+    .execute();
+}
+
+/** Every recorded shadow result of a model, oldest first: its track record beside the models in force. */
+export async function shadowHistory(db: Kysely<Database>, chainId: number, modelId: string): Promise<CreditShadow[]> {
+  const rows = await db
+    .selectFrom('shadow_results')
+    .where('chain_id', '=', chainId)
+    .where('model_id', '=', modelId.toLowerCase())
+    .selectAll()
+    .orderBy('at')
+    .execute();
+  return rows.map((r) => ({
+    ...(r.figures as unknown as Omit<CreditShadow, 'modelId' | 'referenceModelId' | 'at'>),
+    modelId: r.model_id,
+    referenceModelId: r.reference_model_id,
+    at: Number(r.at),
+  }));
+}
