@@ -1,6 +1,8 @@
+import { ZeroHash } from 'ethers';
 import type { Kysely } from 'kysely';
+import type { ModelRegistry } from '../contracts/build/types';
 import type { Database } from '../core/schema';
-import { creditScorer, spearman, walletFeaturesAt, type CreditArtifact } from '../models';
+import { creditScorer, loadStoredCreditArtifact, spearman, walletFeaturesAt, type CreditArtifact } from '../models';
 
 export interface CreditModelRef {
   modelId: string;
@@ -114,4 +116,55 @@ export async function shadowHistory(db: Kysely<Database>, chainId: number, model
     referenceModelId: r.reference_model_id,
     at: Number(r.at),
   }));
+}
+
+const CANDIDATE = 1n;
+const CREDIT = 0n;
+
+/** Every credit model the registry lists as a candidate, in registration order. */
+export async function creditCandidates(registry: ModelRegistry): Promise<string[]> {
+  const found: string[] = [];
+  for (let index = 1; ; index++) {
+    const modelId = await registry.modelIdAt(index);
+    if (modelId === ZeroHash) return found;
+    const m = await registry.model(modelId);
+    if (m.status === CANDIDATE && m.kind === CREDIT) found.push(modelId);
+  }
+}
+
+/**
+ * One shadow step: the model in force (ModelRegistry.activeModel) against every candidate whose artifact the
+ * database holds (`model submit` and `model import` store them), at `at` (default: just after the last indexed
+ * event); recorded, and returned with the candidates that could not run.
+ */
+export async function runCreditShadow(
+  db: Kysely<Database>,
+  registry: ModelRegistry,
+  chainId: number,
+  at?: number,
+): Promise<{ at: number; inForce: string; results: CreditShadow[]; missing: string[] }> {
+  const active = await registry.activeModel(CREDIT);
+  if (active === ZeroHash) throw new Error('no credit model is in force: the DAO promotes one first (model propose-promotion)');
+  const load = async (modelId: string): Promise<CreditModelRef | undefined> => {
+    const stored = await loadStoredCreditArtifact(db, modelId);
+    return stored && { modelId: stored.modelId, artifact: stored.artifact };
+  };
+  const reference = await load(active);
+  if (!reference) throw new Error(`the artifact of the model in force (${active}) is not stored: model import --artifact FILE`);
+  const ids = await creditCandidates(registry);
+  const loaded = await Promise.all(ids.map(load));
+  const candidates = loaded.filter((c): c is CreditModelRef => c !== undefined);
+  const missing = ids.filter((_, i) => loaded[i] === undefined);
+  if (at === undefined) {
+    const last = await db
+      .selectFrom('lending_events')
+      .where('chain_id', '=', chainId)
+      .select((eb) => eb.fn.max('timestamp').as('t'))
+      .executeTakeFirst();
+    if (last?.t === null || last?.t === undefined) throw new Error(`no lending events on chain ${chainId}`);
+    at = Number(last.t) + 1;
+  }
+  const results = await shadowCredit(db, chainId, at, reference, candidates);
+  await recordShadow(db, chainId, results);
+  return { at, inForce: reference.modelId, results, missing };
 }

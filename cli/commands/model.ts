@@ -7,7 +7,6 @@ import {
   canonicalJson,
   decodeWeights,
   evaluateCredit,
-  loadStoredCreditArtifact,
   readCreditArtifact,
   readSnapshot,
   storeCreditArtifact,
@@ -21,7 +20,7 @@ import { readDeployment } from '../deployment';
 import { keySource, withKeyOptions, type KeyOptions } from '../keys';
 import { loadArtifact, parseTime } from './score';
 import { dataChainId, wholeFlag } from './chain-id';
-import { recordShadow, shadowCredit, type CreditModelRef } from '../../oracle/shadow';
+import { runCreditShadow } from '../../oracle/shadow';
 
 /** ModelRegistry's Status enum, by value. */
 export const MODEL_STATUS = ['unknown', 'candidate', 'active', 'retired', 'disputed', 'rejected'] as const;
@@ -104,17 +103,6 @@ async function storeArtifact(ctx: CommandContext, file: string): Promise<string>
   const stored = readCreditArtifact(file);
   await withDatabase(ctx, (h) => storeCreditArtifact(h.db, stored));
   return stored.modelId;
-}
-
-/** Every registered credit model with the given status, in registration order. */
-async function creditModelsWithStatus(registry: ModelRegistry, status: (typeof MODEL_STATUS)[number]): Promise<string[]> {
-  const found: string[] = [];
-  for (let index = 1; ; index++) {
-    const modelId = await registry.modelIdAt(index);
-    if (modelId === ZeroHash) return found;
-    const m = await registry.model(modelId);
-    if (MODEL_STATUS[Number(m.status)] === status && Number(m.kind) === 0) found.push(modelId);
-  }
 }
 
 const registryInterface = ModelRegistry__factory.createInterface();
@@ -271,39 +259,16 @@ export function registerModel(program: Command): void {
     .option('--chain-id <n>', 'the chain whose indexed data to use (default: the only one in the database)')
     .action(async (opts: { at?: string; chainId?: string }, command: Command) => {
       const ctx = commandContext(command);
-      const onChain = await withRegistry(ctx, undefined, async (registry) => ({
-        active: await registry.activeModel(0),
-        candidates: await creditModelsWithStatus(registry, 'candidate'),
-      }));
-      if (onChain.active === ZeroHash) fail('no credit model is in force: the DAO promotes one first (model propose-promotion)');
-      const outcome = await withDatabase(ctx, async (h) => {
-        const chainId = await dataChainId(h.db, wholeFlag(opts.chainId, '--chain-id') ?? ctx.config.chain.chainId);
-        const load = async (modelId: string): Promise<CreditModelRef | undefined> => {
-          const stored = await loadStoredCreditArtifact(h.db, modelId);
-          return stored && { modelId: stored.modelId, artifact: stored.artifact };
-        };
-        const reference =
-          (await load(onChain.active)) ??
-          fail(`the artifact of the model in force (${onChain.active}) is not stored: model import --artifact FILE`);
-        const loaded = await Promise.all(onChain.candidates.map(load));
-        const candidates = loaded.filter((c): c is CreditModelRef => c !== undefined);
-        const missing = onChain.candidates.filter((_, i) => loaded[i] === undefined);
-        let at: number;
-        if (opts.at !== undefined) at = parseTime(opts.at);
-        else {
-          const last = await h.db
-            .selectFrom('lending_events')
-            .where('chain_id', '=', chainId)
-            .select((eb) => eb.fn.max('timestamp').as('t'))
-            .executeTakeFirst();
-          at = Number(last?.t ?? fail(`no lending events on chain ${chainId}`)) + 1;
-        }
-        const results = await shadowCredit(h.db, chainId, at, reference, candidates).catch((err: unknown) =>
-          fail(`model shadow: ${(err as Error).message}`),
-        );
-        await recordShadow(h.db, chainId, results);
-        return { chainId, at, inForce: reference.modelId, results, missing };
-      });
+      const outcome = await withRegistry(ctx, undefined, (registry) =>
+        withDatabase(ctx, async (h) => {
+          const chainId = await dataChainId(h.db, wholeFlag(opts.chainId, '--chain-id') ?? ctx.config.chain.chainId);
+          const at = opts.at === undefined ? undefined : parseTime(opts.at);
+          const run = await runCreditShadow(h.db, registry, chainId, at).catch((err: unknown) =>
+            fail(`model shadow: ${(err as Error).message}`),
+          );
+          return { chainId, ...run };
+        }),
+      );
       ctx.print(
         [
           `model in force ${outcome.inForce}; ${outcome.results.length} candidate(s) in shadow at ${new Date(outcome.at * 1000).toISOString()}`,
