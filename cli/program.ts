@@ -9,6 +9,7 @@ import { registerMigrate } from './commands/migrate';
 import { registerModel } from './commands/model';
 import { registerOracle } from './commands/oracle';
 import { registerIndex } from './commands/index-chain';
+import { registerIndexSubgraph } from './commands/index-subgraph';
 import { registerImportPrices } from './commands/prices';
 import { registerRun } from './commands/run';
 import { registerScore } from './commands/score';
@@ -39,6 +40,7 @@ export function buildProgram(): Command {
   registerCredit(program);
   registerChain(program);
   registerIndex(program);
+  registerIndexSubgraph(program);
   registerTrain(program);
   registerScore(program);
   registerEvaluate(program);

@@ -1,4 +1,3 @@
-import { sql } from 'kysely';
 import type { DecodedRows } from '../rpc/events';
 import type { BlockHeader } from '../rpc/logs';
 import { inTransaction, type Store, type Tx } from './bulk';
@@ -95,18 +94,32 @@ const BY_BLOCK = ['lending_events', 'reserve_updates', 'collateral_configs', 'pr
  */
 export async function rollbackTo(store: Store, chainId: number, ancestor: { number: number; hash: string }): Promise<void> {
   await inTransaction(store, async (tx) => {
+    const kept = await tx.db
+      .selectFrom('blocks')
+      .where('chain_id', '=', chainId)
+      .where('number', '=', ancestor.number)
+      .select('timestamp')
+      .executeTakeFirst();
     for (const table of BY_BLOCK) {
       await tx.db.deleteFrom(table).where('chain_id', '=', chainId).where('block_number', '>', ancestor.number).execute();
     }
     await tx.db.deleteFrom('blocks').where('chain_id', '=', chainId).where('number', '>', ancestor.number).execute();
     await tx.db
       .updateTable('indexer_checkpoints')
-      .set({
-        block_number: ancestor.number,
-        block_hash: sql<string | null>`case when source like 'rpc:%' then ${ancestor.hash} else null end`,
-        updated_at: new Date(),
-      })
+      .set({ block_number: ancestor.number, block_hash: ancestor.hash, updated_at: new Date() })
       .where('chain_id', '=', chainId)
+      .where('source', 'like', 'rpc:%')
+      .where('block_number', '>', ancestor.number)
+      .execute();
+    // A cursor source (the subgraph) past the ancestor had rows deleted above: it resumes from the whole of the
+    // ancestor's timestamp (what is still stored there is skipped on insert), or from the start when that time
+    // is not known; left alone, it would never read the deleted rows again.
+    const rewound = kept ? JSON.stringify({ timestamp: Number(kept.timestamp), id: '' }) : null;
+    await tx.db
+      .updateTable('indexer_checkpoints')
+      .set({ block_number: ancestor.number, block_hash: null, cursor: rewound, updated_at: new Date() })
+      .where('chain_id', '=', chainId)
+      .where('source', 'not like', 'rpc:%')
       .where('block_number', '>', ancestor.number)
       .execute();
   });

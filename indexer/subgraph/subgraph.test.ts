@@ -1,6 +1,7 @@
 import { createTestDatabase } from '../../core/test/db';
 import { startGraphqlServer, type GraphqlServer } from '../testing/graphql-server';
 import { eventCount, generateFixtures, type FixtureCounts, type SubgraphFixtures } from '../testing/subgraph-fixtures';
+import { rollbackTo } from '../store/batch';
 import { runSubgraphIndexer, type SubgraphIndexerOptions } from '.';
 
 type TestDb = Awaited<ReturnType<typeof createTestDatabase>>;
@@ -103,6 +104,43 @@ describe(`subgraph indexer (${process.env.DATABASE_URL ? 'Postgres' : 'PGlite'})
     expect(await rows(a)).toEqual(reference);
     const cps = await a.db.selectFrom('indexer_checkpoints').selectAll().orderBy('source').execute();
     expect(cps.map((c) => c.source)).toContain('subgraph:aave-v3:supplies');
+  });
+
+  it('a reorg rollback below its cursors rewinds them: the next run restores every deleted row', async () => {
+    await index(a);
+    const sorted = [...fixtures.supplies].sort((x, y) => x.timestamp - y.timestamp);
+    const middle = sorted[Math.floor(sorted.length / 2)]!;
+    const ancestor = { number: Number(middle.id.split(':')[0]), hash: `0x${'cd'.repeat(32)}` };
+    for (const known of [true, false]) {
+      if (known)
+        await a.db
+          .insertInto('blocks')
+          .values({
+            chain_id: CHAIN,
+            number: ancestor.number,
+            hash: ancestor.hash,
+            parent_hash: `0x${'00'.repeat(32)}`,
+            timestamp: middle.timestamp,
+          })
+          .execute();
+      await rollbackTo(a, CHAIN, ancestor);
+      const left = await a.db
+        .selectFrom('lending_events')
+        .select((eb) => eb.fn.countAll<number>().as('n'))
+        .executeTakeFirstOrThrow();
+      expect(Number(left.n)).toBeLessThan(eventCount(fixtures));
+      const cp = await a.db
+        .selectFrom('indexer_checkpoints')
+        .selectAll()
+        .where('source', '=', 'subgraph:aave-v3:supplies')
+        .executeTakeFirstOrThrow();
+      expect(cp.block_number).toBe(ancestor.number);
+      // with the ancestor's time known the cursor restarts at that time, else at the beginning
+      expect(cp.cursor).toBe(known ? JSON.stringify({ timestamp: middle.timestamp, id: '' }) : null);
+      await index(a);
+      expect(await rows(a)).toEqual(reference);
+      await a.db.deleteFrom('blocks').where('chain_id', '=', CHAIN).execute();
+    }
   });
 
   it('resumes from the cursor after an abort midway: the same rows as one uninterrupted run', async () => {
