@@ -122,7 +122,14 @@ export async function walletFeaturesAt(
     .orderBy('user_address')
     .execute();
   const wallets = found.map((w) => w.user_address);
-  return { wallets, rows: await creditFeaturesSql(db, chainId, wallets.map((wallet) => ({ wallet, t }))) };
+  return {
+    wallets,
+    rows: await creditFeaturesSql(
+      db,
+      chainId,
+      wallets.map((wallet) => ({ wallet, t })),
+    ),
+  };
 }
 
 /** Canonical scores of every wallet with history before t (SQL features → the artifact's quantised model). */
