@@ -2,6 +2,7 @@ import { Command, Option } from 'commander';
 import { registerBacktest } from './commands/backtest';
 import { registerChain } from './commands/chain';
 import { registerCredit } from './commands/credit';
+import { registerDashboard } from './commands/dashboard';
 import { registerDemo } from './commands/demo';
 import { registerDoctor } from './commands/doctor';
 import { registerEvaluate } from './commands/evaluate';
@@ -36,6 +37,7 @@ export function buildProgram(): Command {
   registerBacktest(program);
   registerOracle(program);
   registerRun(program);
+  registerDashboard(program);
   registerVerify(program);
   registerCredit(program);
   registerChain(program);

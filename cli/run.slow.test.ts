@@ -33,7 +33,7 @@ describe('risk-oracle run (the daemon)', () => {
     await chain?.stop();
   });
 
-  it('indexes, publishes and applies on its schedules, serves metrics, health and scores, is alone on its database, and stops cleanly on SIGTERM', async () => {
+  it('indexes, publishes and applies on its schedules, serves the dashboard, metrics, health and scores, is alone on its database, and stops cleanly on SIGTERM', async () => {
     const args = ['run', '--key-env', 'PUBLISHER_KEY', '--signer-key-env', 'SIGNER_0', 'SIGNER_2', 'SIGNER_4', '--port', '0'];
     daemon = spawn(process.execPath, [BIN, ...args, '--index-schedule', '*/2 * * * * *', '--round-schedule', '*/3 * * * * *'], {
       env: { ...process.env, ...env },
@@ -74,6 +74,18 @@ describe('risk-oracle run (the daemon)', () => {
     });
     expect(health.healthy).toBe(true);
     expect(Object.keys(health.details.nextRuns).sort()).toEqual(['index', 'round']);
+    // the dashboard at /, with the daemon's schedules and figures
+    const home = await fetch(`${url}/`);
+    expect([home.status, (await home.text()).includes('<h1>risk-oracle dashboard</h1>')]).toEqual([200, true]);
+    const snapshot = (await (await fetch(`${url}/api/dashboard`)).json()) as {
+      health: { nextRuns: Record<string, string>; metrics: Array<{ name: string }> };
+      rounds: Array<{ status: string; signers: string[] }>;
+    };
+    expect(Object.keys(snapshot.health.nextRuns).sort()).toEqual(['index', 'round']);
+    expect(snapshot.health.metrics.map((m) => m.name)).toContain('risk_oracle_round');
+    expect(snapshot.rounds.find((r) => r.status === 'published')!.signers.sort()).toEqual(
+      [signers[0]!, signers[2]!, signers[4]!].map((s) => s.address).sort(),
+    );
     expect((await fetch(`${url}/score/not-an-address`)).status).toBe(400);
     expect((await fetch(`${url}/score/${publisher.address}`)).status).toBe(404);
 

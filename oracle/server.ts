@@ -9,7 +9,15 @@ export interface HealthReport {
   details?: Record<string, unknown>;
 }
 
-export type Route = (req: IncomingMessage, url: URL) => Promise<{ status: number; type: string; body: string } | undefined>;
+export interface RouteAnswer {
+  status: number;
+  type: string;
+  body: string;
+  /** Extra response headers (e.g. the dashboard's Content-Security-Policy). */
+  headers?: Record<string, string>;
+}
+
+export type Route = (req: IncomingMessage, url: URL) => Promise<RouteAnswer | undefined>;
 
 export interface OracleServerOptions {
   registry: Registry;
@@ -27,8 +35,8 @@ export interface OracleServer {
   close(): Promise<void>;
 }
 
-function send(res: ServerResponse, status: number, type: string, body: string): void {
-  res.writeHead(status, { 'content-type': type, 'cache-control': 'no-store' }).end(body);
+function send(res: ServerResponse, status: number, type: string, body: string, headers: Record<string, string> = {}): void {
+  res.writeHead(status, { ...headers, 'content-type': type, 'cache-control': 'no-store' }).end(body);
 }
 
 /** The daemon's HTTP server: `GET /metrics` (Prometheus text), `GET /healthz` (200 or 503 with the problems). */
@@ -45,7 +53,7 @@ export async function startOracleServer(options: OracleServerOptions): Promise<O
         }
         for (const route of options.routes ?? []) {
           const answer = await route(req, url);
-          if (answer) return send(res, answer.status, answer.type, answer.body);
+          if (answer) return send(res, answer.status, answer.type, answer.body, answer.headers);
         }
         send(res, 404, 'text/plain', `no route for ${url.pathname}\n`);
       } catch (err) {

@@ -8,9 +8,11 @@ import { runIndexer } from '../../indexer';
 import { publishPendingRounds, signPendingRounds } from '../../oracle/rounds';
 import { startScheduler, type Job } from '../../oracle/scheduler';
 import { scoreRoute } from '../../oracle/scores';
-import { startOracleServer } from '../../oracle/server';
+import { createDashboard } from '../../oracle/dashboard';
+import { startOracleServer, type HealthReport } from '../../oracle/server';
 import { commandContext, openMigratedDatabase } from '../context';
 import { deploymentSeed, readDeployment } from '../deployment';
+import { dashboardContracts } from './dashboard';
 import { keySource, withKeyOptions, type KeyOptions } from '../keys';
 import { indexDeployment } from './index-chain';
 import { proposeRound } from './oracle';
@@ -24,12 +26,14 @@ interface RunOptions extends KeyOptions {
 
 /**
  * The daemon: on cron schedules it indexes the deployment's market and runs a round (propose, sign with the keys
- * it holds, publish once the threshold is met, apply to Aave); it serves /metrics, /healthz and /score/:wallet;
+ * it holds, publish once the threshold is met, apply to Aave); it serves the dashboard at /, /metrics, /healthz and /score/:wallet;
  * one instance per database (a lock); SIGTERM or SIGINT finish the current step and stop everything.
  */
 export function registerRun(program: Command): void {
   withKeyOptions(program.command('run'), 'publisher')
-    .description('the daemon: index, propose, sign, publish and apply on schedules; serve /metrics, /healthz and /score/:wallet')
+    .description(
+      'the daemon: index, propose, sign, publish and apply on schedules; serve the dashboard at /, /metrics, /healthz and /score/:wallet',
+    )
     .option('--index-schedule <cron>', 'when to index new blocks (node-cron, six fields allow seconds)', '*/15 * * * * *')
     .option('--round-schedule <cron>', 'when to propose and publish a round', '0 * * * *')
     .option('--signer-key-env <names...>', 'variables holding signer keys this daemon signs with (others sign with risk-oracle sign)')
@@ -146,23 +150,35 @@ export function registerRun(program: Command): void {
         jobs.inc({ job, outcome: ok ? 'ok' : 'failed' });
         failing = ok ? failing.filter((j) => j !== job) : [...new Set([...failing, job])];
       });
+      const health = async (): Promise<HealthReport> => {
+        const head = await provider.getBlockNumber();
+        const at = (await indexedBlock(handle.db, chainId)) ?? -1;
+        const problems = failing.map((j) => `job ${j} failed on its last run`);
+        if (at < 0) problems.push('nothing indexed yet');
+        else if (head - at > ctx.config.oracle.maxIndexerLagBlocks)
+          problems.push(`indexer ${head - at} blocks behind (limit ${ctx.config.oracle.maxIndexerLagBlocks})`);
+        return { healthy: problems.length === 0, problems, details: { head, indexedBlock: at, nextRuns: scheduler.nextRuns() } };
+      };
+      // the page reads with the plain provider, never the publisher's signer: nothing on it can send a transaction
+      const dashboard = createDashboard({
+        db: handle.db,
+        provider,
+        chainId,
+        contracts: dashboardContracts(deployment),
+        maxIndexerLagBlocks: ctx.config.oracle.maxIndexerLagBlocks,
+        health,
+        metrics: registry,
+        log: ctx.log,
+      });
       const server = await startOracleServer({
         registry,
         host: ctx.config.server.host,
         port: opts.port === undefined ? ctx.config.server.port : Number(opts.port),
-        routes: [scoreRoute(handle.db, chainId)],
-        health: async () => {
-          const head = await provider.getBlockNumber();
-          const at = (await indexedBlock(handle.db, chainId)) ?? -1;
-          const problems = failing.map((j) => `job ${j} failed on its last run`);
-          if (at < 0) problems.push('nothing indexed yet');
-          else if (head - at > ctx.config.oracle.maxIndexerLagBlocks)
-            problems.push(`indexer ${head - at} blocks behind (limit ${ctx.config.oracle.maxIndexerLagBlocks})`);
-          return { healthy: problems.length === 0, problems, details: { head, indexedBlock: at, nextRuns: scheduler.nextRuns() } };
-        },
+        routes: [scoreRoute(handle.db, chainId), ...dashboard.routes],
+        health,
       });
       ctx.log.info({ url: server.url, jobs: jobList.map((j) => `${j.name} ${j.schedule}`) }, 'daemon started');
-      process.stdout.write(`risk-oracle daemon on ${server.url} (metrics, healthz, score); Ctrl-C stops it\n`);
+      process.stdout.write(`risk-oracle daemon on ${server.url} (dashboard at /, metrics, healthz, score); Ctrl-C stops it\n`);
 
       await new Promise<void>((resolve) => {
         process.once('SIGINT', resolve);

@@ -1,0 +1,115 @@
+import { InvalidArgumentError, type Command } from 'commander';
+import { acquireInstanceLock, connectProvider, createMetricsRegistry, UserError } from '../../core';
+import { decodeWeights, readCreditArtifact } from '../../models';
+import { createDashboard, type DashboardContracts } from '../../oracle/dashboard';
+import { scoreRoute } from '../../oracle/scores';
+import { startOracleServer } from '../../oracle/server';
+import { commandContext, openMigratedDatabase } from '../context';
+import { readDeployment, type DeploymentAddresses } from '../deployment';
+
+interface DashboardCommandOptions {
+  port?: number;
+  host?: string;
+  poll: number;
+  artifact?: string;
+}
+
+/** What the dashboard reads, from a deployment JSON. */
+export const dashboardContracts = (d: DeploymentAddresses): DashboardContracts => ({
+  riskOracle: d.riskOracle,
+  creditScoreRegistry: d.creditScoreRegistry,
+  modelRegistry: d.modelRegistry,
+  dataProvider: d.aave.dataProvider,
+  reserves: d.aave.reserves.map((r) => ({ symbol: r.symbol, address: r.address })),
+  fromBlock: d.block,
+});
+
+const whole = (what: string, min: number, max: number) => (value: string) => {
+  const n = Number(value);
+  if (!/^\d+$/.test(value) || n < min || n > max) throw new InvalidArgumentError(`expected ${what} from ${min} to ${max}`);
+  return n;
+};
+
+/**
+ * `risk-oracle dashboard`: the daemon's web page on its own, read-only, against any database and RPC. It binds
+ * 127.0.0.1 unless told otherwise and serves `/`, `/api/dashboard`, `/score/:wallet`, `/metrics` and `/healthz`.
+ */
+export function registerDashboard(program: Command): void {
+  program
+    .command('dashboard')
+    .description('serve the read-only dashboard at / (parameters against bounds, rounds, guards, credit epochs, models, health)')
+    .option('--port <n>', 'HTTP port (default: server.port; 0 picks a free one)', whole('a port', 0, 65_535))
+    .option('--host <host>', 'interface to bind (default: server.host, 127.0.0.1)')
+    .option('--poll <ms>', 'how often the page checks for changes', whole('milliseconds', 250, 3_600_000), 5_000)
+    .option('--artifact <file>', 'the credit model artifact: with it every score of each epoch is re-derived, not only its root')
+    .action(async (opts: DashboardCommandOptions, command: Command) => {
+      const ctx = commandContext(command);
+      const file = ctx.config.chain.deployment;
+      if (!file) throw new UserError('dashboard needs a deployment file: --deployment FILE (written by chain deploy) or chain.deployment');
+      const deployment = readDeployment(file);
+      const artifact = opts.artifact ? readCreditArtifact(opts.artifact) : undefined;
+      const creditModel = artifact
+        ? { modelId: artifact.modelId, model: decodeWeights(Buffer.from(artifact.artifact.quantized.weights.slice(2), 'hex')) }
+        : undefined;
+      const provider = await connectProvider(ctx.config.chain.rpcUrl, {
+        timeoutMs: ctx.config.chain.timeoutMs,
+        retries: ctx.config.chain.retries,
+      });
+      const chainId = Number((await provider.getNetwork()).chainId);
+      if (chainId !== deployment.chainId) {
+        provider.destroy();
+        throw new UserError(`deployment ${file} is for chain ${deployment.chainId}; the RPC is chain ${chainId}`);
+      }
+      const handle = await openMigratedDatabase(ctx);
+      // PGlite serves one process: never beside a daemon on the same directory (the daemon serves this page itself)
+      const lock = handle.pool
+        ? undefined
+        : await acquireInstanceLock(handle, 'daemon', ctx.config.database.dataDir).catch(async (err: unknown) => {
+            await handle.close();
+            provider.destroy();
+            throw new UserError(
+              `${(err as Error).message}. PGlite serves one process at a time: open the daemon's own page (risk-oracle run serves it at /), or use Postgres (DATABASE_URL) to run both`,
+            );
+          });
+      const dashboard = createDashboard({
+        db: handle.db,
+        provider,
+        chainId,
+        contracts: dashboardContracts(deployment),
+        maxIndexerLagBlocks: ctx.config.oracle.maxIndexerLagBlocks,
+        pollMs: opts.poll,
+        creditModel,
+        log: ctx.log,
+      });
+      const server = await startOracleServer({
+        registry: createMetricsRegistry(),
+        host: opts.host ?? ctx.config.server.host,
+        port: opts.port ?? ctx.config.server.port,
+        routes: [scoreRoute(handle.db, chainId), ...dashboard.routes],
+        health: async () => {
+          const { health } = (await dashboard.view()).snapshot;
+          return {
+            healthy: health.healthy,
+            problems: health.problems,
+            details: { indexedBlock: health.indexedBlock, lagBlocks: health.lagBlocks },
+          };
+        },
+      }).catch(async (err: unknown) => {
+        await lock?.release();
+        await handle.close();
+        provider.destroy();
+        throw new UserError(`cannot listen: ${(err as Error).message}`);
+      });
+      ctx.log.info({ url: server.url, chainId, deployment: file }, 'dashboard started');
+      ctx.print(`risk-oracle dashboard on ${server.url}/ (read-only); Ctrl-C stops it`, { url: `${server.url}/` });
+
+      await new Promise<void>((resolve) => {
+        process.once('SIGINT', resolve);
+        process.once('SIGTERM', resolve);
+      });
+      await server.close();
+      await lock?.release();
+      await handle.close();
+      provider.destroy();
+    });
+}

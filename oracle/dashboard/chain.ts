@@ -1,0 +1,282 @@
+import { recoverAddress, Signature, type Log, type Provider } from 'ethers';
+import { batchDigest, creditRegistryDomain, epochDigest, riskOracleDomain, updateDigest, type ParameterUpdate } from '../../contracts';
+import { CreditScoreRegistry__factory, ModelRegistry__factory, RiskOracle__factory } from '../../contracts/build/types';
+import { aaveSeed, type SeedSource } from '../chain-state';
+import type { AssetBounds, CollateralParams } from '../guards';
+import type { ChallengeView, ParameterState } from './types';
+
+/** The contracts a dashboard reads: from a deployment JSON (`chain deploy`) or the daemon's own. */
+export interface DashboardContracts {
+  riskOracle: string;
+  creditScoreRegistry: string;
+  modelRegistry: string;
+  /** Aave's AaveProtocolDataProvider: the market's own parameters before the oracle's first round. */
+  dataProvider?: string;
+  reserves: Array<{ symbol: string; address: string }>;
+  /** Where to start reading events (the deployment's block). */
+  fromBlock: number;
+}
+
+export interface ChainParameterEvent extends CollateralParams {
+  asset: string;
+  round: number;
+  modelId: string;
+  inputsRoot: string;
+  blockNumber: number;
+  t: number;
+  tx: string;
+}
+
+export interface ChainEpoch {
+  epoch: number;
+  root: string;
+  modelId: string;
+  walletCount: number;
+  publishedAt: number;
+  closesAt: number;
+  invalidated: boolean;
+  tx: string;
+  blockNumber: number;
+}
+
+export interface RegistryModel {
+  modelId: string;
+  kind: 'credit' | 'collateral';
+  status: string;
+  index: number;
+}
+
+/** What the dashboard reads from the chain; `createDashboardChain` reads it over JSON-RPC, tests may fake it. */
+export interface DashboardChain {
+  head(): Promise<{ number: number; timestamp: number }>;
+  oracle(): Promise<{ threshold: number; signers: string[]; paused: boolean }>;
+  asset(address: string): Promise<{
+    state: ParameterState;
+    bounds: AssetBounds;
+    provenance: { modelId: string; inputsRoot: string };
+    market?: CollateralParams;
+  }>;
+  /** ParametersUpdated events since the deployment (the newest 2,000), oldest first. */
+  parameterEvents(): Promise<ChainParameterEvent[]>;
+  /** A publication's gas and the signers its signatures recover to (empty when it is not a direct call). */
+  transaction(hash: string): Promise<{ gasUsed: number | null; signers: string[] }>;
+  /** The registry's latest epoch number and its newest published epochs (32), oldest first. */
+  epochs(): Promise<{ latest: number; epochs: ChainEpoch[] }>;
+  challenges(): Promise<ChallengeView[]>;
+  models(): Promise<RegistryModel[]>;
+}
+
+/** A ParameterUpdate as ethers decodes it from calldata (integers as bigint). */
+interface DecodedUpdate {
+  asset: string;
+  ltv: bigint;
+  liquidationThreshold: bigint;
+  liquidationBonus: bigint;
+  round: bigint;
+  validUntil: bigint;
+  modelId: string;
+  inputsRoot: string;
+}
+
+const STATUS = ['Unknown', 'Candidate', 'Active', 'Retired', 'Disputed', 'Rejected'];
+/** Blocks after which an event is taken as final and never read again. */
+const FINALITY = 12;
+/** Largest eth_getLogs range asked for at once (public RPCs refuse wider ones). */
+const LOG_RANGE = 5_000;
+const MAX_MODELS = 256;
+/** Publications read with their block times (the history chart and the rounds table): the newest this many. */
+const MAX_EVENTS = 2_000;
+/** Epochs whose on-chain state (window, invalidation) is read on each refresh: the newest this many. */
+const MAX_EPOCHS = 32;
+
+/**
+ * Reads logs incrementally: final ones (older than FINALITY blocks) are kept, the newer tail is read again on
+ * every call, so a short reorg never leaves a removed event on the page.
+ */
+function logScanner(fromBlock: number, query: (from: number, to: number) => Promise<Log[]>) {
+  let final: Log[] = [];
+  let finalTo = fromBlock - 1;
+  return async (head: number): Promise<Log[]> => {
+    const fresh: Log[] = [];
+    for (let from = finalTo + 1; from <= head; from += LOG_RANGE) fresh.push(...(await query(from, Math.min(head, from + LOG_RANGE - 1))));
+    // kept only once every range was read: a failed read leaves nothing half-stored
+    final = [...final, ...fresh.filter((l) => l.blockNumber <= head - FINALITY)];
+    finalTo = Math.max(finalTo, head - FINALITY);
+    return [...final, ...fresh.filter((l) => l.blockNumber > head - FINALITY)];
+  };
+}
+
+/** Reads the deployment's RiskOracle, CreditScoreRegistry and ModelRegistry; block times and transactions are cached. */
+export function createDashboardChain(provider: Provider, chainId: number, contracts: DashboardContracts): DashboardChain {
+  const oracle = RiskOracle__factory.connect(contracts.riskOracle, provider);
+  const registry = CreditScoreRegistry__factory.connect(contracts.creditScoreRegistry, provider);
+  const models = ModelRegistry__factory.connect(contracts.modelRegistry, provider);
+  const seed: SeedSource | undefined = contracts.dataProvider ? aaveSeed(contracts.dataProvider, provider) : undefined;
+  const blockTimes = new Map<number, number>();
+  const transactions = new Map<string, { gasUsed: number | null; signers: string[] }>();
+  const oracleDomain = riskOracleDomain(chainId, contracts.riskOracle);
+  const registryDomain = creditRegistryDomain(chainId, contracts.creditScoreRegistry);
+  const updates = logScanner(contracts.fromBlock, (from, to) => oracle.queryFilter(oracle.filters.ParametersUpdated(), from, to));
+  const published = logScanner(contracts.fromBlock, (from, to) => registry.queryFilter(registry.filters.EpochPublished(), from, to));
+  const invalidated = logScanner(contracts.fromBlock, (from, to) => registry.queryFilter(registry.filters.EpochInvalidated(), from, to));
+
+  const blockTime = async (n: number): Promise<number> => {
+    const cached = blockTimes.get(n);
+    if (cached !== undefined) return cached;
+    const block = await provider.getBlock(n);
+    if (!block) throw new Error(`block ${n} is not on this chain`);
+    blockTimes.set(n, block.timestamp);
+    return block.timestamp;
+  };
+  const headNumber = () => provider.getBlockNumber();
+
+  /** The signers whose signatures a publication carried, recovered from its calldata and the EIP-712 digest. */
+  const recoverSigners = (data: string): string[] => {
+    const signatures = (sigs: Array<{ v: bigint; r: string; s: string }>, digest: string) =>
+      sigs.map((s) => recoverAddress(digest, Signature.from({ v: Number(s.v), r: s.r, s: s.s })));
+    const asUpdate = (u: DecodedUpdate): ParameterUpdate => ({
+      asset: u.asset,
+      ltv: Number(u.ltv),
+      liquidationThreshold: Number(u.liquidationThreshold),
+      liquidationBonus: Number(u.liquidationBonus),
+      round: BigInt(u.round),
+      validUntil: BigInt(u.validUntil),
+      modelId: u.modelId,
+      inputsRoot: u.inputsRoot,
+    });
+    const call = oracle.interface.parseTransaction({ data });
+    if (call?.name === 'publishBatch')
+      return signatures(call.args[1], batchDigest(oracleDomain, (call.args[0] as DecodedUpdate[]).map(asUpdate)));
+    if (call?.name === 'publish') return signatures(call.args[1], updateDigest(oracleDomain, asUpdate(call.args[0])));
+    const epoch = registry.interface.parseTransaction({ data });
+    if (epoch?.name === 'publishEpoch') {
+      const [n, root, modelId, walletCount, sigs] = epoch.args as unknown as [
+        bigint,
+        string,
+        string,
+        bigint,
+        Array<{ v: bigint; r: string; s: string }>,
+      ];
+      return signatures(sigs, epochDigest(registryDomain, { epoch: n, root, modelId, walletCount }));
+    }
+    return [];
+  };
+
+  return {
+    async head() {
+      const block = await provider.getBlock('latest');
+      if (!block) throw new Error('the RPC returned no latest block');
+      blockTimes.set(block.number, block.timestamp);
+      return { number: block.number, timestamp: block.timestamp };
+    },
+    async oracle() {
+      const [threshold, signers, paused] = await Promise.all([oracle.threshold(), oracle.signers(), oracle.paused()]);
+      return { threshold: Number(threshold), signers: [...signers], paused };
+    },
+    async asset(address) {
+      const [s, b, p] = await Promise.all([oracle.latest(address), oracle.bounds(address), oracle.provenance(address)]);
+      const state = {
+        ltv: Number(s.ltv),
+        liquidationThreshold: Number(s.liquidationThreshold),
+        liquidationBonus: Number(s.liquidationBonus),
+        round: Number(s.round),
+        updatedAt: Number(s.updatedAt),
+      };
+      return {
+        state,
+        bounds: {
+          min: {
+            ltv: Number(b.minLtv),
+            liquidationThreshold: Number(b.minLiquidationThreshold),
+            liquidationBonus: Number(b.minLiquidationBonus),
+          },
+          max: {
+            ltv: Number(b.maxLtv),
+            liquidationThreshold: Number(b.maxLiquidationThreshold),
+            liquidationBonus: Number(b.maxLiquidationBonus),
+          },
+          maxChangeBps: Number(b.maxChangeBps),
+          minDelaySeconds: Number(b.minDelay),
+        },
+        provenance: { modelId: p.modelId, inputsRoot: p.inputsRoot },
+        ...(state.round === 0 && seed ? { market: await seed(address) } : {}),
+      };
+    },
+    async parameterEvents() {
+      const logs = (await updates(await headNumber())).slice(-MAX_EVENTS);
+      const out: ChainParameterEvent[] = [];
+      for (const log of logs) {
+        const e = oracle.interface.parseLog(log)!.args;
+        out.push({
+          asset: String(e.asset),
+          round: Number(e.round),
+          ltv: Number(e.ltv),
+          liquidationThreshold: Number(e.liquidationThreshold),
+          liquidationBonus: Number(e.liquidationBonus),
+          modelId: String(e.modelId),
+          inputsRoot: String(e.inputsRoot),
+          blockNumber: log.blockNumber,
+          t: await blockTime(log.blockNumber),
+          tx: log.transactionHash,
+        });
+      }
+      return out;
+    },
+    async transaction(hash) {
+      const cached = transactions.get(hash);
+      if (cached) return cached;
+      const [tx, receipt] = await Promise.all([provider.getTransaction(hash), provider.getTransactionReceipt(hash)]);
+      const found = { gasUsed: receipt ? Number(receipt.gasUsed) : null, signers: tx ? recoverSigners(tx.data) : [] };
+      if (receipt) transactions.set(hash, found);
+      return found;
+    },
+    async epochs() {
+      const head = await headNumber();
+      const [latest, logs] = await Promise.all([registry.latestEpoch(), published(head)]);
+      const epochs: ChainEpoch[] = [];
+      for (const log of logs.slice(-MAX_EPOCHS)) {
+        const e = registry.interface.parseLog(log)!.args;
+        const { stored } = await registry.epochOf(e.epoch);
+        epochs.push({
+          epoch: Number(e.epoch),
+          root: String(e.root),
+          modelId: String(e.modelId),
+          walletCount: Number(e.walletCount),
+          publishedAt: Number(stored.publishedAt),
+          closesAt: Number(stored.closesAt),
+          invalidated: stored.invalidated,
+          tx: log.transactionHash,
+          blockNumber: log.blockNumber,
+        });
+      }
+      return { latest: Number(latest), epochs };
+    },
+    async challenges() {
+      const out: ChallengeView[] = [];
+      for (const log of await invalidated(await headNumber())) {
+        const e = registry.interface.parseLog(log)!.args;
+        out.push({
+          epoch: Number(e.epoch),
+          challenger: String(e.challenger),
+          wallet: String(e.wallet),
+          publishedScore: Number(e.publishedScore),
+          recomputedScore: Number(e.recomputedScore),
+          bondPaid: String(e.bondPaid),
+          tx: log.transactionHash,
+          time: await blockTime(log.blockNumber),
+        });
+      }
+      return out;
+    },
+    async models() {
+      const out: RegistryModel[] = [];
+      for (let index = 1; index <= MAX_MODELS; index++) {
+        const modelId = await models.modelIdAt(index);
+        if (/^0x0+$/.test(modelId)) break;
+        const m = await models.model(modelId);
+        out.push({ modelId, kind: m.kind === 0n ? 'credit' : 'collateral', status: STATUS[Number(m.status)] ?? String(m.status), index });
+      }
+      return out;
+    },
+  };
+}

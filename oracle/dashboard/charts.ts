@@ -1,0 +1,139 @@
+import { createHash } from 'node:crypto';
+import { renderSvg, type ChartSpec } from '../../core/charts';
+import type { AssetView, ScoreDistribution } from './types';
+
+/**
+ * The dashboard's charts: vega-lite specs rendered to inline SVG in Node by core/charts (as the demo report's are).
+ * Rendering costs ~50–100 ms a chart, so SVGs are kept by spec: a refresh re-renders only what changed.
+ */
+
+const BPS = 10_000;
+const WIDTH = 380;
+const HEIGHT = 170;
+const UNTIL_STEP = 900;
+
+/**
+ * An asset's parameters in force over time (steps at each publication, held to `until`), with the DAO's maximum
+ * LTV and threshold as dashed rules. Undefined before the first publication.
+ */
+export function parameterChart(asset: AssetView, until: number): ChartSpec | undefined {
+  if (asset.history.length === 0) return undefined;
+  const series = (p: { t: number; ltv: number; liquidationThreshold: number; liquidationBonus: number }) => [
+    { t: p.t * 1000, series: 'LTV', value: p.ltv / BPS },
+    { t: p.t * 1000, series: 'liquidation threshold', value: p.liquidationThreshold / BPS },
+    { t: p.t * 1000, series: 'liquidation bonus', value: (p.liquidationBonus - BPS) / BPS },
+  ];
+  const first = asset.history[0]!;
+  const last = asset.history[asset.history.length - 1]!;
+  const end = Math.max(until, last.t);
+  const values = [...asset.history.flatMap(series), ...(end > last.t ? series({ ...last, t: end }) : [])];
+  const bounds = [
+    { series: 'LTV', value: asset.bounds.max.ltv / BPS },
+    { series: 'liquidation threshold', value: asset.bounds.max.liquidationThreshold / BPS },
+  ];
+  // a little room either side, so that a single publication is a visible point, not the edge of the chart
+  const span = end - first.t;
+  const pad = Math.max(15 * 60, Math.round(span * 0.04));
+  const x = {
+    field: 't',
+    type: 'temporal',
+    title: 'published (chain time, UTC)',
+    scale: { domain: [(first.t - pad) * 1000, (end + pad) * 1000] },
+    axis: { format: span < 2 * 86_400 ? '%d %b %H:%M' : '%d %b', tickCount: 4, labelOverlap: true },
+  };
+  return {
+    title: `${asset.symbol}: parameters in force`,
+    width: WIDTH,
+    height: HEIGHT,
+    layer: [
+      {
+        data: { values },
+        mark: { type: 'line', interpolate: 'step-after', point: true, strokeWidth: 2 },
+        encoding: {
+          x,
+          y: { field: 'value', type: 'quantitative', title: 'share of collateral value', axis: { format: '%' }, scale: { domain: [0, 1] } },
+          color: { field: 'series', type: 'nominal', title: null, legend: { orient: 'bottom', labelLimit: 220 } },
+        },
+      },
+      {
+        data: { values: bounds },
+        mark: { type: 'rule', strokeDash: [4, 4] },
+        encoding: { y: { field: 'value', type: 'quantitative' }, color: { field: 'series', type: 'nominal' } },
+      },
+    ],
+  } as ChartSpec;
+}
+
+/** The price series the collateral model reads for the asset. Undefined without prices. */
+export function priceChart(asset: AssetView): ChartSpec | undefined {
+  if (asset.prices.points.length === 0) return undefined;
+  return {
+    title: `${asset.symbol}: price (USD, ${asset.prices.source})`,
+    width: WIDTH,
+    height: HEIGHT,
+    data: { values: asset.prices.points.map((p) => ({ t: p.t * 1000, price: p.p })) },
+    mark: { type: 'line', strokeWidth: 1.5, color: '#3b5b92' },
+    encoding: {
+      x: { field: 't', type: 'temporal', title: 'price time (UTC)', axis: { tickCount: 5, labelOverlap: true } },
+      y: { field: 'price', type: 'quantitative', title: 'USD', scale: { zero: false } },
+    },
+  } as ChartSpec;
+}
+
+/** Wallets per 25-point score bucket in an epoch. */
+export function scoreChart(d: ScoreDistribution): ChartSpec {
+  return {
+    title: `Scores in epoch ${d.epoch} (${d.count} wallets)`,
+    width: WIDTH,
+    height: HEIGHT,
+    data: { values: d.buckets.map((b) => ({ from: b.from, to: Math.min(b.from + 25, 851), count: b.count })) },
+    mark: { type: 'bar', color: '#3b5b92' },
+    encoding: {
+      x: { field: 'from', bin: 'binned', type: 'quantitative', title: 'score (300–850)', scale: { domain: [300, 851] } },
+      x2: { field: 'to' },
+      y: { field: 'count', type: 'quantitative', title: 'wallets' },
+    },
+  } as ChartSpec;
+}
+
+/** Renders specs to SVG, keeping the newest `size` results by spec. */
+export function createChartCache(size = 64): (spec: ChartSpec) => Promise<string> {
+  const cache = new Map<string, Promise<string>>();
+  return (spec) => {
+    const key = createHash('sha256').update(JSON.stringify(spec)).digest('hex');
+    const hit = cache.get(key);
+    if (hit) {
+      cache.delete(key);
+      cache.set(key, hit);
+      return hit;
+    }
+    const svg = renderSvg(spec);
+    svg.catch(() => cache.delete(key));
+    cache.set(key, svg);
+    while (cache.size > size) cache.delete(cache.keys().next().value!);
+    return svg;
+  };
+}
+
+export interface DashboardCharts {
+  /** SVG per asset symbol: its parameter history and its price. */
+  assets: Map<string, { parameters?: string; price?: string }>;
+  scores?: string;
+}
+
+/** Every chart of a snapshot, rendered (or taken from the cache). */
+export async function renderCharts(
+  snapshot: { assets: AssetView[]; credit: { distribution: ScoreDistribution | null }; chain: { head: { timestamp: number } } },
+  render: (spec: ChartSpec) => Promise<string>,
+): Promise<DashboardCharts> {
+  const assets = new Map<string, { parameters?: string; price?: string }>();
+  // the last step is drawn to the head's time, coarsely, so a new block does not re-render every chart
+  const until = Math.floor(snapshot.chain.head.timestamp / UNTIL_STEP) * UNTIL_STEP;
+  for (const a of snapshot.assets) {
+    const p = parameterChart(a, until);
+    const q = priceChart(a);
+    assets.set(a.symbol, { ...(p ? { parameters: await render(p) } : {}), ...(q ? { price: await render(q) } : {}) });
+  }
+  const d = snapshot.credit.distribution;
+  return { assets, ...(d ? { scores: await render(scoreChart(d)) } : {}) };
+}

@@ -1,0 +1,15 @@
+export {
+  createDashboardChain,
+  type ChainEpoch,
+  type ChainParameterEvent,
+  type DashboardChain,
+  type DashboardContracts,
+  type RegistryModel,
+} from './chain';
+export { createChartCache, parameterChart, priceChart, renderCharts, scoreChart, type DashboardCharts } from './charts';
+export { gatherSnapshot, type GatherOptions } from './gather';
+export { renderPage, type PageOptions } from './page';
+export { createDashboard, type Dashboard, type DashboardOptions, type DashboardView } from './routes';
+export { renderSections, type Section } from './sections';
+export type * from './types';
+export { createDashboardVerifier, type DashboardVerifier } from './verify';

@@ -1,0 +1,110 @@
+import { renderPage } from './page';
+import { renderSections } from './sections';
+import { sampleSnapshot } from './testing';
+import type { DashboardCharts } from './charts';
+
+const charts: DashboardCharts = {
+  assets: new Map([['WETH', { parameters: '<svg id="p"></svg>', price: '<svg id="q"></svg>' }]]),
+  scores: '<svg id="s"></svg>',
+};
+const EVIL = '<img src=x onerror=alert(1)>';
+
+describe('dashboard sections', () => {
+  const sections = renderSections(sampleSnapshot(), charts);
+  const html = (id: string) => sections.find((s) => s.id === id)!.html;
+
+  it('renders every section in order, each headed by its own labelled h2', () => {
+    expect(sections.map((s) => s.id)).toEqual(['summary', 'parameters', 'rounds', 'guards', 'credit', 'models', 'health']);
+    for (const s of sections) expect(s.html.startsWith(`<h2 id="${s.id}-h">`)).toBe(true);
+  });
+
+  it('escapes everything that comes from the chain or the database', () => {
+    const all = sections.map((s) => s.html).join('\n');
+    expect(all).not.toContain(EVIL);
+    expect(all).not.toMatch(/<img|<script/);
+    expect(all).toContain('&lt;img src=x onerror=alert(1)&gt;');
+  });
+
+  it('shows each asset in force on-chain against the bounds, the latest proposal, the model before the guards and why it was held', () => {
+    const p = html('parameters');
+    const weth = p.slice(p.indexOf('data-asset="WETH"'), p.indexOf('</article>'));
+    expect(weth).toContain('<strong data-field="ltv" data-bps="7500">75.00 %</strong>');
+    expect(weth).toContain('<strong data-field="liquidationBonus" data-bps="10500">5.00 %</strong>');
+    expect(weth).toContain('50.00 % – 80.00 %');
+    expect(weth).toContain('latest proposal (round 3, held)');
+    expect(weth).toContain('<span data-proposal="ltv">73.00 %</span>');
+    expect(weth).toContain('69.00 %');
+    expect(weth).toMatch(/drift hold.*feature volatility PSI 0\.4 &gt; 0\.25/);
+    expect(weth).toContain('Round <strong data-field="round">2</strong>');
+    expect(weth).toContain('at most 3.00 %');
+    expect(weth).toContain('<svg id="p"></svg>');
+    expect(weth).toMatch(/aria-label="WETH parameters over 2 publication\(s\); now LTV 75\.00 %/);
+    // never published: Aave's own configuration is what is in force
+    expect(p).toMatch(/has not published for &lt;img[^<]*: Aave's own configuration is in force/);
+    expect(p).toContain(`<span data-field="ltv" data-bps="7000">70.00 %</span> <span class="sub">Aave's own</span>`);
+  });
+
+  it('lists rounds with signers, gas, transaction and what verify says; proposals that never went out say why', () => {
+    const r = html('rounds');
+    expect(r).toMatch(/held.*not sent.*held by a guard: never sent/s);
+    expect(r).toContain('180,000');
+    expect(r).toMatch(/2: <code title="0x1000000000000000000000000000000000000001">0x1000…0001<\/code>, <code/);
+    expect(r).toMatch(/MISMATCH.*ltv: published 7500, derived 7400/);
+    expect(r).toContain("the transaction's 2-of-2 EIP-712 signatures");
+  });
+
+  it('shows clips, holds and alerts with their reasons', () => {
+    const g = html('guards');
+    expect(g).toMatch(/step.*clip.*ltv clipped to the 300 bps step/s);
+    expect(g).toMatch(/critical.*drift on WETH/s);
+  });
+
+  it('shows the credit side: distribution, epochs with their window and verification, and the challenge that invalidated one', () => {
+    const c = html('credit');
+    expect(c).toContain('<strong data-field="latest-epoch">2</strong>');
+    expect(c).toMatch(/median<\/dt><dd>615/);
+    expect(c).toContain('<svg id="s"></svg>');
+    expect(c).toMatch(/invalidated.*1 score\(s\) differ from the model/s);
+    expect(c).toMatch(/final/);
+    expect(c).toMatch(/800<\/td><td>640<\/td><td>0\.1 ETH/);
+  });
+
+  it('shows the models in force and candidates side by side', () => {
+    const m = html('models');
+    expect(m).toMatch(/active.*credit epoch 1/s);
+    expect(m).toContain('candidate (shadow)');
+    expect(m).toContain('credit models side by side');
+    expect(m).toMatch(/auc<\/th><td>0\.8312<\/td><td>0\.8400<\/td>/);
+  });
+
+  it('shows health: lag against its limit and each problem', () => {
+    const h = html('health');
+    expect(h).toContain('<span data-field="lag">80 block(s) (limit 50)</span>');
+    expect(h).toContain('<span data-field="indexed">40</span>');
+    expect(h).toMatch(/problem.*indexer 80 blocks behind/s);
+    expect(h).toContain('risk-oracle run');
+  });
+
+  it('builds a page with a nonce for its one script, a skip link, navigation and the wallet lookup after the credit section', () => {
+    const page = renderPage({
+      chainId: 31337,
+      riskOracle: '0x0000000000000000000000000000000000000a01',
+      sections: sections.map((s) => ({ ...s, hash: 'abc' })),
+      version: 'v1',
+      generatedAt: 1_750_000_100,
+      pollMs: 1_000,
+      nonce: 'n0nce',
+    });
+    expect(page.match(/<script/g)).toHaveLength(1);
+    expect(page).toContain('<script nonce="n0nce">');
+    expect(page).toContain('<a class="skip" href="#main">');
+    expect(page).toContain('<meta name="viewport" content="width=device-width, initial-scale=1">');
+    expect(page).toContain('data-poll-ms="1000"');
+    expect(page.indexOf('id="credit"')).toBeLessThan(page.indexOf('id="lookup"'));
+    expect(page.indexOf('id="lookup"')).toBeLessThan(page.indexOf('id="models"'));
+    expect(page).toContain('<label for="wallet">Wallet address</label>');
+    expect(page).toContain('aria-live="polite"');
+    expect(page).toMatch(/<li><a href="#lookup">Wallet lookup<\/a><\/li>/);
+    expect(page).not.toMatch(/https?:\/\/(?!www\.w3\.org)/); // nothing loaded from anywhere
+  });
+});

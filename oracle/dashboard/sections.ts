@@ -1,0 +1,324 @@
+import { formatEther } from 'ethers';
+import type { DashboardCharts } from './charts';
+import { bonusPct, duration, figure, hex, pct, pill, table, text, time, verifyBadge } from './html';
+import type { AssetView, DashboardSnapshot, EpochView, ModelView, RoundView } from './types';
+
+/** One block of the page, replaced as a whole when the live update brings a new version of it. */
+export interface Section {
+  id: string;
+  title: string;
+  /** Inner HTML (the heading included); all data in it is escaped. */
+  html: string;
+}
+
+const h2 = (id: string, title: string) => `<h2 id="${id}-h">${text(title)}</h2>`;
+const signerList = (signers: string[]) =>
+  signers.length
+    ? `<span class="list">${signers.length}: ${signers.map((s) => hex(s, 4)).join(', ')}</span>`
+    : '<span class="muted">none</span>';
+const gas = (g: number | null) => (g === null ? '<span class="muted">–</span>' : text(g.toLocaleString('en-US')));
+const txCell = (tx: string | null) => (tx ? hex(tx) : '<span class="muted">not sent</span>');
+
+function summary(s: DashboardSnapshot): Section {
+  const published = s.assets.filter((a) => a.onChain.round > 0);
+  const newest = Math.max(0, ...published.map((a) => a.onChain.updatedAt));
+  const onChain = s.rounds.filter((r) => r.status === 'published');
+  const verified = onChain.filter((r) => r.verify.state === 'verified').length;
+  const wrong = onChain.filter((r) => r.verify.state === 'mismatch').length;
+  const held = s.assets.filter((a) => a.proposal?.status === 'held').length;
+  const epoch = s.credit.epochs.find((e) => e.status === 'published');
+  const figures: Array<[string, string]> = [
+    ['health', s.health.healthy ? pill('ok', 'healthy') : pill('bad', `${s.health.problems.length} problem(s)`)],
+    ['assets published', `${published.length} of ${s.assets.length}${newest ? ` <span class="sub">newest ${time(newest)}</span>` : ''}`],
+    ['rounds verified (shown)', `${verified} of ${onChain.length}${wrong ? ` ${pill('bad', `${wrong} mismatch(es)`)}` : ''}`],
+    ['held by a guard (latest proposals)', held ? pill('warn', `${held} held`) : '0'],
+    ['credit epoch in force', epoch ? `${epoch.epoch} <span class="sub">${text(epoch.wallets)} wallets</span>` : 'none'],
+    ['signers', `${s.chain.threshold} of ${s.chain.signers.length}${s.chain.paused ? ` ${pill('bad', 'PAUSED')}` : ''}`],
+  ];
+  return {
+    id: 'summary',
+    title: 'At a glance',
+    html: `${h2('summary', 'At a glance')}<dl class="figures">${figures.map(([k, v]) => `<div><dt>${text(k)}</dt><dd>${v}</dd></div>`).join('')}</dl>`,
+  };
+}
+
+function assetCard(a: AssetView, i: number, charts: DashboardCharts): string {
+  const id = `asset-${i}`;
+  const keys = [
+    ['ltv', 'LTV', pct],
+    ['liquidationThreshold', 'liquidation threshold', pct],
+    ['liquidationBonus', 'liquidation bonus', bonusPct],
+  ] as const;
+  const never = a.onChain.round === 0;
+  const p = a.proposal;
+  const rows = keys.map(([key, label, fmt]) => [
+    text(label),
+    never
+      ? a.market
+        ? `<span data-field="${key}" data-bps="${a.market[key]}">${fmt(a.market[key])}</span> <span class="sub">Aave's own</span>`
+        : '<span class="muted">never published</span>'
+      : `<strong data-field="${key}" data-bps="${a.onChain[key]}">${fmt(a.onChain[key])}</strong>`,
+    // a minimum bonus below 10000 (no bonus) is no minimum at all: Aave requires a bonus above it anyway
+    key === 'liquidationBonus' && a.bounds.min[key] <= 10_000
+      ? `no minimum – ${fmt(a.bounds.max[key])}`
+      : `${fmt(a.bounds.min[key])} – ${fmt(a.bounds.max[key])}`,
+    p ? `<span data-proposal="${key}">${fmt(p[key])}</span>` : '<span class="muted">–</span>',
+    p?.raw ? fmt(p.raw[key]) : '<span class="muted">–</span>',
+  ]);
+  const proposalHead = p ? `latest proposal (round ${p.round}, ${p.status})` : 'latest proposal';
+  const decisions = p?.decisions.length
+    ? `<ul class="reasons">${p.decisions.map((d) => `<li>${pill(d.decision === 'hold' ? 'bad' : 'warn', `${d.guard} ${d.decision}`)} ${text(d.reason)}</li>`).join('')}</ul>`
+    : '';
+  const c = charts.assets.get(a.symbol) ?? {};
+  const last = a.history.at(-1);
+  return `<article class="asset" aria-labelledby="${id}-h" data-asset="${text(a.symbol)}">
+<h3 id="${id}-h">${text(a.symbol)} ${hex(a.address, 4)}</h3>
+<p>${
+    never
+      ? `The oracle has not published for ${text(a.symbol)}: ${a.market ? "Aave's own configuration is in force" : 'nothing is in force on RiskOracle'}.`
+      : `Round <strong data-field="round">${text(a.onChain.round)}</strong> in force since ${time(a.onChain.updatedAt)}; model ${hex(a.provenance.modelId)}, inputs root ${hex(a.provenance.inputsRoot)}.`
+  } Each update moves a parameter at most ${pct(a.bounds.maxChangeBps)}${a.bounds.minDelaySeconds ? ` and comes at least ${duration(a.bounds.minDelaySeconds)} after the last` : ', with no minimum delay between updates'}.</p>
+${table({ caption: `${a.symbol}: parameters in force against the DAO's bounds and the model's latest proposal`, columns: ['parameter', 'in force (on-chain)', "DAO's bounds", proposalHead, 'model before the guards'], rows, empty: '' })}
+${p ? `<p class="sub">Proposal at block ${text(p.atBlock)}, recorded ${time(p.createdAt)}${p.decisions.length ? '; the guards:' : '; every guard passed.'}</p>${decisions}` : ''}
+<div class="charts">${figure(
+    c.parameters,
+    last
+      ? `${a.symbol} parameters over ${a.history.length} publication(s); now LTV ${pct(last.ltv)}, threshold ${pct(last.liquidationThreshold)}, bonus ${bonusPct(last.liquidationBonus)}`
+      : '',
+  )}${figure(
+    c.price,
+    a.prices.points.length
+      ? `${a.symbol} price, ${a.prices.points.length} points from ${a.prices.source}; latest ${a.prices.points.at(-1)!.p} USD`
+      : '',
+  )}</div>
+</article>`;
+}
+
+function parameters(s: DashboardSnapshot, charts: DashboardCharts): Section {
+  return {
+    id: 'parameters',
+    title: 'Parameters per asset',
+    html: `${h2('parameters', 'Parameters per asset')}<p>What RiskOracle holds now (read from the chain) against the bounds the DAO set, and what the model proposed last (from the oracle's database). Percentages of collateral value; the bonus is what a liquidator earns above the debt repaid.</p>
+${s.assets.length ? s.assets.map((a, i) => assetCard(a, i, charts)).join('\n') : '<p class="muted">No reserves in the deployment.</p>'}`,
+  };
+}
+
+function roundRow(r: RoundView): string[] {
+  const status = r.status === 'published' ? pill('ok', 'published') : r.status === 'held' ? pill('bad', 'held') : pill('warn', r.status);
+  return [
+    text(r.symbol),
+    text(r.round),
+    status,
+    pct(r.ltv),
+    pct(r.liquidationThreshold),
+    bonusPct(r.liquidationBonus),
+    time(r.time),
+    r.blockNumber === null ? '<span class="muted">–</span>' : text(r.blockNumber),
+    signerList(r.signers),
+    gas(r.gasUsed),
+    txCell(r.tx),
+    verifyBadge(r.verify),
+  ];
+}
+
+function rounds(s: DashboardSnapshot): Section {
+  return {
+    id: 'rounds',
+    title: 'Rounds',
+    html: `${h2('rounds', 'Rounds')}<p>Newest first. Published rounds come from RiskOracle's events; their signers are recovered from the transaction's ${text(s.chain.threshold)}-of-${text(s.chain.signers.length)} EIP-712 signatures, and each is re-derived from public data as <code>risk-oracle verify</code> does. Gas is the whole batch's.</p>
+${table({
+  caption: 'Parameter rounds, newest first',
+  columns: ['asset', 'round', 'status', 'LTV', 'threshold', 'bonus', 'time', 'block', 'signers', 'gas', 'transaction', 'verify'],
+  rows: s.rounds.map(roundRow),
+  empty: 'No round proposed or published yet.',
+})}`,
+  };
+}
+
+function guards(s: DashboardSnapshot): Section {
+  return {
+    id: 'guards',
+    title: 'Guard decisions and alerts',
+    html: `${h2('guards', 'Guard decisions and alerts')}<p>Every proposal passes the guards before anyone signs: finite and in range, Aave's joint invariants, the DAO's bounds and step limits (a value is clipped to what the chain allows), feature drift (held, never published). Clips and holds, newest first.</p>
+${table({
+  caption: 'Guard clips and holds, newest first',
+  columns: ['asset', 'round', 'guard', 'decision', 'reason', 'time'],
+  rows: s.guards.map((g) => [
+    text(g.symbol ?? g.subject),
+    g.round === null ? '<span class="muted">–</span>' : text(g.round),
+    text(g.guard),
+    pill(g.decision === 'hold' ? 'bad' : 'warn', g.decision),
+    text(g.reason),
+    time(g.time),
+  ]),
+  empty: 'No clip or hold recorded: every guard passed.',
+})}
+${table({
+  caption: 'Open alerts, newest first',
+  columns: ['severity', 'kind', 'message', 'time'],
+  rows: s.alerts.map((a) => [pill(a.severity === 'critical' ? 'bad' : 'warn', a.severity), text(a.kind), text(a.message), time(a.time)]),
+  empty: 'No open alert.',
+})}`,
+  };
+}
+
+function epochRow(e: EpochView, now: number): string[] {
+  const status = e.invalidated ? pill('bad', 'invalidated') : e.status === 'published' ? pill('ok', 'published') : pill('warn', e.status);
+  const window =
+    e.closesAt === null
+      ? '<span class="muted">–</span>'
+      : `${time(e.closesAt)} <span class="sub">${e.invalidated ? 'closed by a challenge' : e.closesAt <= now ? 'final' : 'open'}</span>`;
+  return [
+    text(e.epoch),
+    status,
+    text(e.wallets),
+    time(e.publishedAt),
+    window,
+    hex(e.root),
+    hex(e.modelId),
+    signerList(e.signers),
+    gas(e.gasUsed),
+    txCell(e.tx),
+    verifyBadge(e.verify),
+  ];
+}
+
+function credit(s: DashboardSnapshot, charts: DashboardCharts): Section {
+  const d = s.credit.distribution;
+  const stats: Array<[string, string]> = d
+    ? [
+        ['wallets', d.count.toLocaleString('en-US')],
+        ['mean', d.mean.toFixed(1)],
+        ['10th percentile', String(d.p10)],
+        ['median', String(d.median)],
+        ['90th percentile', String(d.p90)],
+        ['range', `${d.min}–${d.max}`],
+      ]
+    : [];
+  return {
+    id: 'credit',
+    title: 'Credit scores',
+    html: `${h2('credit', 'Credit scores')}<p>CreditScoreRegistry's latest epoch: <strong data-field="latest-epoch">${text(s.credit.latestEpoch)}</strong>. Each epoch is a Merkle root over (wallet, score, PD, features hash), signed like the rounds and published with a bond; anyone may challenge a wrong score until its window closes.</p>
+${
+  d
+    ? `<h3>Score distribution, epoch ${text(d.epoch)}</h3><dl class="figures small">${stats.map(([k, v]) => `<div><dt>${text(k)}</dt><dd>${text(v)}</dd></div>`).join('')}</dl>
+<div class="charts">${figure(charts.scores, `Histogram of ${d.count} scores in epoch ${d.epoch}: median ${d.median}, 10th percentile ${d.p10}, 90th ${d.p90}`)}</div>`
+    : '<p class="muted">No published epoch with its scores in this database.</p>'
+}
+${table({
+  caption: 'Credit epochs, newest first',
+  columns: ['epoch', 'status', 'wallets', 'published', 'challenge window', 'root', 'model', 'signers', 'gas', 'transaction', 'verify'],
+  rows: s.credit.epochs.map((e) => epochRow(e, s.chain.head.timestamp)),
+  empty: 'No credit epoch yet.',
+})}
+${table({
+  caption: 'Challenges (invalidated epochs)',
+  columns: ['epoch', 'wallet', 'published score', 'recomputed score', 'bond paid', 'challenger', 'transaction', 'time'],
+  rows: s.credit.challenges.map((c) => [
+    text(c.epoch),
+    hex(c.wallet, 4),
+    text(c.publishedScore),
+    text(c.recomputedScore),
+    `${text(formatEther(c.bondPaid))} ETH`,
+    hex(c.challenger, 4),
+    hex(c.tx),
+    time(c.time),
+  ]),
+  empty: 'No challenge has succeeded: no epoch was invalidated.',
+})}`,
+  };
+}
+
+const metricCell = (v: number | undefined) =>
+  v === undefined ? '<span class="muted">–</span>' : text(Number.isInteger(v) ? v : v.toFixed(4));
+
+function models(s: DashboardSnapshot): Section {
+  const list = s.models.models;
+  const comparisons = (['credit', 'collateral'] as const)
+    .map((kind) => {
+      const withMetrics = list.filter((m) => m.kind === kind && Object.keys(m.metrics).length > 0);
+      if (withMetrics.length < 2) return '';
+      const names = [...new Set(withMetrics.flatMap((m) => Object.keys(m.metrics)))].sort();
+      return table({
+        caption: `${kind} models side by side`,
+        columns: ['metric', ...withMetrics.map((m) => `${m.modelId.slice(0, 10)}… (${m.inForce.length ? 'in force' : m.status})`)],
+        rows: names.map((n) => [text(n), ...withMetrics.map((m) => metricCell(m.metrics[n]))]),
+        empty: '',
+      });
+    })
+    .join('');
+  const status = (m: ModelView) =>
+    m.status === 'Active'
+      ? pill('ok', 'active')
+      : m.status === 'Candidate'
+        ? pill('warn', 'candidate (shadow)')
+        : pill('muted', m.status.toLowerCase());
+  return {
+    id: 'models',
+    title: 'Models',
+    html: `${h2('models', 'Models')}<p>The models the DAO registered in ModelRegistry and the ones actually in use: the collateral model whose id RiskOracle's publications carry, the credit model of the newest valid epoch. A model id is the keccak256 of its artifact, so anyone can fetch the artifact and re-derive its outputs.</p>
+${table({
+  caption: 'Models per kind',
+  columns: ['kind', 'model id', 'registry', 'in force', 'metrics'],
+  rows: list.map((m) => [
+    text(m.kind),
+    hex(m.modelId),
+    `${status(m)}${m.index === null ? '' : ` <span class="sub">#${text(m.index)}</span>`}`,
+    m.inForce.length ? m.inForce.map(text).join('; ') : '<span class="muted">not in use</span>',
+    Object.keys(m.metrics).length
+      ? Object.entries(m.metrics)
+          .map(([k, v]) => `${text(k)} ${metricCell(v)}`)
+          .join(', ')
+      : '<span class="muted">none in this database</span>',
+  ]),
+  empty: 'No model registered or in use yet.',
+})}${comparisons}`,
+  };
+}
+
+function health(s: DashboardSnapshot): Section {
+  const h = s.health;
+  const lag = h.lagBlocks === null ? 'nothing indexed yet' : `${h.lagBlocks} block(s) (limit ${h.maxLagBlocks})`;
+  const facts: Array<[string, string]> = [
+    ['status', h.healthy ? pill('ok', 'healthy') : pill('bad', 'unhealthy')],
+    ['chain head', `<span data-field="head">${text(s.chain.head.number)}</span> at ${time(s.chain.head.timestamp)}`],
+    [
+      'indexed block',
+      h.indexedBlock === null ? '<span class="muted">none</span>' : `<span data-field="indexed">${text(h.indexedBlock)}</span>`,
+    ],
+    ['indexer lag', `<span data-field="lag">${text(lag)}</span>`],
+  ];
+  return {
+    id: 'health',
+    title: 'Health',
+    html: `${h2('health', 'Health')}<dl class="facts">${facts.map(([k, v]) => `<div><dt>${text(k)}</dt><dd>${v}</dd></div>`).join('')}</dl>
+${h.problems.length ? `<ul class="reasons">${h.problems.map((p) => `<li>${pill('bad', 'problem')} ${text(p)}</li>`).join('')}</ul>` : ''}
+${table({
+  caption: 'Newest price the model can read, per asset',
+  columns: ['asset', 'source', 'newest price', 'age at the head'],
+  rows: h.prices.map((p) => [
+    text(p.symbol),
+    text(p.source),
+    time(p.latest),
+    p.ageSeconds === null ? '<span class="muted">–</span>' : text(duration(p.ageSeconds)),
+  ]),
+  empty: 'No reserve.',
+})}
+${
+  h.nextRuns
+    ? table({
+        caption: 'Next scheduled runs of the daemon',
+        columns: ['job', 'next run'],
+        rows: Object.entries(h.nextRuns).map(([job, at]) => [text(job), text(at)]),
+        empty: 'No job scheduled.',
+      })
+    : '<p class="sub">Served by <code>risk-oracle dashboard</code> on its own: the daemon\'s schedules and figures show when it serves this page (<code>risk-oracle run</code>).</p>'
+}
+${h.metrics ? table({ caption: 'Daemon figures (from /metrics)', columns: ['metric', 'value', 'meaning'], rows: h.metrics.map((m) => [text(m.name), text(m.value), text(m.help)]), empty: 'No figure yet.' }) : ''}`,
+  };
+}
+
+/** Every section of the page, in order (the wallet lookup is static and not among them: `page.ts`). */
+export function renderSections(s: DashboardSnapshot, charts: DashboardCharts): Section[] {
+  return [summary(s), parameters(s, charts), rounds(s), guards(s), credit(s, charts), models(s), health(s)];
+}

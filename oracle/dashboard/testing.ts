@@ -1,0 +1,288 @@
+import type { AssetBounds } from '../guards';
+import type { ChainEpoch, ChainParameterEvent, DashboardChain, DashboardContracts, RegistryModel } from './chain';
+import type { ChallengeView, DashboardSnapshot, ParameterState } from './types';
+
+/** Test helpers: a chain held in memory (what `createDashboardChain` would read) and a snapshot to render. */
+
+export const WETH = '0x00000000000000000000000000000000000000e1';
+export const GOV = '0x00000000000000000000000000000000000000c0';
+export const MODEL = `0x${'ab'.repeat(32)}`;
+export const ROOT = `0x${'cd'.repeat(32)}`;
+/** The collateral model's id that the fake chain's publications carry. */
+export const COLLATERAL_MODEL = `0x${'c0'.repeat(32)}`;
+
+export const BOUNDS: AssetBounds = {
+  min: { ltv: 5_000, liquidationThreshold: 6_000, liquidationBonus: 10_100 },
+  max: { ltv: 8_000, liquidationThreshold: 8_500, liquidationBonus: 11_500 },
+  maxChangeBps: 300,
+  minDelaySeconds: 3_600,
+};
+
+export const CONTRACTS: DashboardContracts = {
+  riskOracle: '0x0000000000000000000000000000000000000a01',
+  creditScoreRegistry: '0x0000000000000000000000000000000000000a02',
+  modelRegistry: '0x0000000000000000000000000000000000000a03',
+  reserves: [
+    { symbol: 'WETH', address: WETH },
+    { symbol: 'GOV', address: GOV },
+  ],
+  fromBlock: 1,
+};
+
+export interface FakeChainState {
+  head: { number: number; timestamp: number };
+  signers: string[];
+  threshold: number;
+  paused: boolean;
+  states: Record<string, ParameterState>;
+  events: ChainParameterEvent[];
+  transactions: Record<string, { gasUsed: number | null; signers: string[] }>;
+  latestEpoch: number;
+  epochs: ChainEpoch[];
+  challenges: ChallengeView[];
+  models: RegistryModel[];
+  /** Makes every read throw (an RPC that is down). */
+  down?: string;
+}
+
+export function fakeChainState(): FakeChainState {
+  return {
+    head: { number: 120, timestamp: 1_750_000_000 },
+    signers: ['0x1000000000000000000000000000000000000001', '0x2000000000000000000000000000000000000002'],
+    threshold: 2,
+    paused: false,
+    states: {},
+    events: [],
+    transactions: {},
+    latestEpoch: 0,
+    epochs: [],
+    challenges: [],
+    models: [],
+  };
+}
+
+/** A DashboardChain over `state` (mutate it between reads). */
+export function fakeChain(state: FakeChainState): DashboardChain {
+  const up = () => {
+    if (state.down) throw new Error(state.down);
+  };
+  return {
+    head: async () => (up(), state.head),
+    oracle: async () => (up(), { threshold: state.threshold, signers: state.signers, paused: state.paused }),
+    asset: async (address) => {
+      up();
+      const s = state.states[address.toLowerCase()] ?? { ltv: 0, liquidationThreshold: 0, liquidationBonus: 0, round: 0, updatedAt: 0 };
+      const last = state.events.filter((e) => e.asset.toLowerCase() === address.toLowerCase()).at(-1);
+      return {
+        state: s,
+        bounds: BOUNDS,
+        provenance: { modelId: last?.modelId ?? `0x${'0'.repeat(64)}`, inputsRoot: last?.inputsRoot ?? `0x${'0'.repeat(64)}` },
+        ...(s.round === 0 ? { market: { ltv: 7_000, liquidationThreshold: 7_500, liquidationBonus: 10_800 } } : {}),
+      };
+    },
+    parameterEvents: async () => (up(), state.events),
+    transaction: async (hash) => (up(), state.transactions[hash] ?? { gasUsed: null, signers: [] }),
+    epochs: async () => (up(), { latest: state.latestEpoch, epochs: state.epochs }),
+    challenges: async () => (up(), [...state.challenges]),
+    models: async () => (up(), state.models),
+  };
+}
+
+/** Publishes a round on the fake chain: its state, its event and its transaction. */
+export function publishOnFake(state: FakeChainState, asset: string, round: number, ltv: number, tx: string): ChainParameterEvent {
+  state.head = { number: state.head.number + 1, timestamp: state.head.timestamp + 12 };
+  const e: ChainParameterEvent = {
+    asset,
+    round,
+    ltv,
+    liquidationThreshold: ltv + 500,
+    liquidationBonus: 10_500,
+    modelId: COLLATERAL_MODEL,
+    inputsRoot: ROOT,
+    blockNumber: state.head.number,
+    t: state.head.timestamp,
+    tx,
+  };
+  state.events.push(e);
+  state.states[asset.toLowerCase()] = { ltv, liquidationThreshold: ltv + 500, liquidationBonus: 10_500, round, updatedAt: e.t };
+  state.transactions[tx] = { gasUsed: 123_456, signers: state.signers };
+  return e;
+}
+
+/** A snapshot with something in every section, including text that would be markup if it were not escaped. */
+export function sampleSnapshot(): DashboardSnapshot {
+  const evil = '<img src=x onerror=alert(1)>';
+  return {
+    generatedAt: 1_750_000_100,
+    chain: {
+      chainId: 31337,
+      head: { number: 120, timestamp: 1_750_000_000 },
+      riskOracle: CONTRACTS.riskOracle,
+      creditScoreRegistry: CONTRACTS.creditScoreRegistry,
+      modelRegistry: CONTRACTS.modelRegistry,
+      threshold: 2,
+      signers: ['0x1000000000000000000000000000000000000001', '0x2000000000000000000000000000000000000002'],
+      paused: false,
+    },
+    health: {
+      healthy: false,
+      problems: [`indexer 80 blocks behind (limit 50) ${evil}`],
+      indexedBlock: 40,
+      lagBlocks: 80,
+      maxLagBlocks: 50,
+      prices: [{ symbol: 'WETH', source: 'csv', latest: 1_749_996_400, ageSeconds: 3_600 }],
+    },
+    assets: [
+      {
+        symbol: 'WETH',
+        address: WETH,
+        onChain: { ltv: 7_500, liquidationThreshold: 8_000, liquidationBonus: 10_500, round: 2, updatedAt: 1_749_990_000 },
+        bounds: BOUNDS,
+        provenance: { modelId: MODEL, inputsRoot: ROOT },
+        proposal: {
+          round: 3,
+          status: 'held',
+          ltv: 7_300,
+          liquidationThreshold: 7_800,
+          liquidationBonus: 10_500,
+          raw: { ltv: 6_900, liquidationThreshold: 7_400, liquidationBonus: 10_600 },
+          atBlock: 118,
+          createdAt: 1_749_999_000,
+          decisions: [{ guard: 'drift', decision: 'hold', reason: `feature volatility PSI 0.4 > 0.25 ${evil}` }],
+        },
+        history: [
+          { round: 1, t: 1_749_900_000, ltv: 7_200, liquidationThreshold: 7_700, liquidationBonus: 10_500 },
+          { round: 2, t: 1_749_990_000, ltv: 7_500, liquidationThreshold: 8_000, liquidationBonus: 10_500 },
+        ],
+        prices: {
+          source: 'csv',
+          points: [
+            { t: 1_749_900_000, p: 2_300 },
+            { t: 1_749_996_400, p: 2_250.5 },
+          ],
+        },
+      },
+      {
+        symbol: evil,
+        address: GOV,
+        onChain: { ltv: 0, liquidationThreshold: 0, liquidationBonus: 0, round: 0, updatedAt: 0 },
+        market: { ltv: 7_000, liquidationThreshold: 7_500, liquidationBonus: 10_800 },
+        bounds: BOUNDS,
+        provenance: { modelId: `0x${'0'.repeat(64)}`, inputsRoot: `0x${'0'.repeat(64)}` },
+        proposal: null,
+        history: [],
+        prices: { source: 'none', points: [] },
+      },
+    ],
+    rounds: [
+      {
+        asset: WETH,
+        symbol: 'WETH',
+        round: 3,
+        ltv: 7_300,
+        liquidationThreshold: 7_800,
+        liquidationBonus: 10_500,
+        status: 'held',
+        time: 1_749_999_000,
+        blockNumber: null,
+        tx: null,
+        gasUsed: null,
+        signers: [],
+        verify: { state: 'unknown', reason: 'held by a guard: never sent' },
+      },
+      {
+        asset: WETH,
+        symbol: 'WETH',
+        round: 2,
+        ltv: 7_500,
+        liquidationThreshold: 8_000,
+        liquidationBonus: 10_500,
+        status: 'published',
+        time: 1_749_990_000,
+        blockNumber: 100,
+        tx: `0x${'12'.repeat(32)}`,
+        gasUsed: 180_000,
+        signers: ['0x1000000000000000000000000000000000000001', '0x2000000000000000000000000000000000000002'],
+        verify: { state: 'mismatch', fields: [`ltv: published 7500, derived 7400 ${evil}`] },
+      },
+    ],
+    guards: [
+      {
+        time: 1_749_999_000,
+        subject: `round:${WETH}:3`,
+        symbol: 'WETH',
+        round: 3,
+        guard: 'step',
+        decision: 'clip',
+        reason: `ltv clipped to the 300 bps step ${evil}`,
+      },
+    ],
+    alerts: [{ time: 1_749_999_000, severity: 'critical', kind: 'drift', message: `drift on WETH ${evil}` }],
+    credit: {
+      latestEpoch: 2,
+      epochs: [
+        {
+          epoch: 2,
+          status: 'invalidated',
+          wallets: 30,
+          root: ROOT,
+          modelId: MODEL,
+          publishedAt: 1_749_990_000,
+          closesAt: 1_750_076_400,
+          invalidated: true,
+          tx: `0x${'34'.repeat(32)}`,
+          gasUsed: 90_000,
+          signers: [],
+          verify: { state: 'mismatch', fields: ['1 score(s) differ from the model'] },
+        },
+        {
+          epoch: 1,
+          status: 'published',
+          wallets: 30,
+          root: ROOT,
+          modelId: MODEL,
+          publishedAt: 1_749_900_000,
+          closesAt: 1_749_986_400,
+          invalidated: false,
+          tx: `0x${'56'.repeat(32)}`,
+          gasUsed: 90_000,
+          signers: ['0x1000000000000000000000000000000000000001'],
+          verify: { state: 'verified' },
+        },
+      ],
+      challenges: [
+        {
+          epoch: 2,
+          challenger: '0x3000000000000000000000000000000000000003',
+          wallet: '0x4000000000000000000000000000000000000004',
+          publishedScore: 800,
+          recomputedScore: 640,
+          bondPaid: '100000000000000000',
+          tx: `0x${'78'.repeat(32)}`,
+          time: 1_749_995_000,
+        },
+      ],
+      distribution: {
+        epoch: 1,
+        count: 30,
+        mean: 612.4,
+        min: 420,
+        max: 801,
+        p10: 480,
+        median: 615,
+        p90: 760,
+        buckets: [
+          { from: 400, count: 4 },
+          { from: 600, count: 20 },
+          { from: 800, count: 6 },
+        ],
+      },
+    },
+    models: {
+      models: [
+        { modelId: MODEL, kind: 'credit', status: 'Active', index: 1, inForce: ['credit epoch 1'], metrics: { auc: 0.8312, brier: 0.11 } },
+        { modelId: `0x${'ef'.repeat(32)}`, kind: 'credit', status: 'Candidate', index: 2, inForce: [], metrics: { auc: 0.84 } },
+      ],
+    },
+  };
+}

@@ -1,0 +1,190 @@
+import type { AssetBounds, CollateralParams, Decision } from '../guards';
+
+/**
+ * What the dashboard shows, gathered in one pass from the database and the chain. Plain data (JSON-safe: numbers,
+ * strings, booleans, null), served as it is at `GET /api/dashboard` and rendered to HTML by `sections.ts`.
+ * Units are Aave's: basis points, the liquidation bonus as 10000 + bonus; times are unix seconds.
+ */
+export interface DashboardSnapshot {
+  /** Server clock when the snapshot was taken. */
+  generatedAt: number;
+  chain: ChainView;
+  health: HealthView;
+  assets: AssetView[];
+  rounds: RoundView[];
+  guards: GuardView[];
+  alerts: AlertView[];
+  credit: CreditView;
+  models: ModelsView;
+}
+
+export interface ChainView {
+  chainId: number;
+  head: { number: number; timestamp: number };
+  riskOracle: string;
+  creditScoreRegistry: string;
+  modelRegistry: string;
+  /** RiskOracle's k of n. */
+  threshold: number;
+  signers: string[];
+  paused: boolean;
+}
+
+export interface HealthView {
+  healthy: boolean;
+  /** One line per problem, e.g. "indexer 80 blocks behind (limit 50)". */
+  problems: string[];
+  indexedBlock: number | null;
+  lagBlocks: number | null;
+  maxLagBlocks: number;
+  /** Newest price the model can read per asset: its time and age at the head block. */
+  prices: Array<{ symbol: string; source: string; latest: number | null; ageSeconds: number | null }>;
+  /** The daemon's schedules (absent when the dashboard runs on its own). */
+  nextRuns?: Record<string, string>;
+  /** The daemon's own figures from /metrics that matter to a reader (absent when it runs on its own). */
+  metrics?: Array<{ name: string; help: string; value: string }>;
+}
+
+export interface ParameterState extends CollateralParams {
+  round: number;
+  updatedAt: number;
+}
+
+export interface ParameterPoint extends CollateralParams {
+  round: number;
+  /** Block time of the publication. */
+  t: number;
+}
+
+export interface AssetView {
+  symbol: string;
+  address: string;
+  /** In force on RiskOracle; round 0 when the oracle never published for the asset. */
+  onChain: ParameterState;
+  /** The lending market's own configuration, shown while the oracle has not published (round 0). */
+  market?: CollateralParams;
+  bounds: AssetBounds;
+  provenance: { modelId: string; inputsRoot: string };
+  /** The newest round the model proposed for the asset (database), whatever became of it. */
+  proposal: ProposalView | null;
+  /** Every publication on-chain, oldest first. */
+  history: ParameterPoint[];
+  /** The price series the collateral model reads (down-sampled for the chart). */
+  prices: { source: string; points: Array<{ t: number; p: number }> };
+}
+
+export interface ProposalView extends CollateralParams {
+  round: number;
+  status: string;
+  /** What the model gave before the guards (absent in records that do not carry it). */
+  raw?: CollateralParams;
+  atBlock: number;
+  createdAt: number;
+  /** Non-pass guard decisions of this round. */
+  decisions: Array<{ guard: string; decision: Decision; reason: string }>;
+}
+
+export type VerifyStatus =
+  /** Re-derived from public data, bit for bit equal. */
+  | { state: 'verified' }
+  | { state: 'mismatch'; fields: string[] }
+  /** Not re-derivable from this database (no record of its inputs), or not checked yet. */
+  | { state: 'unknown'; reason: string };
+
+export interface RoundView extends CollateralParams {
+  asset: string;
+  symbol: string;
+  round: number;
+  /** published: on-chain (from its event); otherwise the database's status of a proposal not (yet) on-chain. */
+  status: string;
+  time: number;
+  blockNumber: number | null;
+  tx: string | null;
+  /** Gas of the whole batch transaction the round was published in. */
+  gasUsed: number | null;
+  /** Recovered from the transaction's signatures (or, before publication, the ones stored). */
+  signers: string[];
+  verify: VerifyStatus;
+}
+
+export interface GuardView {
+  time: number;
+  subject: string;
+  /** The asset's symbol and round, for `round:<asset>:<n>` subjects. */
+  symbol: string | null;
+  round: number | null;
+  guard: string;
+  decision: Decision;
+  reason: string;
+}
+
+export interface AlertView {
+  time: number;
+  severity: string;
+  kind: string;
+  message: string;
+}
+
+export interface EpochView {
+  epoch: number;
+  /** The database's status, or `published`/`invalidated` as the chain says for epochs it does not hold. */
+  status: string;
+  wallets: number;
+  root: string;
+  modelId: string;
+  publishedAt: number | null;
+  /** End of the challenge window. */
+  closesAt: number | null;
+  invalidated: boolean;
+  tx: string | null;
+  gasUsed: number | null;
+  signers: string[];
+  verify: VerifyStatus;
+}
+
+export interface ChallengeView {
+  epoch: number;
+  challenger: string;
+  wallet: string;
+  publishedScore: number;
+  recomputedScore: number;
+  /** Wei, as a decimal string. */
+  bondPaid: string;
+  tx: string;
+  time: number;
+}
+
+export interface ScoreDistribution {
+  epoch: number;
+  count: number;
+  mean: number;
+  min: number;
+  max: number;
+  p10: number;
+  median: number;
+  p90: number;
+  /** Wallets per 25-point bucket from 300 (`from` inclusive). */
+  buckets: Array<{ from: number; count: number }>;
+}
+
+export interface CreditView {
+  latestEpoch: number;
+  epochs: EpochView[];
+  challenges: ChallengeView[];
+  distribution: ScoreDistribution | null;
+}
+
+export interface ModelView {
+  modelId: string;
+  kind: 'credit' | 'collateral';
+  /** The registry's status (Candidate, Active, Retired), or `unregistered`. */
+  status: string;
+  index: number | null;
+  /** Where it is used: e.g. "RiskOracle: WETH, WBTC" or "epoch 3". */
+  inForce: string[];
+  metrics: Record<string, number>;
+}
+
+export interface ModelsView {
+  models: ModelView[];
+}
