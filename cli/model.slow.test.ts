@@ -2,9 +2,9 @@ import { readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { keccak256, parseEther, toBeHex, Wallet, ZeroHash } from 'ethers';
 import { passProposal } from '../contracts/deploy/dao';
-import { openDatabase } from '../core';
+import { createLogger, createMetricsRegistry, openDatabase } from '../core';
 import { canonicalJson, spearman } from '../models';
-import { shadowHistory } from '../oracle/shadow';
+import { creditShadowJob, shadowHistory } from '../oracle/shadow';
 import { cliJson, cliRefused, startOracleChain, type OracleChain } from './testing';
 
 /**
@@ -241,6 +241,27 @@ describe('risk-oracle model: submit, check, dispute, promote by vote', () => {
       expect(stored).toEqual([r]);
     } finally {
       await h.close();
+    }
+    // the daemon's job: the same step at the latest time, its figures as gauges per candidate
+    const metrics = createMetricsRegistry();
+    const h2 = await openDatabase({ dataDir: env.RISK_ORACLE_DATABASE_DATA_DIR! });
+    try {
+      const job = creditShadowJob({
+        db: h2.db,
+        registry: registry(),
+        chainId: Number(first.chainId),
+        metrics,
+        log: createLogger({ level: 'silent' }),
+      });
+      await job();
+      const recorded = await shadowHistory(h2.db, Number(first.chainId), String(c.modelId));
+      expect(recorded).toHaveLength(2);
+      const latest = recorded.find((x) => x.at !== Number(at))!;
+      const text = await metrics.metrics();
+      expect(text).toContain(`risk_oracle_shadow_rank_correlation{model="${c.modelId}"} ${latest.rankCorrelation}`);
+      expect(text).toContain(`risk_oracle_shadow_decision_flips{model="${c.modelId}"} ${latest.decisionFlips}`);
+    } finally {
+      await h2.close();
     }
     // nothing was published for the candidate
     expect(await chain.deployment.registry.connect(chain.provider).latestEpoch()).toBe(0n);

@@ -35,10 +35,14 @@ describe('risk-oracle run (the daemon)', () => {
 
   it('indexes, publishes and applies on its schedules, serves the dashboard, metrics, health and scores, is alone on its database, and stops cleanly on SIGTERM', async () => {
     const args = ['run', '--key-env', 'PUBLISHER_KEY', '--signer-key-env', 'SIGNER_0', 'SIGNER_2', 'SIGNER_4', '--port', '0'];
-    daemon = spawn(process.execPath, [BIN, ...args, '--index-schedule', '*/2 * * * * *', '--round-schedule', '*/3 * * * * *'], {
-      env: { ...process.env, ...env },
-      stdio: ['ignore', 'pipe', 'pipe'],
-    });
+    daemon = spawn(
+      process.execPath,
+      [BIN, ...args, '--index-schedule', '*/2 * * * * *', '--round-schedule', '*/3 * * * * *', '--shadow-schedule', '*/4 * * * * *'],
+      {
+        env: { ...process.env, ...env },
+        stdio: ['ignore', 'pipe', 'pipe'],
+      },
+    );
     let stdout = '';
     let stderr = '';
     daemon.stdout!.on('data', (c: Buffer) => (stdout += c.toString()));
@@ -73,7 +77,7 @@ describe('risk-oracle run (the daemon)', () => {
       return res.status === 200 ? ((await res.json()) as { healthy: boolean; details: { nextRuns: Record<string, string> } }) : undefined;
     });
     expect(health.healthy).toBe(true);
-    expect(Object.keys(health.details.nextRuns).sort()).toEqual(['index', 'round']);
+    expect(Object.keys(health.details.nextRuns).sort()).toEqual(['index', 'round', 'shadow']);
     // the dashboard at /, with the daemon's schedules and figures
     const home = await fetch(`${url}/`);
     expect([home.status, (await home.text()).includes('<h1>risk-oracle dashboard</h1>')]).toEqual([200, true]);
@@ -81,7 +85,7 @@ describe('risk-oracle run (the daemon)', () => {
       health: { nextRuns: Record<string, string>; metrics: Array<{ name: string }> };
       rounds: Array<{ status: string; signers: string[] }>;
     };
-    expect(Object.keys(snapshot.health.nextRuns).sort()).toEqual(['index', 'round']);
+    expect(Object.keys(snapshot.health.nextRuns).sort()).toEqual(['index', 'round', 'shadow']);
     expect(snapshot.health.metrics.map((m) => m.name)).toContain('risk_oracle_round');
     expect(snapshot.rounds.find((r) => r.status === 'published')!.signers.sort()).toEqual(
       [signers[0]!, signers[2]!, signers[4]!].map((s) => s.address).sort(),

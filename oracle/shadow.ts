@@ -1,6 +1,8 @@
 import { ZeroHash } from 'ethers';
 import type { Kysely } from 'kysely';
 import type { ModelRegistry } from '../contracts/build/types';
+import type { Logger } from '../core/logger';
+import { Gauge, type Registry } from '../core/metrics';
 import type { Database } from '../core/schema';
 import { creditScorer, loadStoredCreditArtifact, spearman, walletFeaturesAt, type CreditArtifact } from '../models';
 
@@ -144,7 +146,7 @@ export async function runCreditShadow(
   at?: number,
 ): Promise<{ at: number; inForce: string; results: CreditShadow[]; missing: string[] }> {
   const active = await registry.activeModel(CREDIT);
-  if (active === ZeroHash) throw new Error('no credit model is in force: the DAO promotes one first (model propose-promotion)');
+  if (active === ZeroHash) throw new Error(`${NO_MODEL_IN_FORCE}: the DAO promotes one first (model propose-promotion)`);
   const load = async (modelId: string): Promise<CreditModelRef | undefined> => {
     const stored = await loadStoredCreditArtifact(db, modelId);
     return stored && { modelId: stored.modelId, artifact: stored.artifact };
@@ -167,4 +169,39 @@ export async function runCreditShadow(
   const results = await shadowCredit(db, chainId, at, reference, candidates);
   await recordShadow(db, chainId, results);
   return { at, inForce: reference.modelId, results, missing };
+}
+
+const NO_MODEL_IN_FORCE = 'no credit model is in force';
+
+/**
+ * The daemon's shadow job: one `runCreditShadow` per run, its figures as gauges per candidate (rank correlation,
+ * mean |Δscore|, decision flips). With no model in force there is nothing to shadow: the run logs it and succeeds.
+ */
+export function creditShadowJob(options: {
+  db: Kysely<Database>;
+  registry: ModelRegistry;
+  chainId: number;
+  metrics: Registry;
+  log: Logger;
+}): () => Promise<void> {
+  const gauge = (name: string, help: string) => new Gauge({ name, help, labelNames: ['model'], registers: [options.metrics] });
+  const rank = gauge('risk_oracle_shadow_rank_correlation', 'Spearman correlation of a candidate credit model with the model in force');
+  const diff = gauge('risk_oracle_shadow_mean_abs_score_diff', 'mean |score difference| of a candidate and the model in force');
+  const flips = gauge('risk_oracle_shadow_decision_flips', 'wallets a candidate puts on the other side of the lending cutoff');
+  return async () => {
+    let run: Awaited<ReturnType<typeof runCreditShadow>>;
+    try {
+      run = await runCreditShadow(options.db, options.registry, options.chainId);
+    } catch (err) {
+      if ((err as Error).message.startsWith(NO_MODEL_IN_FORCE)) return options.log.info('shadow: no credit model in force yet');
+      throw err;
+    }
+    for (const r of run.results) {
+      rank.set({ model: r.modelId }, r.rankCorrelation);
+      diff.set({ model: r.modelId }, r.meanAbsScoreDiff);
+      flips.set({ model: r.modelId }, r.decisionFlips);
+    }
+    if (run.missing.length) options.log.warn({ missing: run.missing }, 'shadow: candidates whose artifacts are not stored (model import)');
+    options.log.info({ at: run.at, inForce: run.inForce, candidates: run.results.length }, 'shadow step recorded');
+  };
 }

@@ -1,13 +1,14 @@
 import type { Command } from 'commander';
 import { NonceManager, type Wallet } from 'ethers';
 import { acquireInstanceLock, connectProvider, Counter, createMetricsRegistry, Gauge, UserError } from '../../core';
-import { RiskOracle__factory, RiskSteward__factory } from '../../contracts/build/types';
+import { ModelRegistry__factory, RiskOracle__factory, RiskSteward__factory } from '../../contracts/build/types';
 import { indexedBlock } from '../../oracle/freshness';
 import { loadSigner } from '../../oracle/keys';
 import { runIndexer } from '../../indexer';
 import { publishPendingRounds, signPendingRounds } from '../../oracle/rounds';
 import { startScheduler, type Job } from '../../oracle/scheduler';
 import { scoreRoute } from '../../oracle/scores';
+import { creditShadowJob } from '../../oracle/shadow';
 import { createDashboard } from '../../oracle/dashboard';
 import { startOracleServer, type HealthReport } from '../../oracle/server';
 import { commandContext, openMigratedDatabase } from '../context';
@@ -20,6 +21,7 @@ import { proposeRound } from './oracle';
 interface RunOptions extends KeyOptions {
   indexSchedule: string;
   roundSchedule: string;
+  shadowSchedule: string;
   signerKeyEnv?: string[];
   port?: string;
 }
@@ -36,6 +38,11 @@ export function registerRun(program: Command): void {
     )
     .option('--index-schedule <cron>', 'when to index new blocks (node-cron, six fields allow seconds)', '*/15 * * * * *')
     .option('--round-schedule <cron>', 'when to propose and publish a round', '0 * * * *')
+    .option(
+      '--shadow-schedule <cron>',
+      'when to run candidate credit models beside the model in force (recorded, never published)',
+      '30 * * * *',
+    )
     .option('--signer-key-env <names...>', 'variables holding signer keys this daemon signs with (others sign with risk-oracle sign)')
     .option('--port <n>', 'HTTP port (default: server.port)')
     .action(async (opts: RunOptions, command: Command) => {
@@ -144,6 +151,17 @@ export function registerRun(program: Command): void {
               gas.inc(Number(receipt!.gasUsed));
             }
           },
+        },
+        {
+          name: 'shadow',
+          schedule: opts.shadowSchedule,
+          run: creditShadowJob({
+            db: handle.db,
+            registry: ModelRegistry__factory.connect(deployment.modelRegistry, provider),
+            chainId,
+            metrics: registry,
+            log: ctx.log,
+          }),
         },
       ];
       const scheduler = startScheduler(jobList, ctx.log, (job, ok) => {
