@@ -203,8 +203,9 @@ async function main(): Promise<void> {
       '',
       'RiskOracle and CreditScoreRegistry are compiled through the IR pipeline with 100,000 optimizer runs (the rest:',
       'legacy pipeline, 200 runs); each asset keeps its state and its DAO bounds in one packed slot. `scoreOf` reads',
-      "three cold slots (the wallet's score, its epoch's invalidation flag, the model id) behind a cold call; an epoch",
-      'is two new slots (root; publisher id, times, bond, model index).',
+      "two cold slots behind a cold call: the wallet's score, and its model's id, which also says that none of the",
+      "model's epochs was ever invalidated (once one is, the id is kept aside and `scoreOf` reads the epoch's flag too:",
+      'two more slots, for that model only). An epoch is two new slots (root; publisher id, times, bond, model index).',
       '',
     ].join('\n');
     writeFileSync(path.join(__dirname, '..', 'contracts', 'GAS.md'), table);

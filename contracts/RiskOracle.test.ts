@@ -81,7 +81,13 @@ describe('RiskOracle', () => {
 
   beforeAll(async () => {
     anvil = await startAnvil();
-    provider = new JsonRpcProvider(anvil.rpcUrl, undefined, { staticNetwork: true, cacheTimeout: -1 });
+    // one request per call: ethers otherwise holds each call 10 ms to batch it, and the properties make ~2,000 in a row
+    provider = new JsonRpcProvider(anvil.rpcUrl, undefined, {
+      staticNetwork: true,
+      cacheTimeout: -1,
+      batchMaxCount: 1,
+      pollingInterval: 20,
+    });
     dao = await provider.getSigner(0);
     guardian = await provider.getSigner(1);
     ({ oracle } = await deployRiskOracle(dao, {

@@ -14,10 +14,13 @@ import {QuantizedMLP} from "./verifier/QuantizedMLP.sol";
 /// @notice See {ICreditScoreRegistry}. Signers come from RiskOracle's set; models from the ModelRegistry; the DAO's
 /// timelock owns the bond and the window.
 /// @dev Storage is laid out for the three hot paths: an epoch is two slots (root; publisher id, times, bond, model
-/// index, flag), a proved score one slot, and `scoreOf` reads three (score, epoch flag, model id).
+/// index, flag), a proved score one slot, and `scoreOf` reads two (score, model id) unless an epoch of the score's
+/// model was ever invalidated (then two more: the epoch's flag and the model id kept aside).
 contract CreditScoreRegistry is ICreditScoreRegistry, EIP712, Ownable {
     bytes32 public constant EPOCH_TYPEHASH = keccak256("CreditEpoch(uint64 epoch,bytes32 root,bytes32 modelId,uint64 walletCount)");
     uint256 private constant WAD = 1e18;
+    /// @dev Stands in `_modelIds` for a model one of whose epochs was invalidated (no keccak256 output is 1).
+    bytes32 private constant TAINTED = bytes32(uint256(1));
 
     /// @dev One slot, read and written by every publication.
     struct Settings {
@@ -44,7 +47,10 @@ contract CreditScoreRegistry is ICreditScoreRegistry, EIP712, Ownable {
 
     mapping(uint64 epoch => Epoch) private _epochs;
     mapping(address wallet => Score) private _scores;
+    /// @dev A model's id while none of its epochs was invalidated, TAINTED after (the id moves to `_taintedModelIds`):
+    /// `scoreOf` reads one slot for both the id and the news that its epoch is valid, and the epoch's flag only then.
     mapping(uint16 modelIndex => bytes32 modelId) private _modelIds;
+    mapping(uint16 modelIndex => bytes32 modelId) private _taintedModelIds;
     mapping(address publisher => uint32) private _publisherIds;
     mapping(uint32 publisherId => address) private _publishers;
 
@@ -141,8 +147,14 @@ contract CreditScoreRegistry is ICreditScoreRegistry, EIP712, Ownable {
     {
         Score memory s = _scores[wallet];
         if (s.epoch == 0) return (0, 0, 0, bytes32(0), 0, false, false);
-        valid = !_epochs[s.epoch].invalidated;
-        return (s.score, s.pd, s.epoch, _modelIds[s.modelIndex], s.publishedAt, valid && block.timestamp >= s.closesAt, valid);
+        modelId = _modelIds[s.modelIndex];
+        valid = true;
+        if (modelId == TAINTED) {
+            // an epoch of this model was invalidated: was it this score's?
+            modelId = _taintedModelIds[s.modelIndex];
+            valid = !_epochs[s.epoch].invalidated;
+        }
+        return (s.score, s.pd, s.epoch, modelId, s.publishedAt, valid && block.timestamp >= s.closesAt, valid);
     }
 
     // ---------------------------------------------------------------- challenges and bonds
@@ -155,6 +167,7 @@ contract CreditScoreRegistry is ICreditScoreRegistry, EIP712, Ownable {
         uint256 bond = uint256(e.bondGwei) * 1 gwei;
         e.invalidated = true;
         e.bondGwei = 0;
+        _taint(e.modelIndex);
         emit EpochInvalidated(claim.epoch, msg.sender, claim.wallet, claim.score, r.score, bond);
         _pay(msg.sender, bond);
     }
@@ -163,12 +176,25 @@ contract CreditScoreRegistry is ICreditScoreRegistry, EIP712, Ownable {
     function _checkClaim(Claim calldata c, bytes32 featuresHash, bytes32 weightsHash, bytes32[] calldata proof) private view returns (Epoch storage e) {
         e = _liveEpoch(c.epoch);
         if (block.timestamp >= e.closesAt) revert CreditScoreRegistryWindowClosed(c.epoch, e.closesAt);
-        bytes32 modelId = _modelIds[e.modelIndex];
+        bytes32 modelId = _modelIdOf(e.modelIndex);
         bytes32 registered = models.weightsHashOf(modelId);
         if (weightsHash != registered) revert CreditScoreRegistryWrongWeights(modelId, weightsHash, registered);
         if (!MerkleProof.verifyCalldata(proof, e.root, leafHash(c.wallet, c.score, c.pd, featuresHash))) {
             revert CreditScoreRegistryInvalidProof(c.epoch, c.wallet);
         }
+    }
+
+    /// @dev From now on `scoreOf` checks the epoch of every score of this model (once per model).
+    function _taint(uint16 modelIndex) private {
+        bytes32 modelId = _modelIds[modelIndex];
+        if (modelId == TAINTED) return;
+        _taintedModelIds[modelIndex] = modelId;
+        _modelIds[modelIndex] = TAINTED;
+    }
+
+    function _modelIdOf(uint16 modelIndex) private view returns (bytes32 modelId) {
+        modelId = _modelIds[modelIndex];
+        if (modelId == TAINTED) modelId = _taintedModelIds[modelIndex];
     }
 
     /// @inheritdoc ICreditScoreRegistry
@@ -194,7 +220,7 @@ contract CreditScoreRegistry is ICreditScoreRegistry, EIP712, Ownable {
     /// @inheritdoc ICreditScoreRegistry
     function epochOf(uint64 epoch) external view returns (Epoch memory stored, bytes32 modelId, address publisher) {
         stored = _epochs[epoch];
-        return (stored, _modelIds[stored.modelIndex], _publishers[stored.publisherId]);
+        return (stored, _modelIdOf(stored.modelIndex), _publishers[stored.publisherId]);
     }
 
     /// @inheritdoc ICreditScoreRegistry
