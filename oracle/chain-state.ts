@@ -2,6 +2,24 @@ import type { RiskOracle } from '../contracts/build/types';
 import { Contract, type ContractRunner } from 'ethers';
 import type { AssetBounds, CollateralParams, OnChainState } from './guards';
 
+/** RiskOracle's stored bounds of an asset, in the guards' shape. */
+export function assetBounds(b: Awaited<ReturnType<RiskOracle['bounds']>>): AssetBounds {
+  return {
+    min: {
+      ltv: Number(b.minLtv),
+      liquidationThreshold: Number(b.minLiquidationThreshold),
+      liquidationBonus: Number(b.minLiquidationBonus),
+    },
+    max: {
+      ltv: Number(b.maxLtv),
+      liquidationThreshold: Number(b.maxLiquidationThreshold),
+      liquidationBonus: Number(b.maxLiquidationBonus),
+    },
+    maxChangeBps: Number(b.maxChangeBps),
+    minDelaySeconds: Number(b.minDelay),
+  };
+}
+
 /** Where an asset's parameters come from before the oracle's first round (the lending market's configuration). */
 export type SeedSource = (asset: string, blockTag?: number) => Promise<CollateralParams>;
 
@@ -34,20 +52,7 @@ export async function readChainState(
   const [b, s] = await Promise.all([oracle.bounds(asset, overrides), oracle.latest(asset, overrides)]);
   const seeded = s.round === 0n && seed ? { ...(await seed(asset, blockTag)), updatedAt: 0, seeded: true } : undefined;
   return {
-    bounds: {
-      min: {
-        ltv: Number(b.minLtv),
-        liquidationThreshold: Number(b.minLiquidationThreshold),
-        liquidationBonus: Number(b.minLiquidationBonus),
-      },
-      max: {
-        ltv: Number(b.maxLtv),
-        liquidationThreshold: Number(b.maxLiquidationThreshold),
-        liquidationBonus: Number(b.maxLiquidationBonus),
-      },
-      maxChangeBps: Number(b.maxChangeBps),
-      minDelaySeconds: Number(b.minDelay),
-    },
+    bounds: assetBounds(b),
     current: seeded ?? {
       ltv: Number(s.ltv),
       liquidationThreshold: Number(s.liquidationThreshold),

@@ -1,11 +1,12 @@
 import { InvalidArgumentError, type Command } from 'commander';
-import { acquireInstanceLock, connectProvider, createMetricsRegistry, UserError } from '../../core';
+import { acquireInstanceLock, createMetricsRegistry, UserError } from '../../core';
 import { decodeWeights, readCreditArtifact } from '../../models';
 import { createDashboard, type DashboardContracts } from '../../oracle/dashboard';
 import { scoreRoute } from '../../oracle/scores';
 import { startOracleServer } from '../../oracle/server';
+import { connectDeployment } from './oracle';
 import { commandContext, openMigratedDatabase } from '../context';
-import { readDeployment, type DeploymentAddresses } from '../deployment';
+import type { DeploymentAddresses } from '../deployment';
 
 interface DashboardCommandOptions {
   port?: number;
@@ -44,22 +45,11 @@ export function registerDashboard(program: Command): void {
     .option('--artifact <file>', 'the credit model artifact: with it every score of each epoch is re-derived, not only its root')
     .action(async (opts: DashboardCommandOptions, command: Command) => {
       const ctx = commandContext(command);
-      const file = ctx.config.chain.deployment;
-      if (!file) throw new UserError('dashboard needs a deployment file: --deployment FILE (written by chain deploy) or chain.deployment');
-      const deployment = readDeployment(file);
       const artifact = opts.artifact ? readCreditArtifact(opts.artifact) : undefined;
       const creditModel = artifact
         ? { modelId: artifact.modelId, model: decodeWeights(Buffer.from(artifact.artifact.quantized.weights.slice(2), 'hex')) }
         : undefined;
-      const provider = await connectProvider(ctx.config.chain.rpcUrl, {
-        timeoutMs: ctx.config.chain.timeoutMs,
-        retries: ctx.config.chain.retries,
-      });
-      const chainId = Number((await provider.getNetwork()).chainId);
-      if (chainId !== deployment.chainId) {
-        provider.destroy();
-        throw new UserError(`deployment ${file} is for chain ${deployment.chainId}; the RPC is chain ${chainId}`);
-      }
+      const { deployment, provider, chainId } = await connectDeployment(ctx, 'dashboard');
       const handle = await openMigratedDatabase(ctx);
       // PGlite serves one process: never beside a daemon on the same directory (the daemon serves this page itself)
       const lock = handle.pool
@@ -100,7 +90,7 @@ export function registerDashboard(program: Command): void {
         provider.destroy();
         throw new UserError(`cannot listen: ${(err as Error).message}`);
       });
-      ctx.log.info({ url: server.url, chainId, deployment: file }, 'dashboard started');
+      ctx.log.info({ url: server.url, chainId, deployment: ctx.config.chain.deployment }, 'dashboard started');
       ctx.print(`risk-oracle dashboard on ${server.url}/ (read-only); Ctrl-C stops it`, { url: `${server.url}/` });
 
       await new Promise<void>((resolve) => {

@@ -11,10 +11,13 @@ import { commandContext, withDatabase, type CommandContext } from '../context';
 import { deploymentSeed, readDeployment, type DeploymentAddresses } from '../deployment';
 import { keySource, withKeyOptions, type KeyOptions } from '../keys';
 
-/** The deployment, the RPC and the chain it must match, for the three steps of a round. */
-async function connect(ctx: CommandContext): Promise<{ deployment: DeploymentAddresses; provider: JsonRpcProvider; chainId: number }> {
+/** The deployment file, a provider on the configured RPC, and a check that the two are the same chain. */
+export async function connectDeployment(
+  ctx: CommandContext,
+  command = 'this command',
+): Promise<{ deployment: DeploymentAddresses; provider: JsonRpcProvider; chainId: number }> {
   const file = ctx.config.chain.deployment;
-  if (!file) throw new UserError('a deployment file is needed: --deployment FILE (written by chain deploy) or chain.deployment');
+  if (!file) throw new UserError(`${command} needs a deployment file: --deployment FILE (written by chain deploy) or chain.deployment`);
   const deployment = readDeployment(file);
   const provider = await connectProvider(ctx.config.chain.rpcUrl, {
     timeoutMs: ctx.config.chain.timeoutMs,
@@ -76,7 +79,7 @@ export function registerOracle(program: Command): void {
     .option('--at <time>', 'data time, unix seconds or ISO (default: the latest time every asset has a price)')
     .action(async (opts: { at?: string }, command: Command) => {
       const ctx = commandContext(command);
-      const { deployment, provider, chainId } = await connect(ctx);
+      const { deployment, provider, chainId } = await connectDeployment(ctx, 'propose, sign and publish');
       try {
         const result = await withDatabase(ctx, (h) =>
           proposeRound(
@@ -109,7 +112,7 @@ export function registerOracle(program: Command): void {
     .description('recompute the pending proposal independently and sign its EIP-712 digest only if the result is identical')
     .action(async (opts: KeyOptions, command: Command) => {
       const ctx = commandContext(command);
-      const { deployment, provider, chainId } = await connect(ctx);
+      const { deployment, provider, chainId } = await connectDeployment(ctx, 'propose, sign and publish');
       try {
         const signer = await loadSigner(keySource(opts));
         const now = (await provider.getBlock('latest'))!.timestamp;
@@ -139,7 +142,7 @@ export function registerOracle(program: Command): void {
     .option('--apply', 'call RiskSteward.applyParameters for every published asset')
     .action(async (opts: KeyOptions & { apply?: boolean }, command: Command) => {
       const ctx = commandContext(command);
-      const { deployment, provider, chainId } = await connect(ctx);
+      const { deployment, provider, chainId } = await connectDeployment(ctx, 'propose, sign and publish');
       try {
         // several transactions in a row: count nonces locally rather than trust the provider's cached count
         const sender = new NonceManager(await loadSigner(keySource(opts), provider));

@@ -1,7 +1,7 @@
 import { recoverAddress, Signature, type Log, type Provider } from 'ethers';
 import { batchDigest, creditRegistryDomain, epochDigest, riskOracleDomain, updateDigest, type ParameterUpdate } from '../../contracts';
 import { CreditScoreRegistry__factory, ModelRegistry__factory, RiskOracle__factory } from '../../contracts/build/types';
-import { aaveSeed, type SeedSource } from '../chain-state';
+import { aaveSeed, assetBounds, type SeedSource } from '../chain-state';
 import type { AssetBounds, CollateralParams } from '../guards';
 import type { ChallengeView, ParameterState } from './types';
 
@@ -184,20 +184,7 @@ export function createDashboardChain(provider: Provider, chainId: number, contra
       };
       return {
         state,
-        bounds: {
-          min: {
-            ltv: Number(b.minLtv),
-            liquidationThreshold: Number(b.minLiquidationThreshold),
-            liquidationBonus: Number(b.minLiquidationBonus),
-          },
-          max: {
-            ltv: Number(b.maxLtv),
-            liquidationThreshold: Number(b.maxLiquidationThreshold),
-            liquidationBonus: Number(b.maxLiquidationBonus),
-          },
-          maxChangeBps: Number(b.maxChangeBps),
-          minDelaySeconds: Number(b.minDelay),
-        },
+        bounds: assetBounds(b),
         provenance: { modelId: p.modelId, inputsRoot: p.inputsRoot },
         ...(state.round === 0 && seed ? { market: await seed(address) } : {}),
       };
