@@ -30,7 +30,7 @@ describe('QuantizedMLP (Solidity) against models/quantize (TypeScript)', () => {
 
   beforeAll(async () => {
     anvil = await startAnvil();
-    provider = new JsonRpcProvider(anvil.rpcUrl, undefined, { staticNetwork: true, cacheTimeout: -1 });
+    provider = new JsonRpcProvider(anvil.rpcUrl, undefined, { staticNetwork: true, cacheTimeout: -1, batchMaxCount: 1 });
     const { abi, bytecode } = await artifact('QuantizedMLPHarness');
     const deployed = await new ContractFactory(abi as never[], bytecode, await provider.getSigner(0)).deploy();
     harness = deployed as unknown as QuantizedMLPHarness;

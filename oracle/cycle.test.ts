@@ -27,7 +27,7 @@ describe('parameter cycle on anvil: propose → guard → 3-of-5 signatures → 
 
   beforeAll(async () => {
     [anvil, h] = await Promise.all([startAnvil(), createTestDatabase()]);
-    provider = new JsonRpcProvider(anvil.rpcUrl, undefined, { staticNetwork: true, cacheTimeout: -1 });
+    provider = new JsonRpcProvider(anvil.rpcUrl, undefined, { staticNetwork: true, cacheTimeout: -1, batchMaxCount: 1 });
     const dao = await provider.getSigner(0);
     ({ oracle } = await deployRiskOracle(dao, {
       owner: await dao.getAddress(),
