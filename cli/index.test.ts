@@ -101,7 +101,8 @@ describe(`risk-oracle index (${process.env.DATABASE_URL ? 'Postgres' : 'PGlite'}
       database = await prepared;
     }
     env = { ...database.env, RISK_ORACLE_LOG_LEVEL: 'silent' };
-  });
+    // a whole deployment, a market with positions and a possible retry of the borrow: past 60 s on a loaded CI
+  }, 180_000);
   afterAll(async () => {
     provider?.destroy();
     await anvil?.stop();
