@@ -1,3 +1,4 @@
+import { getAddress } from 'ethers';
 import { sql, type Kysely } from 'kysely';
 import type { Database } from '../../core';
 import type { CollateralParams, Decision } from '../guards';
@@ -96,7 +97,8 @@ export async function storedSigners(db: Db, chainId: number, digest: string): Pr
     .where('digest', '=', digest)
     .orderBy('signer')
     .execute();
-  return rows.map((r) => r.signer);
+  // checksummed, as the signers recovered from a transaction are: one round shows the same strings either way
+  return rows.map((r) => getAddress(r.signer));
 }
 
 /** Holds and clips, newest first; `round:<asset>:<n>` subjects are resolved to the asset's symbol. */
