@@ -8,20 +8,11 @@ import { readChainState, type SeedSource } from './chain-state';
 import { guardParameters } from './guards';
 import { DEFAULT_COLLATERAL_MODEL, modelIdOf, proposeFromPrices, type CollateralModelSpec } from './propose';
 import { publishParameterBatch, type PublishResult } from './publish';
-import { addSignature } from './store';
+import { addSignature, type RoundRecord } from './store';
 
 /** A proposed round waiting for signatures or publication, as stored by `propose`. */
-export interface PendingRound {
-  asset: string;
+export interface PendingRound extends Omit<RoundRecord, 'chainId' | 'status' | 'explanation'> {
   symbol: string;
-  round: number;
-  ltv: number;
-  liquidationThreshold: number;
-  liquidationBonus: number;
-  modelId: string;
-  inputsRoot: string;
-  validUntil: number;
-  atBlock: number;
   /** Data time of the proposal: prices after it were not used. */
   at: number;
 }

@@ -4,7 +4,7 @@ import type { ModelRegistry } from '../contracts/build/types';
 import type { Logger } from '../core/logger';
 import { Gauge, type Registry } from '../core/metrics';
 import type { Database } from '../core/schema';
-import { creditScorer, loadStoredCreditArtifact, spearman, walletFeaturesAt, type CreditArtifact } from '../models';
+import { afterLastEvent, creditScorer, loadStoredCreditArtifact, spearman, walletFeaturesAt, type CreditArtifact } from '../models';
 
 export interface CreditModelRef {
   modelId: string;
@@ -157,15 +157,7 @@ export async function runCreditShadow(
   const loaded = await Promise.all(ids.map(load));
   const candidates = loaded.filter((c): c is CreditModelRef => c !== undefined);
   const missing = ids.filter((_, i) => loaded[i] === undefined);
-  if (at === undefined) {
-    const last = await db
-      .selectFrom('lending_events')
-      .where('chain_id', '=', chainId)
-      .select((eb) => eb.fn.max('timestamp').as('t'))
-      .executeTakeFirst();
-    if (last?.t === null || last?.t === undefined) throw new Error(`no lending events on chain ${chainId}`);
-    at = Number(last.t) + 1;
-  }
+  at ??= await afterLastEvent(db, chainId);
   const results = await shadowCredit(db, chainId, at, reference, candidates);
   await recordShadow(db, chainId, results);
   return { at, inForce: reference.modelId, results, missing };

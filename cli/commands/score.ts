@@ -3,7 +3,7 @@ import path from 'node:path';
 import type { Command } from 'commander';
 import { isAddress } from 'ethers';
 import { UserError } from '../../core';
-import { creditScorer, readCreditArtifact, scoreWalletsFromDb, type CreditArtifact, type WalletScore } from '../../models';
+import { afterLastEvent, creditScorer, readCreditArtifact, scoreWalletsFromDb, type CreditArtifact, type WalletScore } from '../../models';
 import { commandContext, withDatabase } from '../context';
 import { dataChainId, wholeFlag } from './chain-id';
 
@@ -66,17 +66,12 @@ export function registerScore(program: Command): void {
       if (bad) throw new UserError(`--wallet: not an address: ${bad}`);
       const { chainId, at, scores } = await withDatabase(ctx, async (h) => {
         const chain = await dataChainId(h.db, wholeFlag(opts.chainId, '--chain-id') ?? ctx.config.chain.chainId);
-        let t: number;
-        if (opts.at !== undefined) t = parseTime(opts.at);
-        else {
-          const last = await h.db
-            .selectFrom('lending_events')
-            .where('chain_id', '=', chain)
-            .select((eb) => eb.fn.max('timestamp').as('last'))
-            .executeTakeFirst();
-          if (last?.last === null || last?.last === undefined) throw new UserError(`no lending events on chain ${chain}`);
-          t = Number(last.last) + 1;
-        }
+        const t =
+          opts.at !== undefined
+            ? parseTime(opts.at)
+            : await afterLastEvent(h.db, chain).catch((err: unknown) => {
+                throw new UserError((err as Error).message, { cause: err });
+              });
         return { chainId: chain, at: t, scores: await scoreWalletsFromDb(h.db, chain, artifact, t) };
       });
       const wanted = opts.wallet ? new Set(opts.wallet.map((w) => w.toLowerCase())) : undefined;

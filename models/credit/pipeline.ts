@@ -107,6 +107,17 @@ export interface WalletScore extends CanonicalScore {
   wallet: string;
 }
 
+/** Just after the last indexed lending event of the chain: the time that scores every wallet's whole history. */
+export async function afterLastEvent(db: Kysely<Database>, chainId: number): Promise<number> {
+  const last = await db
+    .selectFrom('lending_events')
+    .where('chain_id', '=', chainId)
+    .select((eb) => eb.fn.max('timestamp').as('t'))
+    .executeTakeFirst();
+  if (last?.t === null || last?.t === undefined) throw new Error(`no lending events on chain ${chainId}`);
+  return Number(last.t) + 1;
+}
+
 /** The credit features of every wallet with history before t (SQL), in address order. */
 export async function walletFeaturesAt(
   db: Kysely<Database>,
