@@ -74,6 +74,22 @@ export const configSchema = z.object({
       maxIndexerLagBlocks: z.number().int().min(0).default(50),
       /** Lifetime of a signed update. Default: 3 600 s. */
       validForSeconds: z.number().int().min(60).default(3_600),
+      /** Blocks a publication must have on top of it, its own included, before it counts as confirmed. Default: 1. */
+      confirmations: z.number().int().min(1).max(1_000).default(1),
+      /** A publication not mined after this long is re-sent with the same nonce and higher fees. Default: 60 s. */
+      replaceAfterSeconds: z.number().positive().default(60),
+      /** Fee increase of each replacement; nodes refuse less than 10 %. Default: 12.5 %. */
+      feeBumpPercent: z.number().min(10).max(1_000).default(12.5),
+      /** Replacements before the publisher gives up (the attempts stay recorded; a restart resumes). Default: 5. */
+      maxFeeBumps: z.number().int().min(0).max(50).default(5),
+      /** Margin added to the gas estimate. Default: 20 %. */
+      gasMarginPercent: z.number().min(0).max(500).default(20),
+      /** Ceiling of a publication's max fee per gas, in gwei. Default: unset (no ceiling). */
+      maxFeePerGasGwei: z.number().positive().optional(),
+      /** How often a publication's receipt is polled. Default: 1 000 ms. */
+      txPollIntervalMs: z.number().int().min(10).default(1_000),
+      /** Hold a credit epoch when a feature's PSI against the model's training data exceeds this. Default: 0.25. */
+      driftThreshold: z.number().positive().default(0.25),
     })
     .prefault({}),
   server: z

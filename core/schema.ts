@@ -11,6 +11,9 @@ export type Numeric = ColumnType<string, string | bigint, string | bigint>;
 /** JSON documents: written as a JSON string (JSON.stringify), read parsed. */
 export type Json<T = unknown> = ColumnType<T, string, string>;
 type CreatedAt = ColumnType<Date, Date | string | undefined, Date | string>;
+/** A nullable column that an insert may leave out (columns added to an existing table). */
+type NullableColumn<T> = ColumnType<T | null, T | null | undefined, T | null>;
+type NullableNumeric = ColumnType<string | null, string | bigint | null | undefined, string | bigint | null>;
 
 export interface ChainsTable {
   chain_id: number;
@@ -35,6 +38,18 @@ export interface IndexerCheckpointsTable {
   /** Opaque resume cursor for paginated sources. */
   cursor: string | null;
   updated_at: CreatedAt;
+}
+
+/** A block range claimed by one indexer worker at a time (scale-out on Postgres); pending while `done_at` is null. */
+export interface IndexerRangesTable {
+  chain_id: number;
+  source: string;
+  from_block: number;
+  to_block: number;
+  done_at: Date | null;
+  /** Which worker committed it (`host:pid:n`). */
+  worker: string | null;
+  created_at: CreatedAt;
 }
 
 export type AssetKind = 'volatile' | 'stable' | 'eth' | 'btc';
@@ -208,6 +223,8 @@ export interface CreditEpochsTable {
   model_id: string;
   wallet_count: number;
   at_block: number;
+  /** Wallets are scored from history strictly before this time (null for epochs stored before it was kept). */
+  data_time: ColumnType<number | null, number | null | undefined, number | null>;
   digest: string | null;
   status: ColumnType<EpochStatus, EpochStatus | undefined, EpochStatus>;
   created_at: CreatedAt;
@@ -249,6 +266,17 @@ export interface PublicationsTable {
   error: string | null;
   created_at: CreatedAt;
   updated_at: CreatedAt;
+  /** The attempt's transaction, kept so that a restart can find, replace or resubmit it (unset on old rows). */
+  sender: NullableColumn<string>;
+  to_address: NullableColumn<string>;
+  calldata: NullableColumn<string>;
+  value: NullableNumeric;
+  gas_limit: NullableNumeric;
+  /** EIP-1559 max fee, or the gas price of a legacy transaction. */
+  max_fee_per_gas: NullableNumeric;
+  max_priority_fee_per_gas: NullableNumeric;
+  /** Hash of the block that included the transaction; a reorg shows as another hash or no receipt. */
+  block_hash: NullableColumn<string>;
 }
 
 export interface GuardDecisionsTable {
@@ -277,6 +305,7 @@ export interface Database {
   chains: ChainsTable;
   blocks: BlocksTable;
   indexer_checkpoints: IndexerCheckpointsTable;
+  indexer_ranges: IndexerRangesTable;
   assets: AssetsTable;
   lending_events: LendingEventsTable;
   reserve_updates: ReserveUpdatesTable;

@@ -2,6 +2,9 @@ import type { Migration, MigrationProvider } from 'kysely';
 import * as initial from './2026-11-24T00-00-initial';
 import * as snapshotHeader from './2026-11-25T00-00-snapshot-header';
 import * as shadowResults from './2026-11-25T01-00-shadow-results';
+import * as epochDataTime from './2026-11-26T00-00-epoch-data-time';
+import * as indexerRanges from './2026-11-26T01-00-indexer-ranges';
+import * as publicationAttempts from './2026-11-26T02-00-publication-attempts';
 
 /**
  * Every migration, in order. Listed explicitly (not read from the folder at run time) so that they work the
@@ -11,6 +14,9 @@ export const migrations: Record<string, Migration> = {
   '2026-11-24T00-00-initial': initial,
   '2026-11-25T00-00-snapshot-header': snapshotHeader,
   '2026-11-25T01-00-shadow-results': shadowResults,
+  '2026-11-26T00-00-epoch-data-time': epochDataTime,
+  '2026-11-26T01-00-indexer-ranges': indexerRanges,
+  '2026-11-26T02-00-publication-attempts': publicationAttempts,
 };
 
 export const migrationProvider: MigrationProvider = {
