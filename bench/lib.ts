@@ -1,3 +1,6 @@
+import { createHash } from 'node:crypto';
+import path from 'node:path';
+
 /**
  * Shared by the benchmark scripts: each prints human lines while it runs and, as its last stdout line, one JSON
  * object of figures (so `npm run bench:x -- --json | tail -1` is machine-readable).
@@ -17,4 +20,15 @@ export async function timed<T>(fn: () => Promise<T>): Promise<{ seconds: number;
   const started = process.hrtime.bigint();
   const result = await fn();
   return { seconds: Number(process.hrtime.bigint() - started) / 1e9, result };
+}
+
+/**
+ * A cache folder for generated benchmark inputs, keyed by what generated them (`params`, JSON): change a
+ * parameter (or `version`, when the generator changes) and a fresh one is built. Under
+ * node_modules/.cache/risk-oracle (RISK_ORACLE_BENCH_CACHE overrides), so `npm ci` or `rm -rf` clears it.
+ */
+export function benchCacheDir(name: string, params: Record<string, unknown>): string {
+  const key = createHash('sha256').update(JSON.stringify(params)).digest('hex').slice(0, 16);
+  const root = process.env.RISK_ORACLE_BENCH_CACHE ?? path.join(__dirname, '..', 'node_modules', '.cache', 'risk-oracle');
+  return path.join(root, name, key);
 }

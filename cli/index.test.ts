@@ -150,10 +150,14 @@ describe(`risk-oracle index (${process.env.DATABASE_URL ? 'Postgres' : 'PGlite'}
     expect(rows.assets).toBe(4);
     expect(rows.checkpoints).toContainEqual({ source: 'rpc:aave', block: head });
 
-    const again = await cli(args, env);
+    // again with range workers: nothing new (on PGlite, one worker: range workers need Postgres)
+    const again = await cli([...args, '--workers', '2'], env);
     expect({ code: again.code, stderr: again.stderr }).toEqual({ code: 0, stderr: '' });
-    expect(lastJson(again.stdout)).toMatchObject({ logs: 0, batches: 0 });
+    expect(lastJson(again.stdout)).toMatchObject({ logs: 0, batches: 0, workers: process.env.DATABASE_URL ? 2 : 0 });
     expect(await snapshot()).toEqual(rows);
+    const badWorkers = await cli([...args, '--workers', 'two'], env);
+    expect(badWorkers.code).not.toBe(0);
+    expect(badWorkers.stderr).toContain('--workers must be a whole number ≥ 1, got "two"');
 
     const human = await cli(['index', '--rpc', anvil.rpcUrl, '--deployment', path.join(dir, 'missing.json')], env);
     expect(human.code).not.toBe(0);

@@ -56,7 +56,11 @@ export function registerIndex(program: Command): void {
     .option('--from-block <n>', "first block (default: the deployment's block; a checkpoint above it wins)")
     .option('--to-block <n>', 'last block (default: the head)')
     .option('--follow', 'keep indexing new blocks until interrupted (Ctrl-C)')
-    .action(async (opts: { fromBlock?: string; toBlock?: string; follow?: boolean }, command: Command) => {
+    .option(
+      '--workers <n>',
+      'Postgres: n workers claim block ranges (FOR UPDATE SKIP LOCKED), with those of other processes run with --workers on the same database; PGlite: one worker',
+    )
+    .action(async (opts: { fromBlock?: string; toBlock?: string; follow?: boolean; workers?: string }, command: Command) => {
       const ctx = commandContext(command);
       const file = ctx.config.chain.deployment;
       if (!file) throw new UserError('index needs a deployment file: --deployment FILE (written by chain deploy) or chain.deployment');
@@ -64,6 +68,9 @@ export function registerIndex(program: Command): void {
       const fromBlock = block(opts.fromBlock, '--from-block') ?? deployment.block;
       const toBlock = block(opts.toBlock, '--to-block');
       if (toBlock !== undefined && toBlock < fromBlock) throw new UserError(`--to-block ${toBlock} is before --from-block ${fromBlock}`);
+      const workers = opts.workers === undefined ? undefined : Number(opts.workers);
+      if (workers !== undefined && (!Number.isSafeInteger(workers) || workers < 1))
+        throw new UserError(`--workers must be a whole number ≥ 1, got ${JSON.stringify(opts.workers)}`);
       const progress = createStepReporter({ quiet: ctx.json });
       const provider = await connectProvider(ctx.config.chain.rpcUrl, {
         timeoutMs: ctx.config.chain.timeoutMs,
@@ -96,6 +103,7 @@ export function registerIndex(program: Command): void {
               maxBlockRange: cfg.maxBlockRange,
               concurrency: cfg.concurrency,
               pollIntervalMs: cfg.pollIntervalMs,
+              workers,
               logger: ctx.log,
               onBatch: (b) => progress.note(`blocks ${b.from}–${b.to}: ${b.logs} log(s)`),
             }),
@@ -103,7 +111,15 @@ export function registerIndex(program: Command): void {
         );
         ctx.print(
           `chain ${chainId}: ${result.lastBlock === undefined ? 'nothing new' : `up to block ${result.lastBlock}`}, ${result.batches} batch(es), ${result.logs} log(s), ${result.reorgs.length} reorg(s)`,
-          { chainId, fromBlock, lastBlock: result.lastBlock ?? null, batches: result.batches, logs: result.logs, reorgs: result.reorgs },
+          {
+            chainId,
+            fromBlock,
+            lastBlock: result.lastBlock ?? null,
+            batches: result.batches,
+            logs: result.logs,
+            reorgs: result.reorgs,
+            workers: result.workers,
+          },
         );
       } finally {
         process.removeListener('SIGINT', stop);

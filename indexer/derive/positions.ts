@@ -19,17 +19,21 @@ interface Position {
   enabled: boolean;
 }
 type Event = Row<'lending_events'>;
-const key = (wallet: string, reserve: string): string => `${wallet}|${reserve}`;
+/** Positions by wallet, then reserve: a touched wallet's health factor reads only its own reserves. */
+type Positions = Map<string, Map<string, Position>>;
 
-function apply(positions: Map<string, Position>, e: Event, touched: Set<string>): void {
+function apply(positions: Positions, e: Event, touched: Map<string, Set<string>>): void {
   const change = (wallet: string, reserve: string, f: (p: Position) => void): void => {
-    const k = key(wallet, reserve);
-    const p = positions.get(k) ?? { collateral: 0n, debt: 0n, enabled: false };
+    let held = positions.get(wallet);
+    if (!held) positions.set(wallet, (held = new Map()));
+    const p = held.get(reserve) ?? { collateral: 0n, debt: 0n, enabled: false };
     f(p);
     if (p.collateral < 0n) p.collateral = 0n;
     if (p.debt < 0n) p.debt = 0n;
-    positions.set(k, p);
-    touched.add(k);
+    held.set(reserve, p);
+    let reserves = touched.get(wallet);
+    if (!reserves) touched.set(wallet, (reserves = new Set()));
+    reserves.add(reserve);
   };
   const owner = e.on_behalf_of ?? e.user_address;
   const amount = BigInt(e.amount);
@@ -67,20 +71,27 @@ interface MarketAt {
   decimals(asset: string): number;
 }
 
-/** Latest value at or before `block` from rows sorted by block. */
+/** Latest value at or before `block` from rows sorted by block (binary search: called for every wallet at every block). */
 function latest<T>(rows: Array<{ block: number; value: T }> | undefined, block: number): T | undefined {
-  let found: T | undefined;
-  for (const r of rows ?? []) {
-    if (r.block > block) break;
-    found = r.value;
+  if (!rows) return undefined;
+  let lo = 0;
+  let hi = rows.length; // the first row above `block` lies in lo..hi
+  while (lo < hi) {
+    const mid = (lo + hi) >>> 1;
+    if (rows[mid]!.block <= block) lo = mid + 1;
+    else hi = mid;
   }
-  return found;
+  return lo === 0 ? undefined : rows[lo - 1]!.value;
 }
 
 async function loadMarket(tx: Tx, chainId: number, to: number): Promise<MarketAt> {
   const group = <T>(rows: Array<{ asset: string; block: number; value: T }>): Map<string, Array<{ block: number; value: T }>> => {
     const m = new Map<string, Array<{ block: number; value: T }>>();
-    for (const r of rows) m.set(r.asset, [...(m.get(r.asset) ?? []), r]);
+    for (const r of rows) {
+      const list = m.get(r.asset);
+      if (list) list.push(r);
+      else m.set(r.asset, [r]);
+    }
     return m;
   };
   const prices = await tx.db
@@ -115,7 +126,7 @@ function healthFactor(
   wallet: string,
   block: number,
   timestamp: number,
-  held: Array<[string, Position]>,
+  held: Map<string, Position>,
   market: MarketAt,
 ): NewRow<'health_factors'> | undefined {
   let collateralUsd = 0n;
@@ -169,37 +180,34 @@ async function deriveWindow(tx: Tx, chainId: number, from: number, to: number): 
     .orderBy('reserve')
     .orderBy('block_number', 'desc')
     .execute();
-  const positions = new Map<string, Position>(
-    before.map((r) => [
-      key(r.wallet, r.reserve),
-      { collateral: BigInt(r.collateral), debt: BigInt(r.debt), enabled: r.collateral_enabled },
-    ]),
-  );
+  const positions: Positions = new Map();
+  for (const r of before) {
+    let held = positions.get(r.wallet);
+    if (!held) positions.set(r.wallet, (held = new Map()));
+    held.set(r.reserve, { collateral: BigInt(r.collateral), debt: BigInt(r.debt), enabled: r.collateral_enabled });
+  }
   const market = await loadMarket(tx, chainId, to);
   const rows: NewRow<'wallet_positions'>[] = [];
   const health: NewRow<'health_factors'>[] = [];
   for (let i = 0; i < events.length;) {
     const { block_number: block, timestamp } = events[i]!;
-    const touched = new Set<string>();
+    const touched = new Map<string, Set<string>>(); // wallet → reserves changed in this block
     for (; i < events.length && events[i]!.block_number === block; i++) apply(positions, events[i]!, touched);
-    const touchedWallets = new Set<string>();
-    for (const k of touched) {
-      const [wallet, reserve] = k.split('|') as [string, string];
-      const p = positions.get(k)!;
-      rows.push({
-        chain_id: chainId,
-        wallet,
-        reserve,
-        block_number: block,
-        timestamp,
-        collateral: p.collateral.toString(),
-        debt: p.debt.toString(),
-        collateral_enabled: p.enabled,
-      });
-      touchedWallets.add(wallet);
-    }
-    for (const wallet of touchedWallets) {
-      const held = [...positions].filter(([k]) => k.startsWith(`${wallet}|`)).map(([k, p]): [string, Position] => [k.split('|')[1]!, p]);
+    for (const [wallet, reserves] of touched) {
+      const held = positions.get(wallet)!;
+      for (const reserve of reserves) {
+        const p = held.get(reserve)!;
+        rows.push({
+          chain_id: chainId,
+          wallet,
+          reserve,
+          block_number: block,
+          timestamp,
+          collateral: p.collateral.toString(),
+          debt: p.debt.toString(),
+          collateral_enabled: p.enabled,
+        });
+      }
       const hf = healthFactor(chainId, wallet, block, timestamp, held, market);
       if (hf) health.push(hf);
     }

@@ -60,8 +60,10 @@ describe(`crash safety (${process.env.DATABASE_URL ? 'Postgres' : 'PGlite'})`, (
     try {
       const random = rng(11);
       let killed = 0;
-      for (let i = 0; i < kills; i++) if ((await runChild(job, Math.floor(random() * 300))) === 'killed') killed++;
-      expect(await runChild(job)).toBe('finished');
+      // on Postgres every other run uses 3 range workers: a killed worker's claim goes back to pending, unwritten
+      const withWorkers = (i: number): IndexerJob => (process.env.DATABASE_URL && i % 2 === 1 ? { ...job, workers: 3 } : job);
+      for (let i = 0; i < kills; i++) if ((await runChild(withWorkers(i), Math.floor(random() * 300))) === 'killed') killed++;
+      expect(await runChild(withWorkers(kills))).toBe('finished');
       expect(killed).toBeGreaterThanOrEqual(kills - 2);
       await runIndexer({ db: reference, provider: chain.provider, addresses: chain.market.addresses, fromBlock: 0, finalityDepth: 20 });
       const expected = await indexedRows(reference.db, chain.anvil.chainId);

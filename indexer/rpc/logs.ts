@@ -133,4 +133,13 @@ export class AdaptiveRange {
   grow(): void {
     this.#size = Math.min(this.max, Math.ceil(this.#size * 1.5));
   }
+  /**
+   * After a full range of `blocks` blocks answered `logs` logs: grows while answers stay under `targetLogs`, and
+   * shrinks toward it when an answer is over twice as large (providers cap answers near 10 000 logs, and a huge
+   * answer is slow to receive and parse in one piece).
+   */
+  observe(blocks: number, logs: number, targetLogs: number): void {
+    if (logs > 2 * targetLogs) this.shrinkTo(Math.max(1, Math.floor((blocks * targetLogs) / logs)));
+    else if (blocks >= this.#size && logs < targetLogs) this.grow();
+  }
 }

@@ -18,6 +18,8 @@ export interface IndexerJob {
   finalityDepth?: number;
   blockRange?: number;
   maxBlockRange?: number;
+  /** Range workers (Postgres): see `RunIndexerOptions.workers`. */
+  workers?: number;
   /** Pause after each committed batch (tests: keeps a child busy long enough to be killed mid-run). Default: 0. */
   batchDelayMs?: number;
 }

@@ -1,7 +1,9 @@
-import type { Logger, NewRow } from '../../core';
+import { hostname } from 'node:os';
+import { UserError, type Logger, type NewRow } from '../../core';
 import { derivePositions } from '../derive/positions';
-import { writeBatch, loadCheckpoint, storedHash, type Checkpoint } from '../store/batch';
+import { insertRows, writeBatch, loadCheckpoint, storedHash, type Checkpoint } from '../store/batch';
 import type { Store } from '../store/bulk';
+import { claimRange, planRanges, withPhaseLock, type RangeKey } from '../store/ranges';
 import {
   ChainMovedError,
   feedMap,
@@ -43,8 +45,16 @@ export interface RunIndexerOptions {
   /** Poll interval with `follow`. Default: 2 000 ms. */
   pollIntervalMs?: number;
   logger?: Logger;
-  /** Called after each committed batch (progress, tests). */
-  onBatch?: (batch: { from: number; to: number; logs: number }) => void | Promise<void>;
+  /**
+   * Scale-out (Postgres only): final blocks are split into ranges in `indexer_ranges`, and this many workers claim
+   * them (`FOR UPDATE SKIP LOCKED`), alongside the workers of any other process indexing the same chain and source
+   * with `workers` set. Each process needs a pool of at least `workers` + 1 connections. On PGlite (one
+   * connection) it falls back to one sequential worker, with a warning. Default: unset, one sequential worker
+   * that does not take part in range claims.
+   */
+  workers?: number;
+  /** Called after each committed batch (progress, tests); `worker` is set for a range committed by a worker. */
+  onBatch?: (batch: { from: number; to: number; logs: number; worker?: number }) => void | Promise<void>;
   /** Derive positions and health factors after each pass (`derivePositions`). Default: true. */
   derive?: boolean;
   /** Reserve metadata written to `assets` (decimals are needed to value positions; unknown assets count as 18). */
@@ -58,9 +68,15 @@ export interface IndexerResult {
   batches: number;
   logs: number;
   reorgs: Reorg[];
+  /** Range workers this run used (0: the sequential path, without range claims). */
+  workers: number;
 }
 
 const MAX_CHAIN_MOVES = 20;
+/** Logs per `eth_getLogs` answer the range size aims at (it grows below this, shrinks well above it). */
+export const LOGS_PER_RANGE = 10_000;
+/** How often a process whose own workers are idle looks again for ranges other processes hold (or gave up). */
+const RANGE_POLL_MS = 250;
 
 function sleep(ms: number, signal?: AbortSignal): Promise<void> {
   return new Promise((resolve) => {
@@ -74,11 +90,38 @@ function sleep(ms: number, signal?: AbortSignal): Promise<void> {
   });
 }
 
+/** How many range workers a run gets: 0 for the sequential path (see `RunIndexerOptions.workers`). */
+function workerCount(options: RunIndexerOptions): number {
+  const asked = options.workers;
+  if (asked === undefined) return 0;
+  if (!Number.isSafeInteger(asked) || asked < 1) throw new UserError(`runIndexer: workers must be a whole number ≥ 1, got ${asked}`);
+  const pool = options.db.pool;
+  if (!pool) {
+    if (asked > 1)
+      options.logger?.warn({ workers: asked }, 'indexer: PGlite has one connection; range workers need Postgres: indexing with one worker');
+    return 0;
+  }
+  const max = pool.options.max ?? 10;
+  if (asked + 1 > max) {
+    options.logger?.warn(
+      { workers: asked, poolSize: max },
+      `indexer: ${asked} workers need ${asked + 1} connections, the pool has ${max}: using ${max - 1}`,
+    );
+    return Math.max(1, max - 1);
+  }
+  return asked;
+}
+
 /**
  * Indexes Aave V3 Pool and PoolConfigurator events and price-feed answers from `fromBlock` on, resuming at its
  * checkpoint. Final blocks are read in adaptive ranges, several at a time, and committed in order (each batch
  * with its checkpoint, in one transaction); unfinalized blocks are read with their headers and checked against
  * the stored chain, and a reorg rolls back to the common ancestor before indexing goes on.
+ *
+ * With `workers` on Postgres, final blocks are instead planned as ranges that workers (of this and other
+ * processes) claim and commit in any order; the checkpoint follows the contiguous done ranges (`store/ranges.ts`).
+ * The rule that keeps reorgs safe: workers hold the source's phase lock SHARED, and the reorg check, walk-back,
+ * unfinalized tail and derivation hold it EXCLUSIVE, so a walk-back never overlaps a worker holding a range.
  */
 export async function runIndexer(options: RunIndexerOptions): Promise<IndexerResult> {
   const { db: store, provider: rpc, signal } = options;
@@ -86,7 +129,8 @@ export async function runIndexer(options: RunIndexerOptions): Promise<IndexerRes
   const source = options.source ?? 'rpc:aave';
   const finality = options.finalityDepth ?? 12;
   const range = new AdaptiveRange(options.blockRange ?? 2_000, options.maxBlockRange ?? 10_000);
-  const result: IndexerResult = { chainId, lastBlock: undefined, batches: 0, logs: 0, reorgs: [] };
+  const workers = workerCount(options);
+  const result: IndexerResult = { chainId, lastBlock: undefined, batches: 0, logs: 0, reorgs: [], workers };
   const fetchOptions: FetchOptions = {
     rpc,
     filter: logFilter(options.addresses),
@@ -95,16 +139,27 @@ export async function runIndexer(options: RunIndexerOptions): Promise<IndexerRes
     concurrency: options.concurrency ?? 4,
     onSplit: (size) => range.shrinkTo(size),
   };
+  const key: RangeKey = { chainId, source };
+  const pool = workers > 0 ? store.pool : undefined;
+  /** The phase lock in range-worker mode; nothing to lock for the sequential path. */
+  const phase = <T>(mode: 'shared' | 'exclusive', fn: () => Promise<T>): Promise<T> => (pool ? withPhaseLock(pool, key, mode, fn) : fn());
+
+  const committed = async (r: { from: number; to: number; logs: number }, worker?: number): Promise<void> => {
+    result.batches++;
+    result.logs += r.logs;
+    range.observe(r.to - r.from + 1, r.logs, LOGS_PER_RANGE);
+    options.logger?.debug({ chainId, from: r.from, to: r.to, logs: r.logs, worker }, 'indexed batch');
+    await options.onBatch?.({ from: r.from, to: r.to, logs: r.logs, ...(worker === undefined ? {} : { worker }) });
+  };
 
   const commit = async (r: FetchedRange): Promise<void> => {
     const checkpoint: Checkpoint = { block: r.to, hash: r.hash, cursor: null };
     await writeBatch(store, { chainId, source, rows: r.rows, headers: r.headers, checkpoint, keepBlocksFrom: r.to - finality });
     result.lastBlock = r.to;
-    result.batches++;
-    result.logs += r.logs;
-    if (r.to - r.from + 1 >= range.size) range.grow();
-    options.logger?.debug({ chainId, from: r.from, to: r.to, logs: r.logs }, 'indexed batch');
-    await options.onBatch?.({ from: r.from, to: r.to, logs: r.logs });
+    // final batches are derived as they land, while the next ranges are read (the database works while this
+    // process parses); derivation is window-independent, so the rows equal one derivation after the pass
+    if (r.hash === null && options.derive !== false) await derivePositions(store, chainId, r.to);
+    await committed(r);
   };
 
   /** Final blocks start..end: up to `concurrency` ranges read ahead, committed in order. */
@@ -127,6 +182,43 @@ export async function runIndexer(options: RunIndexerOptions): Promise<IndexerRes
     }
   };
 
+  /**
+   * Final blocks up to `end` by range workers: each claims the lowest pending range, and plans a few more (at the
+   * current adaptive size) when none is left; then they wait for ranges other processes hold until the checkpoint
+   * reaches `end`.
+   */
+  const indexClaimed = async (end: number): Promise<void> => {
+    let failure: { error: unknown } | undefined;
+    const work = async (n: number): Promise<void> => {
+      const id = `${hostname()}:${process.pid}:${n}`;
+      while (!failure && !signal?.aborted) {
+        const claimed = await claimRange(store, key, end, id, async (tx, r) => {
+          const fetched = await fetchFinalized(fetchOptions, r.from, r.to);
+          await insertRows(tx, fetched.rows);
+          return fetched.logs;
+        });
+        if (claimed) await committed({ ...claimed.range, logs: claimed.result }, n);
+        else if ((await planRanges(store, key, options.fromBlock, end, range.size, 2 * workers)) === 0) return;
+      }
+    };
+    for (;;) {
+      // every worker runs to its end even when one fails (the others stop at their next claim): none is left
+      // writing after runIndexer has returned
+      await Promise.all(
+        Array.from({ length: workers }, (_, n) =>
+          work(n).catch((error: unknown) => {
+            failure ??= { error };
+          }),
+        ),
+      );
+      if (failure) throw failure.error;
+      const cp = await loadCheckpoint(store, chainId, source);
+      if (cp) result.lastBlock = cp.block;
+      if ((cp && cp.block >= end) || signal?.aborted) return;
+      await sleep(RANGE_POLL_MS, signal);
+    }
+  };
+
   if (options.assets?.length) {
     await store.db
       .insertInto('assets')
@@ -137,7 +229,9 @@ export async function runIndexer(options: RunIndexerOptions): Promise<IndexerRes
   let chainMoves = 0;
   for (;;) {
     if (signal?.aborted) return result;
-    const reorg = await detectAndRollback(store, rpc, chainId, await loadCheckpoint(store, chainId, source));
+    const reorg = await phase('exclusive', async () =>
+      detectAndRollback(store, rpc, chainId, await loadCheckpoint(store, chainId, source)),
+    );
     if (reorg) {
       result.reorgs.push(reorg);
       options.logger?.warn({ chainId, ...reorg }, 'reorg: rolled back to the common ancestor');
@@ -145,19 +239,21 @@ export async function runIndexer(options: RunIndexerOptions): Promise<IndexerRes
     const cp = await loadCheckpoint(store, chainId, source);
     const head = await getHead(rpc);
     const target = Math.min(options.toBlock ?? Number.POSITIVE_INFINITY, head.number);
-    let next = Math.max(options.fromBlock, cp ? cp.block + 1 : options.fromBlock);
     const lastFinal = Math.min(target, head.number - finality);
     try {
-      if (next <= lastFinal) {
-        await indexFinalized(next, lastFinal);
-        next = lastFinal + 1;
-      }
-      while (next <= target && !signal?.aborted) {
-        const to = Math.min(target, next + range.size - 1);
-        const parent = (await storedHash(store, chainId, next - 1)) ?? (cp?.block === next - 1 ? (cp.hash ?? undefined) : undefined);
-        await commit(await fetchUnfinalized(fetchOptions, next, to, parent));
-        next = to + 1;
-      }
+      const first = Math.max(options.fromBlock, cp ? cp.block + 1 : options.fromBlock);
+      if (first <= lastFinal) await phase('shared', () => (workers > 0 ? indexClaimed(lastFinal) : indexFinalized(first, lastFinal)));
+      await phase('exclusive', async () => {
+        // read again: with range workers, another process may have moved the checkpoint meanwhile
+        const at = await loadCheckpoint(store, chainId, source);
+        let next = Math.max(options.fromBlock, at ? at.block + 1 : options.fromBlock, lastFinal + 1);
+        while (next <= target && !signal?.aborted) {
+          const to = Math.min(target, next + range.size - 1);
+          const parent = (await storedHash(store, chainId, next - 1)) ?? (at?.block === next - 1 ? (at.hash ?? undefined) : undefined);
+          await commit(await fetchUnfinalized(fetchOptions, next, to, parent));
+          next = to + 1;
+        }
+      });
       chainMoves = 0;
     } catch (err) {
       if (!(err instanceof ChainMovedError) || ++chainMoves > MAX_CHAIN_MOVES) {
@@ -169,10 +265,12 @@ export async function runIndexer(options: RunIndexerOptions): Promise<IndexerRes
       }
       continue; // the chain moved under us: check for a reorg, then read again
     }
-    const committed = await loadCheckpoint(store, chainId, source);
-    if (committed && options.derive !== false) await derivePositions(store, chainId, committed.block);
-    const done = options.toBlock !== undefined && next > options.toBlock;
-    if (done || !options.follow || signal?.aborted) return result;
+    await phase('exclusive', async () => {
+      const done = await loadCheckpoint(store, chainId, source);
+      if (done && options.derive !== false) await derivePositions(store, chainId, done.block);
+    });
+    const finished = options.toBlock !== undefined && head.number >= options.toBlock;
+    if (finished || !options.follow || signal?.aborted) return result;
     await sleep(options.pollIntervalMs ?? 2_000, signal);
   }
 }

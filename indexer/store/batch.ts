@@ -40,13 +40,18 @@ export interface Batch {
   keepBlocksFrom: number;
 }
 
+/** Inserts decoded rows inside the caller's transaction (rows already stored are skipped). */
+export async function insertRows(tx: Tx, rows: DecodedRows): Promise<void> {
+  await tx.insert('lending_events', rows.lending_events);
+  await tx.insert('reserve_updates', rows.reserve_updates);
+  await tx.insert('collateral_configs', rows.collateral_configs);
+  await tx.insert('price_points', rows.price_points);
+}
+
 /** Writes a batch's rows, its block headers and its checkpoint in one transaction: all of it, or (after a crash) none. */
 export async function writeBatch(store: Store, batch: Batch, extra?: (tx: Tx) => Promise<void>): Promise<void> {
   await inTransaction(store, async (tx) => {
-    await tx.insert('lending_events', batch.rows.lending_events);
-    await tx.insert('reserve_updates', batch.rows.reserve_updates);
-    await tx.insert('collateral_configs', batch.rows.collateral_configs);
-    await tx.insert('price_points', batch.rows.price_points);
+    await insertRows(tx, batch.rows);
     if (batch.headers.length) {
       await tx.db
         .insertInto('blocks')
@@ -94,6 +99,9 @@ const BY_BLOCK = ['lending_events', 'reserve_updates', 'collateral_configs', 'pr
  */
 export async function rollbackTo(store: Store, chainId: number, ancestor: { number: number; hash: string }): Promise<void> {
   await inTransaction(store, async (tx) => {
+    // first, so that it waits (on the range's row lock) for a worker still holding a range above the ancestor,
+    // and the deletes below then see what that worker committed; the ranges are planned again from the ancestor
+    await tx.db.deleteFrom('indexer_ranges').where('chain_id', '=', chainId).where('to_block', '>', ancestor.number).execute();
     const kept = await tx.db
       .selectFrom('blocks')
       .where('chain_id', '=', chainId)

@@ -1,7 +1,7 @@
 import { type JsonRpcProvider } from 'ethers';
 import { indexedEvents } from '../rpc/events';
 import type { IndexerAddresses } from '../rpc/fetch';
-import { emitLogs, installEmitter, type LogRecord } from './emitter';
+import { emitLogs, installEmitter, waitMined, type LogRecord } from './emitter';
 
 /**
  * A stand-in Aave V3 market for indexer tests and the benchmark: emitter contracts at a Pool, a
@@ -73,6 +73,11 @@ export interface EmitPlan {
   txs: number;
   /** Pool events per transaction. */
   eventsPerTx: number;
+  /**
+   * Transactions sent before the first of them must be mined (the benchmark's generator: anvil mines each on
+   * arrival, so the sender need not wait for every receipt). All are mined when the call returns. Default: 1.
+   */
+  inFlight?: number;
 }
 
 /**
@@ -87,25 +92,32 @@ export async function emitRandomActivity(
   plan: EmitPlan,
 ): Promise<number> {
   let emitted = 0;
+  const inFlight = Math.max(1, plan.inFlight ?? 1);
+  const pending: string[] = [];
+  const send = async (to: string, records: LogRecord[]): Promise<void> => {
+    if (inFlight === 1) {
+      await emitLogs(provider, from, to, records);
+    } else {
+      pending.push(await emitLogs(provider, from, to, records, false));
+      if (pending.length >= inFlight) await waitMined(provider, pending.shift()!);
+    }
+    emitted += records.length;
+  };
   for (let t = 0; t < plan.txs; t++) {
     const roll = r();
     if (roll < 0.15) {
       const feed = pick(r, Object.keys(m.addresses.feeds));
-      await emitLogs(provider, from, feed, [
-        enc('AnswerUpdated', [BigInt(Math.floor(r() * 1e11) + 1), BigInt(t + 1), BigInt(Math.floor(Date.now() / 1000))]),
-      ]);
-      emitted += 1;
+      await send(feed, [enc('AnswerUpdated', [BigInt(Math.floor(r() * 1e11) + 1), BigInt(t + 1), BigInt(Math.floor(Date.now() / 1000))])]);
     } else if (roll < 0.2) {
       const lt = 5_000 + Math.floor(r() * 3_000);
-      await emitLogs(provider, from, m.addresses.configurator, [
-        enc('CollateralConfigurationChanged', [pick(r, m.reserves), lt - 500, lt, 10_500]),
-      ]);
-      emitted += 1;
+      await send(m.addresses.configurator, [enc('CollateralConfigurationChanged', [pick(r, m.reserves), lt - 500, lt, 10_500])]);
     } else {
-      const records = Array.from({ length: plan.eventsPerTx }, () => randomPoolEvent(r, m));
-      await emitLogs(provider, from, m.addresses.pool, records);
-      emitted += records.length;
+      await send(
+        m.addresses.pool,
+        Array.from({ length: plan.eventsPerTx }, () => randomPoolEvent(r, m)),
+      );
     }
   }
+  for (const hash of pending) await waitMined(provider, hash);
   return emitted;
 }
