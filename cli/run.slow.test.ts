@@ -2,19 +2,9 @@ import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import path from 'node:path';
 import type { HDNodeWallet } from 'ethers';
 import { DEFAULT_BOUNDS, type Deployment } from '../contracts';
-import { startOracleChain, type OracleChain } from './testing';
+import { startOracleChain, type OracleChain, until } from './testing';
 
 const BIN = path.join(__dirname, '..', 'bin', 'risk-oracle.js');
-
-async function until<T>(what: string, check: () => Promise<T | undefined>, timeoutMs = 90_000): Promise<T> {
-  const started = Date.now();
-  for (;;) {
-    const value = await check().catch(() => undefined);
-    if (value !== undefined) return value;
-    if (Date.now() - started > timeoutMs) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 500));
-  }
-}
 
 describe('risk-oracle run (the daemon)', () => {
   let chain: OracleChain;

@@ -130,3 +130,14 @@ export async function startOracleChain(options: { bounds?: Bounds; logLevel?: st
     },
   };
 }
+
+/** Polls `check` every 500 ms until it gives a value (errors count as not yet), or fails after `timeoutMs`. */
+export async function until<T>(what: string, check: () => Promise<T | undefined>, timeoutMs = 90_000): Promise<T> {
+  const started = Date.now();
+  for (;;) {
+    const value = await check().catch(() => undefined);
+    if (value !== undefined) return value;
+    if (Date.now() - started > timeoutMs) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 500));
+  }
+}

@@ -8,3 +8,4 @@ export * from './credit';
 export * from './metrics';
 export * from './quantize';
 export * from './evaluation';
+export * from './drift';

@@ -77,13 +77,13 @@ describe('credit epochs: propose, sign k-of-n, publish, prove, audit and challen
   it('publishes an honest epoch once, whose proofs the registry accepts and whose audit finds nothing', async () => {
     const stored = await proposeCreditEpoch({ db: db.db, chainId, epoch: 1, modelId, atBlock: 1, entries });
     expect(stored.leaves).toHaveLength(40);
-    // proposing the same epoch again is a no-op; another set of scores under the same number is refused
+    // proposing the same epoch again is a no-op; while it is only proposed, other scores under its number supersede it
     await expect(proposeCreditEpoch({ db: db.db, chainId, epoch: 1, modelId, atBlock: 1, entries })).resolves.toMatchObject({
       root: stored.root,
     });
-    await expect(proposeCreditEpoch({ db: db.db, chainId, epoch: 1, modelId, atBlock: 1, entries: entries.slice(1) })).rejects.toThrow(
-      /credit epoch 1 is already stored with root/,
-    );
+    const other = await proposeCreditEpoch({ db: db.db, chainId, epoch: 1, modelId, atBlock: 1, entries: entries.slice(1) });
+    expect([other.root !== stored.root, other.leaves.length]).toEqual([true, 39]);
+    expect((await proposeCreditEpoch({ db: db.db, chainId, epoch: 1, modelId, atBlock: 1, entries })).root).toBe(stored.root);
 
     // two signers are not enough: nothing is sent
     await expect(
@@ -96,6 +96,10 @@ describe('credit epochs: propose, sign k-of-n, publish, prove, audit and challen
     expect((await registry.epochOf(1)).stored.root).toBe(stored.root);
     const again = await publishCreditEpoch({ db: db.db, registry, chainId, epoch: 1, signers: [], threshold: 3, log });
     expect(again).toEqual({ digest: first.digest, submitted: false });
+    // once published, the number is taken for good
+    await expect(proposeCreditEpoch({ db: db.db, chainId, epoch: 1, modelId, atBlock: 1, entries: entries.slice(1) })).rejects.toThrow(
+      /credit epoch 1 is already stored with root/,
+    );
 
     const wallet = entries[7]!.wallet;
     const { leaf, proof } = await epochProof(db.db, chainId, 1, wallet);

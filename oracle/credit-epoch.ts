@@ -1,10 +1,12 @@
 import { getBytes, hexlify, keccak256, type BaseWallet, type TransactionReceipt } from 'ethers';
 import type { Kysely } from 'kysely';
-import type { Database, Logger } from '../core';
+import type { Database, EpochStatus, Logger } from '../core';
+import type { GuardDecision } from './guards';
 import { creditRegistryDomain, epochDigest, signEpoch, sortBySigner, type CreditEpoch, type SignatureStruct } from '../contracts';
 import type { CreditScoreRegistry } from '../contracts/build/types';
 import { decodeFeatures, encodeFeatures, inferQuantized, type QuantizedModel } from '../models/quantize';
 import { buildScoreTree, type ScoreLeaf, type ScoreTree } from './epoch';
+import { sendPublication, settlePublication, signerOf, type SendConfig, type SendOptions } from './send';
 import { addSignature, beginPublication, epochLeaves, saveEpoch, signaturesFor, updatePublication } from './store';
 
 /** One wallet's canonical score with the quantised inputs it was computed from (what a challenger needs). */
@@ -21,6 +23,10 @@ export interface StoredEpoch {
   epoch: number;
   root: string;
   modelId: string;
+  atBlock: number;
+  /** Wallets were scored from history strictly before it (undefined for epochs stored before it was kept). */
+  dataTime?: number;
+  status: EpochStatus;
   tree: ScoreTree;
   leaves: Array<ScoreLeaf & { features: string }>;
 }
@@ -32,10 +38,16 @@ const leafOf = (e: EpochEntry): ScoreLeaf & { features: string } => {
   return { wallet: e.wallet.toLowerCase(), score: e.score, pd: e.pd, featuresHash: keccak256(packed), features: hexlify(packed) };
 };
 
+/** The epoch's leaves in wallet order and their tree: what a proposer stores and a signer recomputes. */
+export function epochTree(entries: readonly EpochEntry[]): { leaves: Array<ScoreLeaf & { features: string }>; tree: ScoreTree } {
+  const leaves = entries.map(leafOf).sort((a, b) => (a.wallet < b.wallet ? -1 : a.wallet > b.wallet ? 1 : 0));
+  return { leaves, tree: buildScoreTree(leaves) };
+}
+
 /**
- * Builds a credit epoch from canonical scores and stores it with every leaf (one transaction). Idempotent: the
- * same epoch proposed again with the same root is a no-op, with another root an error (an epoch number is used
- * once).
+ * Builds a credit epoch from canonical scores and stores it with every leaf and its guard decisions (one
+ * transaction). Idempotent: the same epoch proposed again is a no-op. Another root under the same number
+ * supersedes an epoch still proposed or held, and is an error once the stored one is signed for publication.
  */
 export async function proposeCreditEpoch(options: {
   db: Db;
@@ -44,16 +56,21 @@ export async function proposeCreditEpoch(options: {
   modelId: string;
   atBlock: number;
   entries: readonly EpochEntry[];
+  dataTime?: number;
+  /** Default 'proposed'; 'held' keeps a guarded epoch on record without ever publishing it. */
+  status?: 'proposed' | 'held';
+  decisions?: GuardDecision[];
 }): Promise<StoredEpoch> {
-  const leaves = options.entries.map(leafOf).sort((a, b) => (a.wallet < b.wallet ? -1 : a.wallet > b.wallet ? 1 : 0));
-  const tree = buildScoreTree(leaves);
+  const { leaves, tree } = epochTree(options.entries);
   await saveEpoch(options.db, {
     chainId: options.chainId,
     epoch: options.epoch,
     root: tree.root,
     modelId: options.modelId,
     atBlock: options.atBlock,
-    status: 'proposed',
+    dataTime: options.dataTime,
+    status: options.status ?? 'proposed',
+    decisions: options.decisions,
     leaves,
   });
   const stored = await loadEpoch(options.db, options.chainId, options.epoch);
@@ -66,7 +83,7 @@ export async function proposeCreditEpoch(options: {
 export async function loadEpoch(db: Db, chainId: number, epoch: number): Promise<StoredEpoch> {
   const row = await db
     .selectFrom('credit_epochs')
-    .select(['root', 'model_id'])
+    .select(['root', 'model_id', 'at_block', 'data_time', 'status'])
     .where('chain_id', '=', chainId)
     .where('epoch', '=', epoch)
     .executeTakeFirst();
@@ -75,7 +92,17 @@ export async function loadEpoch(db: Db, chainId: number, epoch: number): Promise
   const tree = buildScoreTree(leaves);
   if (tree.root !== row.root)
     throw new Error(`credit epoch ${epoch}: the stored leaves give root ${tree.root}, the record says ${row.root}`);
-  return { chainId, epoch, root: row.root, modelId: row.model_id, tree, leaves };
+  return {
+    chainId,
+    epoch,
+    root: row.root,
+    modelId: row.model_id,
+    atBlock: row.at_block,
+    dataTime: row.data_time ?? undefined,
+    status: row.status,
+    tree,
+    leaves,
+  };
 }
 
 export interface EpochPublication {
@@ -107,6 +134,10 @@ export async function publishCreditEpoch(options: {
   signers: BaseWallet[];
   threshold: number;
   log: Logger;
+  /** Sending, replacement and confirmation settings. Default: {@link DEFAULT_SEND_CONFIG}. */
+  send?: Partial<SendConfig>;
+  /** For tests: a throw at a step simulates a crash there. */
+  onStep?: SendOptions['onStep'];
 }): Promise<EpochPublication> {
   const { db, registry, chainId, log } = options;
   const stored = await loadEpoch(db, chainId, options.epoch);
@@ -123,6 +154,9 @@ export async function publishCreditEpoch(options: {
     if (onChain.root !== stored.root)
       throw new Error(`credit epoch ${stored.epoch} is on-chain with root ${onChain.root}, not ${stored.root}`);
     await setEpochStatus(db, chainId, stored.epoch, 'published', digest);
+    const runner = signerOf(registry, `publishing credit epoch ${stored.epoch}`);
+    // record which of our attempts carried it, if one did (a crash before its confirmation was recorded)
+    await settlePublication({ db, runner, chainId, digest, kind: 'epoch', config: options.send, log, heldOnChain: true });
     return { digest, submitted: false };
   }
   for (const signer of options.signers) {
@@ -135,25 +169,33 @@ export async function publishCreditEpoch(options: {
   const signatures = collected.slice(0, options.threshold).map((s) => JSON.parse(s.signature) as SignatureStruct);
   await setEpochStatus(db, chainId, stored.epoch, 'signed', digest);
 
-  const attempt = await beginPublication(db, chainId, digest, 'epoch');
-  try {
-    const tx = await registry.publishEpoch(message.epoch, message.root, message.modelId, message.walletCount, signatures, {
+  // sent once whatever happened before: an earlier attempt mined or in a mempool is confirmed or outbid, not repeated
+  const sent = await sendPublication({
+    db,
+    runner: signerOf(registry, `publishing credit epoch ${stored.epoch}`),
+    chainId,
+    digest,
+    kind: 'epoch',
+    call: {
+      to: await registry.getAddress(),
+      data: registry.interface.encodeFunctionData('publishEpoch', [
+        message.epoch,
+        message.root,
+        message.modelId,
+        message.walletCount,
+        signatures,
+      ]),
       value: await registry.requiredBond(),
-    });
-    await updatePublication(db, chainId, digest, attempt, { status: 'submitted', txHash: tx.hash, nonce: tx.nonce });
-    const receipt = (await tx.wait()) as TransactionReceipt;
-    await updatePublication(db, chainId, digest, attempt, {
-      status: 'confirmed',
-      gasUsed: Number(receipt.gasUsed),
-      blockNumber: receipt.blockNumber,
-    });
-    await setEpochStatus(db, chainId, stored.epoch, 'published');
-    log.info({ epoch: stored.epoch, root: stored.root, wallets: stored.leaves.length, tx: receipt.hash }, 'published credit epoch');
-    return { digest, submitted: true, txHash: receipt.hash, gasUsed: receipt.gasUsed };
-  } catch (err) {
-    await updatePublication(db, chainId, digest, attempt, { status: 'failed', error: (err as Error).message.slice(0, 500) });
-    throw err;
-  }
+      iface: registry.interface,
+    },
+    onChain: async () => (await registry.epochOf(stored.epoch)).stored.publishedAt !== 0n,
+    config: options.send,
+    log,
+    onStep: options.onStep,
+  });
+  await setEpochStatus(db, chainId, stored.epoch, 'published');
+  log.info({ epoch: stored.epoch, root: stored.root, wallets: stored.leaves.length, tx: sent.txHash }, 'published credit epoch');
+  return { digest, submitted: sent.submitted, txHash: sent.txHash, gasUsed: sent.gasUsed };
 }
 
 /** A wallet's leaf and Merkle proof in a stored epoch (what `prove` and the `/score/:wallet` endpoint serve). */

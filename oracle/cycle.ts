@@ -93,6 +93,7 @@ export async function runParameterCycle(options: {
         explanation: { ...proposal.explanation, proposed: proposal.params, at: options.at, symbol: asset.symbol },
       },
       guarded.decisions,
+      { now: options.now },
     );
     outcomes.push({
       symbol: asset.symbol,

@@ -1,9 +1,10 @@
-import type { BaseWallet, TransactionReceipt } from 'ethers';
+import type { BaseWallet, Signer, TransactionReceipt } from 'ethers';
 import type { Kysely } from 'kysely';
 import type { Database, Logger } from '../core';
 import { batchDigest, riskOracleDomain, signBatch, sortBySigner, type ParameterUpdate } from '../contracts';
-import type { RiskOracle } from '../contracts/build/types';
-import { addSignature, beginPublication, setRoundStatus, signaturesFor, updatePublication } from './store';
+import type { CreditScoreRegistry, RiskOracle } from '../contracts/build/types';
+import { sendPublication, settlePublication, signerOf, type SendConfig, type SendOptions } from './send';
+import { addSignature, publicationsOf, publicationsToRecheck, setRoundStatus, signaturesFor, type PublicationKind } from './store';
 
 export interface PublishResult {
   digest: string;
@@ -12,12 +13,15 @@ export interface PublishResult {
   txHash?: string;
   gasUsed?: bigint;
   blockNumber?: number;
+  receipt?: TransactionReceipt;
 }
 
 /**
  * Collects k-of-n signatures for a batch (each signer signs the EIP-712 digest; signatures are stored), then
- * submits `publishBatch` once. Idempotent by round: updates whose round is already on-chain are not resent, so a
- * restart after a crash anywhere never publishes a round twice.
+ * submits `publishBatch` once through {@link sendPublication}. Idempotent by round: updates whose round is already
+ * on-chain are not resent, and an earlier attempt at the same batch that is mined or still in a mempool is
+ * confirmed or outbid (same nonce) rather than sent again, so a restart after a crash anywhere never publishes a
+ * round twice or skips one.
  */
 export async function publishParameterBatch(options: {
   db: Kysely<Database>;
@@ -26,10 +30,15 @@ export async function publishParameterBatch(options: {
   updates: ParameterUpdate[];
   signers: BaseWallet[];
   log: Logger;
+  /** Sending, replacement and confirmation settings. Default: {@link DEFAULT_SEND_CONFIG}. */
+  send?: Partial<SendConfig>;
+  /** For tests: a throw at a step simulates a crash there. */
+  onStep?: SendOptions['onStep'];
 }): Promise<PublishResult> {
   const { db, oracle, chainId, log } = options;
   const address = await oracle.getAddress();
   const domain = riskOracleDomain(chainId, address);
+  const runner = signerOf(oracle, 'publishing a parameter batch');
   const pending: ParameterUpdate[] = [];
   for (const u of options.updates) {
     const onChain = await oracle.latest(u.asset);
@@ -39,7 +48,20 @@ export async function publishParameterBatch(options: {
     } else pending.push(u);
   }
   const digest = batchDigest(domain, options.updates);
-  if (pending.length === 0) return { digest, submitted: false };
+  if (pending.length === 0) {
+    // an attempt of an earlier run may have carried it: record which (the chain holds the rounds either way)
+    const settled = await settlePublication({
+      db,
+      runner,
+      chainId,
+      digest,
+      kind: 'parameters',
+      config: options.send,
+      log,
+      heldOnChain: true,
+    });
+    return { digest, submitted: false, txHash: settled?.txHash };
+  }
   const pendingDigest = batchDigest(domain, pending);
   for (const signer of options.signers) {
     const { signature } = await signBatch(signer, domain, pending);
@@ -58,24 +80,112 @@ export async function publishParameterBatch(options: {
   const signatures = stored.slice(0, threshold).map((s) => JSON.parse(s.signature) as { v: number; r: string; s: string });
   for (const u of pending) await setRoundStatus(db, chainId, u.asset, Number(u.round), 'signed', pendingDigest);
 
-  const attempt = await beginPublication(db, chainId, pendingDigest, 'parameters');
-  try {
-    const tx = await oracle.publishBatch(pending, signatures);
-    await updatePublication(db, chainId, pendingDigest, attempt, { status: 'submitted', txHash: tx.hash, nonce: tx.nonce });
-    const receipt = (await tx.wait()) as TransactionReceipt;
-    await updatePublication(db, chainId, pendingDigest, attempt, {
-      status: 'confirmed',
-      gasUsed: Number(receipt.gasUsed),
-      blockNumber: receipt.blockNumber,
-    });
-    for (const u of pending) await setRoundStatus(db, chainId, u.asset, Number(u.round), 'published');
+  const sent = await sendPublication({
+    db,
+    runner,
+    chainId,
+    digest: pendingDigest,
+    kind: 'parameters',
+    call: { to: address, data: oracle.interface.encodeFunctionData('publishBatch', [pending, signatures]), iface: oracle.interface },
+    onChain: () => roundsOnChain(oracle, pending),
+    config: options.send,
+    log,
+    onStep: options.onStep,
+  });
+  for (const u of pending) await setRoundStatus(db, chainId, u.asset, Number(u.round), 'published');
+  if (sent.receipt)
     log.info(
-      { digest: pendingDigest, tx: receipt.hash, gasUsed: receipt.gasUsed.toString(), assets: pending.length },
+      { digest: pendingDigest, tx: sent.txHash, gasUsed: sent.gasUsed?.toString(), assets: pending.length },
       'published parameter batch',
     );
-    return { digest: pendingDigest, submitted: true, txHash: receipt.hash, gasUsed: receipt.gasUsed, blockNumber: receipt.blockNumber };
-  } catch (err) {
-    await updatePublication(db, chainId, pendingDigest, attempt, { status: 'failed', error: (err as Error).message.slice(0, 500) });
-    throw err;
+  return { digest: pendingDigest, ...sent };
+}
+
+/** True when RiskOracle holds every update's round (or a later one) for its asset. */
+async function roundsOnChain(oracle: RiskOracle, updates: ReadonlyArray<{ asset: string; round: bigint }>): Promise<boolean> {
+  for (const u of updates) if ((await oracle.latest(u.asset)).round < u.round) return false;
+  return true;
+}
+
+export interface RecheckOutcome {
+  digest: string;
+  kind: PublicationKind;
+  /**
+   * `ok`: confirmed and its receipt is still in the same block; `confirmed`: an attempt was found mined (after a
+   * crash, or re-mined in another block); `resubmitted`: it had been dropped or reorged out and was sent again;
+   * `on-chain`: the chain holds it from another transaction; `failed`: see `error` (retried at the next recheck).
+   */
+  outcome: 'ok' | 'confirmed' | 'resubmitted' | 'on-chain' | 'failed';
+  txHash?: string;
+  error?: string;
+}
+
+/**
+ * Looks again at every publication still open (a crash or a give-up left it pending or submitted) and every one
+ * confirmed in the last `depthBlocks` blocks: one whose receipt is gone or moved to another block (dropped from a
+ * mempool, reorged out) and whose round or epoch is not on-chain is sent again with the same call (same
+ * signatures), replacing any copy still in a mempool. Meant to run each daemon cycle; cheap when all is well (one
+ * receipt per recent publication). Needs the contracts of the kinds to check: `oracle` for parameter batches,
+ * `registry` for credit epochs.
+ */
+export async function recheckPublications(options: {
+  db: Kysely<Database>;
+  chainId: number;
+  /** The publisher's signer (the daemon's NonceManager), which pays for resubmissions. */
+  runner: Signer;
+  oracle?: RiskOracle;
+  registry?: CreditScoreRegistry;
+  /** How far back a confirmed publication is checked. Default: 64 blocks. */
+  depthBlocks?: number;
+  send?: Partial<SendConfig>;
+  log: Logger;
+}): Promise<RecheckOutcome[]> {
+  const { db, chainId, runner, oracle, registry, log } = options;
+  const provider = runner.provider;
+  if (!provider) throw new Error(`rechecking publications on chain ${chainId}: the signer has no provider`);
+  const head = await provider.getBlockNumber();
+  const kinds: PublicationKind[] = [...(oracle ? ['parameters' as const] : []), ...(registry ? ['epoch' as const] : [])];
+  const outcomes: RecheckOutcome[] = [];
+  for (const { digest, kind } of await publicationsToRecheck(db, chainId, head - (options.depthBlocks ?? 64), kinds)) {
+    const attempts = await publicationsOf(db, chainId, digest);
+    const confirmed = attempts.find((a) => a.status === 'confirmed');
+    if (confirmed?.tx_hash) {
+      const receipt = await provider.getTransactionReceipt(confirmed.tx_hash);
+      if (receipt && receipt.blockHash === confirmed.block_hash) {
+        outcomes.push({ digest, kind, outcome: 'ok', txHash: confirmed.tx_hash });
+        continue;
+      }
+    }
+    const last = [...attempts].reverse().find((a) => a.calldata !== null && a.to_address !== null)!;
+    const call = {
+      to: last.to_address!,
+      data: last.calldata!,
+      value: BigInt(last.value ?? 0),
+      iface: kind === 'parameters' ? oracle!.interface : registry!.interface,
+    };
+    let onChain: () => Promise<boolean>;
+    let rounds: Array<{ asset: string; round: bigint }> = [];
+    if (kind === 'parameters') {
+      const [updates] = oracle!.interface.decodeFunctionData('publishBatch', call.data) as unknown as [
+        Array<{ asset: string; round: bigint }>,
+      ];
+      rounds = updates.map((u) => ({ asset: u.asset, round: u.round }));
+      onChain = () => roundsOnChain(oracle!, rounds);
+    } else {
+      const [epoch] = registry!.interface.decodeFunctionData('publishEpoch', call.data) as unknown as [bigint];
+      onChain = async () => (await registry!.epochOf(epoch)).stored.publishedAt !== 0n;
+    }
+    const known = new Set(attempts.map((a) => a.tx_hash));
+    try {
+      const sent = await sendPublication({ db, runner, chainId, digest, kind, call, onChain, config: options.send, log });
+      for (const r of rounds) await setRoundStatus(db, chainId, r.asset, Number(r.round), 'published');
+      const outcome = !sent.submitted ? 'on-chain' : known.has(sent.txHash!) ? 'confirmed' : 'resubmitted';
+      if (outcome === 'resubmitted') log.warn({ digest, kind, tx: sent.txHash }, 'a dropped or reorged publication was resubmitted');
+      outcomes.push({ digest, kind, outcome, txHash: sent.txHash });
+    } catch (err) {
+      log.error({ digest, kind, error: (err as Error).message }, 'rechecking a publication failed');
+      outcomes.push({ digest, kind, outcome: 'failed', error: (err as Error).message });
+    }
   }
+  return outcomes;
 }

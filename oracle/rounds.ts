@@ -8,6 +8,7 @@ import { readChainState, type SeedSource } from './chain-state';
 import { guardParameters } from './guards';
 import { DEFAULT_COLLATERAL_MODEL, modelIdOf, proposeFromPrices, type CollateralModelSpec } from './propose';
 import { publishParameterBatch, type PublishResult } from './publish';
+import type { SendConfig } from './send';
 import { addSignature, type RoundRecord } from './store';
 
 /** A proposed round waiting for signatures or publication, as stored by `propose`. */
@@ -143,6 +144,7 @@ export async function publishPendingRounds(options: {
   db: Db;
   oracle: RiskOracle;
   chainId: number;
+  send?: Partial<SendConfig>;
   log: Logger;
 }): Promise<PublishResult & { rounds: PendingRound[] }> {
   const rounds = await pendingRounds(options.db, options.chainId);

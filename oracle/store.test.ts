@@ -61,6 +61,32 @@ describe(`oracle store (${process.env.DATABASE_URL ? 'Postgres' : 'PGlite'})`, (
     });
   });
 
+  it('supersedes a held, changed or expired round that is not on its way to the chain, and never a signed one', async () => {
+    const r = { ...round, asset: '0xAbC0000000000000000000000000000000000002' };
+    const stored = () =>
+      h.db.selectFrom('risk_parameter_rounds').selectAll().where('asset', '=', r.asset.toLowerCase()).executeTakeFirstOrThrow();
+    expect(await saveRound(h.db, { ...r, status: 'held' }, [{ guard: 'drift', decision: 'hold', reason: 'drifted' }])).toBe(true);
+    // the held round does not block its number: the next proposal takes its place
+    expect(await saveRound(h.db, { ...r, validUntil: 2_500 }, [], { now: 1_000 })).toBe(true);
+    expect(await stored()).toMatchObject({ status: 'proposed', valid_until: 2_500 });
+    // the same proposal before it expires is kept (its collected signatures stay valid)
+    expect(await saveRound(h.db, { ...r, validUntil: 3_000 }, [], { now: 1_000 })).toBe(false);
+    expect((await stored()).valid_until).toBe(2_500);
+    // once expired, or with other parameters, it is replaced
+    expect(await saveRound(h.db, { ...r, validUntil: 3_000 }, [], { now: 2_500 })).toBe(true);
+    expect(await saveRound(h.db, { ...r, ltv: 7_400, validUntil: 3_000 }, [], { now: 2_600 })).toBe(true);
+    expect(await stored()).toMatchObject({ ltv: 7_400, valid_until: 3_000 });
+    await setRoundStatus(h.db, r.chainId, r.asset, 1, 'signed', '0xd');
+    expect(await saveRound(h.db, { ...r, ltv: 7_300, validUntil: 9_000 }, [], { now: 9_000 })).toBe(false);
+    expect(await stored()).toMatchObject({ ltv: 7_400, status: 'signed' });
+    const decisions = await h.db
+      .selectFrom('guard_decisions')
+      .select('guard')
+      .where('subject', '=', `round:${r.asset.toLowerCase()}:1`)
+      .execute();
+    expect(decisions).toEqual([{ guard: 'drift' }]);
+  });
+
   it('stores an epoch and all of its scores atomically, and returns them in wallet order', async () => {
     const leaves = Array.from({ length: 4_500 }, (_, i) => ({
       wallet: zeroPadValue(toBeHex(4_500 - i), 20),
@@ -76,6 +102,16 @@ describe(`oracle store (${process.env.DATABASE_URL ? 'Postgres' : 'PGlite'})`, (
     expect(back).toHaveLength(4_500);
     expect(back[0]!.wallet).toBe(zeroPadValue(toBeHex(1), 20));
     expect(back[0]!.pd).toBe(4_499n * 10n ** 14n);
+    // a held epoch is superseded by another proposal under its number, leaves included; a published one never
+    expect(await saveEpoch(h.db, { ...epoch, epoch: 2, status: 'held', dataTime: 100 })).toBe(true);
+    expect(await saveEpoch(h.db, { ...epoch, epoch: 2, root: '0xother', leaves: leaves.slice(0, 3), dataTime: 200 })).toBe(true);
+    expect(await epochLeaves(h.db, 31337, 2)).toHaveLength(3);
+    await h.db.updateTable('credit_epochs').set({ status: 'published' }).where('epoch', '=', 2).execute();
+    expect(await saveEpoch(h.db, { ...epoch, epoch: 2, root: '0xthird', dataTime: 300 })).toBe(false);
+    expect(await h.db.selectFrom('credit_epochs').select(['root', 'data_time']).where('epoch', '=', 2).executeTakeFirst()).toEqual({
+      root: '0xother',
+      data_time: 200,
+    });
   });
 
   it('keeps one signature per signer and digest, ordered by signer', async () => {

@@ -4,6 +4,7 @@ import type { RiskOracle } from '../contracts/build/types';
 import { loadPriceSeries } from '../indexer';
 import { readChainState, type SeedSource } from './chain-state';
 import { guardParameters } from './guards';
+import { queryLogsInRanges, type LogRangeOptions } from './logs';
 import { modelIdOf, proposeFromPrices, type CollateralModelSpec } from './propose';
 
 export interface Mismatch {
@@ -32,9 +33,23 @@ export async function verifyRounds(options: {
   round?: number;
   /** The seed the proposer used before each asset's first round (see `readChainState`). */
   seed?: SeedSource;
+  /** First block to read events from (the deployment's block). Default: 0. */
+  fromBlock?: number;
+  /** Last block to read events from. Default: the head. */
+  toBlock?: number;
+  /** How events are read: in ranges of `chunk` blocks, smaller where the RPC refuses (range-limited RPCs). */
+  logRange?: LogRangeOptions;
 }): Promise<VerifyReport> {
   const { db, oracle, chainId, spec } = options;
-  const events = await oracle.queryFilter(oracle.filters.ParametersUpdated(), 0, 'latest');
+  const provider = oracle.runner?.provider;
+  if (options.toBlock === undefined && !provider) throw new Error('the RiskOracle contract has no provider to read the chain with');
+  const to = options.toBlock ?? (await provider!.getBlockNumber());
+  const events = await queryLogsInRanges(
+    (from, end) => oracle.queryFilter(oracle.filters.ParametersUpdated(), from, end),
+    options.fromBlock ?? 0,
+    to,
+    options.logRange,
+  );
   const mismatches: Mismatch[] = [];
   let checked = 0;
   const expectedModel = modelIdOf(spec);

@@ -1,12 +1,19 @@
 import type { Command } from 'commander';
-import { NonceManager, type JsonRpcProvider } from 'ethers';
+import { NonceManager, type ContractRunner, type JsonRpcProvider, type Signer } from 'ethers';
 import type { Kysely } from 'kysely';
 import { connectProvider, UserError, type Database, type Logger } from '../../core';
-import { RiskOracle__factory, RiskSteward__factory } from '../../contracts/build/types';
+import {
+  CreditScoreRegistry__factory,
+  ModelRegistry__factory,
+  RiskOracle__factory,
+  RiskSteward__factory,
+} from '../../contracts/build/types';
 import { loadPriceSeries } from '../../indexer';
 import { runParameterCycle, type CycleAsset, type CycleResult } from '../../oracle/cycle';
 import { loadSigner } from '../../oracle/keys';
-import { publishPendingRounds, signPendingRounds } from '../../oracle/rounds';
+import { proposeNextEpoch, publishPendingEpoch, signPendingEpoch, type EpochProposal } from '../../oracle/credit-round';
+import { pendingRounds, publishPendingRounds, signPendingRounds } from '../../oracle/rounds';
+import { sendConfigFrom } from '../../oracle/send';
 import { commandContext, withDatabase, type CommandContext } from '../context';
 import { deploymentSeed, readDeployment, type DeploymentAddresses } from '../deployment';
 import { keySource, withKeyOptions, type KeyOptions } from '../keys';
@@ -31,9 +38,9 @@ export async function connectDeployment(
   return { deployment, provider, chainId };
 }
 
-const timeOf = (value: string): number => {
+const timeOf = (value: string, flag = '--at'): number => {
   const n = /^\d+$/.test(value) ? Number(value) : Date.parse(value) / 1000;
-  if (!Number.isFinite(n)) throw new UserError(`--at: not unix seconds or an ISO date: ${value}`);
+  if (!Number.isFinite(n)) throw new UserError(`${flag}: not unix seconds or an ISO date: ${value}`);
   return Math.floor(n);
 };
 
@@ -70,75 +77,143 @@ export async function proposeRound(
   });
 }
 
+/** The credit side of a deployment: the registry that holds epochs and the one that says which model is in force. */
+export const creditContracts = (deployment: DeploymentAddresses, runner: ContractRunner) => ({
+  registry: CreditScoreRegistry__factory.connect(deployment.creditScoreRegistry, runner),
+  models: ModelRegistry__factory.connect(deployment.modelRegistry, runner),
+});
+
+const roundLine = (a: CycleResult['assets'][number]): string =>
+  `${a.symbol.padEnd(5)} round ${a.round}: ltv ${a.guarded.ltv}, threshold ${a.guarded.liquidationThreshold}, bonus ${a.guarded.liquidationBonus}${a.publishable ? '' : ' HELD'}${a.decisions
+    .filter((d) => d.decision !== 'pass')
+    .map((d) => `; ${d.guard} ${d.decision}: ${d.reason}`)
+    .join('')}`;
+
+const epochLine = (e: EpochProposal | undefined): string =>
+  e === undefined
+    ? 'credit: no model in force (the DAO promotes one: model propose-promotion), no epoch'
+    : e.status === 'waiting'
+      ? `credit epoch ${e.epoch} is signed and waiting for publication: publish it first`
+      : e.status === 'unchanged'
+        ? `credit epoch ${e.epoch} is current: no indexed history since it, nothing to propose`
+        : `credit epoch ${e.epoch}: ${e.wallets} wallets scored with ${e.modelId} before ${e.dataTime}, root ${e.root}${
+            e.status === 'held'
+              ? ` HELD: ${e.decisions
+                  .filter((d) => d.decision === 'hold')
+                  .map((d) => d.reason)
+                  .join('; ')}`
+              : ''
+          }`;
+
 export function registerOracle(program: Command): void {
   program
     .command('propose')
     .description(
-      'propose the next round for every reserve with prices: the model, the guards (bounds and step limits read from the chain), recorded for the signers',
+      'propose the next round for every reserve with prices (the model, the guards, bounds and step limits read from the chain) and the next credit epoch with the model in force; recorded for the signers',
     )
-    .option('--at <time>', 'data time, unix seconds or ISO (default: the latest time every asset has a price)')
-    .action(async (opts: { at?: string }, command: Command) => {
+    .option('--at <time>', 'data time of the parameters, unix seconds or ISO (default: the latest time every asset has a price)')
+    .option('--no-parameters', 'skip the parameter round')
+    .option('--no-credit', 'skip the credit epoch')
+    .option('--credit-at <time>', 'score wallet history before this time, unix seconds or ISO (default: just after the last indexed event)')
+    .action(async (opts: { at?: string; parameters: boolean; credit: boolean; creditAt?: string }, command: Command) => {
       const ctx = commandContext(command);
       const { deployment, provider, chainId } = await connectDeployment(ctx, 'propose, sign and publish');
       try {
-        const result = await withDatabase(ctx, (h) =>
-          proposeRound(
-            h.db,
-            provider,
-            deployment,
-            chainId,
-            ctx.config.oracle.validForSeconds,
-            ctx.log,
-            opts.at ? timeOf(opts.at) : undefined,
-          ),
-        );
-        const lines = result.assets.map(
-          (a) =>
-            `${a.symbol.padEnd(5)} round ${a.round}: ltv ${a.guarded.ltv}, threshold ${a.guarded.liquidationThreshold}, bonus ${a.guarded.liquidationBonus}${a.publishable ? '' : ' HELD'}${a.decisions
-              .filter((d) => d.decision !== 'pass')
-              .map((d) => `; ${d.guard} ${d.decision}: ${d.reason}`)
-              .join('')}`,
-        );
-        ctx.print(
-          [...lines, `model ${result.modelId}; now sign with ${deployment.riskOracle}'s signers (risk-oracle sign)`].join('\n'),
-          result,
-        );
+        const result = await withDatabase(ctx, async (h) => {
+          const head = await provider.getBlockNumber();
+          const parameters = opts.parameters
+            ? await proposeRound(
+                h.db,
+                provider,
+                deployment,
+                chainId,
+                ctx.config.oracle.validForSeconds,
+                ctx.log,
+                opts.at ? timeOf(opts.at) : undefined,
+              )
+            : undefined;
+          const credit = opts.credit
+            ? await proposeNextEpoch({
+                db: h.db,
+                chainId,
+                ...creditContracts(deployment, provider),
+                atBlock: head,
+                dataTime: opts.creditAt === undefined ? undefined : timeOf(opts.creditAt, '--credit-at'),
+                driftThreshold: ctx.config.oracle.driftThreshold,
+                log: ctx.log,
+              })
+            : undefined;
+          return { ...parameters, parameters, credit };
+        });
+        const lines = [
+          ...(result.parameters ? result.parameters.assets.map(roundLine) : []),
+          ...(result.parameters ? [`parameters model ${result.parameters.modelId}`] : []),
+          ...(opts.credit ? [epochLine(result.credit)] : []),
+          `now sign with ${deployment.riskOracle}'s signers (risk-oracle sign)`,
+        ];
+        const { parameters: _p, ...json } = result;
+        ctx.print(lines.join('\n'), json);
       } finally {
         provider.destroy();
       }
     });
 
   withKeyOptions(program.command('sign'), 'signer')
-    .description('recompute the pending proposal independently and sign its EIP-712 digest only if the result is identical')
+    .description(
+      'recompute the pending parameter round and credit epoch independently and sign each EIP-712 digest only if the result is identical',
+    )
     .action(async (opts: KeyOptions, command: Command) => {
       const ctx = commandContext(command);
       const { deployment, provider, chainId } = await connectDeployment(ctx, 'propose, sign and publish');
       try {
         const signer = await loadSigner(keySource(opts));
         const now = (await provider.getBlock('latest'))!.timestamp;
-        const signed = await withDatabase(ctx, (h) =>
-          signPendingRounds({
+        const signed = await withDatabase(ctx, async (h) => {
+          const oracle = RiskOracle__factory.connect(deployment.riskOracle, provider);
+          const rounds = (await pendingRounds(h.db, chainId)).length
+            ? await signPendingRounds({
+                db: h.db,
+                oracle,
+                chainId,
+                signer,
+                now,
+                seed: deploymentSeed(deployment, provider),
+                log: ctx.log,
+              })
+            : undefined;
+          const epoch = await signPendingEpoch({
             db: h.db,
-            oracle: RiskOracle__factory.connect(deployment.riskOracle, provider),
             chainId,
+            ...creditContracts(deployment, provider),
+            signerSet: oracle,
             signer,
-            now,
-            seed: deploymentSeed(deployment, provider),
+            driftThreshold: ctx.config.oracle.driftThreshold,
             log: ctx.log,
-          }),
-        );
-        ctx.print(`${signer.address} signed ${signed.rounds.length} round(s): digest ${signed.digest}`, {
-          signer: signer.address,
-          digest: signed.digest,
-          rounds: signed.rounds.length,
+          });
+          if (!rounds && !epoch) throw new UserError(`nothing to sign on chain ${chainId}: run propose first`);
+          return { rounds, epoch };
         });
+        ctx.print(
+          [
+            ...(signed.rounds ? [`${signer.address} signed ${signed.rounds.rounds.length} round(s): digest ${signed.rounds.digest}`] : []),
+            ...(signed.epoch ? [`${signer.address} signed credit epoch ${signed.epoch.epoch}: digest ${signed.epoch.digest}`] : []),
+          ].join('\n'),
+          {
+            signer: signer.address,
+            digest: signed.rounds?.digest,
+            rounds: signed.rounds?.rounds.length ?? 0,
+            epoch: signed.epoch,
+          },
+        );
       } finally {
         provider.destroy();
       }
     });
 
-  withKeyOptions(program.command('publish'), 'publisher (it pays the gas; it need not be a signer)')
-    .description('submit the pending batch once the threshold of signatures is collected; --apply then has the steward push it to Aave')
+  withKeyOptions(program.command('publish'), 'publisher (it pays the gas and the epoch bond; it need not be a signer)')
+    .description(
+      'submit the pending batch and credit epoch once the threshold of signatures is collected; --apply then has the steward push the batch to Aave',
+    )
     .option('--apply', 'call RiskSteward.applyParameters for every published asset')
     .action(async (opts: KeyOptions & { apply?: boolean }, command: Command) => {
       const ctx = commandContext(command);
@@ -147,26 +222,60 @@ export function registerOracle(program: Command): void {
         // several transactions in a row: count nonces locally rather than trust the provider's cached count
         const sender = new NonceManager(await loadSigner(keySource(opts), provider));
         const oracle = RiskOracle__factory.connect(deployment.riskOracle, sender);
-        const published = await withDatabase(ctx, (h) => publishPendingRounds({ db: h.db, oracle, chainId, log: ctx.log }));
-        const applied: Array<{ asset: string; tx: string; gasUsed: number }> = [];
-        if (opts.apply && published.submitted) {
-          const steward = RiskSteward__factory.connect(deployment.riskSteward, sender);
-          for (const r of published.rounds) {
-            const receipt = await (await steward.applyParameters(r.asset)).wait();
-            applied.push({ asset: r.asset, tx: receipt!.hash, gasUsed: Number(receipt!.gasUsed) });
-          }
-        }
+        const out = await withDatabase(ctx, async (h) => {
+          const published = (await pendingRounds(h.db, chainId)).length
+            ? await publishPendingRounds({ db: h.db, oracle, chainId, send: sendConfigFrom(ctx.config), log: ctx.log })
+            : undefined;
+          const applied = opts.apply && published?.submitted ? await applyRounds(deployment, sender, published.rounds) : [];
+          const epoch = await publishPendingEpoch({
+            db: h.db,
+            chainId,
+            registry: creditContracts(deployment, sender).registry,
+            threshold: Number(await oracle.threshold()),
+            send: sendConfigFrom(ctx.config),
+            log: ctx.log,
+          });
+          if (!published && !epoch) throw new UserError(`nothing to publish on chain ${chainId}: run propose and sign first`);
+          return { published, applied, epoch };
+        });
+        const { published, applied, epoch } = out;
         ctx.print(
           [
-            published.submitted
-              ? `published ${published.rounds.length} round(s) in ${published.txHash} (${published.gasUsed} gas)`
-              : `every pending round is already on-chain: nothing sent`,
+            ...(published
+              ? [
+                  published.submitted
+                    ? `published ${published.rounds.length} round(s) in ${published.txHash} (${published.gasUsed} gas)`
+                    : `every pending round is already on-chain: nothing sent`,
+                ]
+              : []),
             ...applied.map((a) => `applied to Aave: ${a.asset} (${a.gasUsed} gas)`),
+            ...(epoch
+              ? [
+                  epoch.submitted
+                    ? `published credit epoch ${epoch.epoch} in ${epoch.txHash} (${epoch.gasUsed} gas)`
+                    : `credit epoch ${epoch.epoch} is already on-chain: nothing sent`,
+                ]
+              : []),
           ].join('\n'),
-          { ...published, applied },
+          { ...published, applied, epoch },
         );
       } finally {
         provider.destroy();
       }
     });
+}
+
+/** RiskSteward.applyParameters for each published round, one after the other (the sender counts nonces). */
+export async function applyRounds(
+  deployment: DeploymentAddresses,
+  sender: Signer,
+  rounds: ReadonlyArray<{ asset: string }>,
+): Promise<Array<{ asset: string; tx: string; gasUsed: number }>> {
+  const steward = RiskSteward__factory.connect(deployment.riskSteward, sender);
+  const applied: Array<{ asset: string; tx: string; gasUsed: number }> = [];
+  for (const r of rounds) {
+    const receipt = await (await steward.applyParameters(r.asset)).wait();
+    applied.push({ asset: r.asset, tx: receipt!.hash, gasUsed: Number(receipt!.gasUsed) });
+  }
+  return applied;
 }

@@ -47,6 +47,7 @@ export function registerVerify(program: Command): void {
       const registryAddress = doEpochs
         ? contractAddress(ctx, 'creditScoreRegistry', { name: '--registry', value: opts.registry })
         : undefined;
+      const deployment = ctx.config.chain.deployment ? readDeployment(ctx.config.chain.deployment) : undefined;
       const provider = await connectProvider(ctx.config.chain.rpcUrl, {
         timeoutMs: ctx.config.chain.timeoutMs,
         retries: ctx.config.chain.retries,
@@ -61,8 +62,11 @@ export function registerVerify(program: Command): void {
                 chainId,
                 spec: DEFAULT_COLLATERAL_MODEL,
                 round,
-                // first rounds are step-limited from Aave's own configuration: the deployment says where to read it
-                seed: ctx.config.chain.deployment ? deploymentSeed(readDeployment(ctx.config.chain.deployment), provider) : undefined,
+                // first rounds are step-limited from Aave's own configuration: the deployment says where to read it,
+                // and from which block events can exist
+                seed: deployment ? deploymentSeed(deployment, provider) : undefined,
+                fromBlock: deployment?.block,
+                logRange: { chunk: ctx.config.indexer.maxBlockRange },
               })
             : undefined;
           const epochs: EpochVerifyReport | undefined =

@@ -2,6 +2,7 @@ import * as tf from '@tensorflow/tfjs';
 import { keccak256 } from 'ethers';
 import { existsSync, readFileSync } from 'node:fs';
 import path from 'node:path';
+import { referenceDistributions, type ReferenceDistribution } from '../drift';
 import { encodeWeights, scorecard, weightsHash, type QuantizedModel } from '../quantize';
 import { canonicalHash, canonicalJson, merkleRoot } from './canonical-json';
 import type { Dataset, Standardizer } from './dataset';
@@ -39,6 +40,8 @@ export interface CreditArtifact {
     testStart: number;
     epochs: number;
     bestEpoch: number;
+    /** Each feature's training distribution, for the oracle's drift guard (absent in artifacts before it). */
+    drift?: ReferenceDistribution[];
   };
   metrics: Omit<CreditMetrics, 'rows'> & { rows: CreditMetrics['rows'] };
 }
@@ -149,6 +152,11 @@ export async function buildCreditArtifact(inputs: ArtifactInputs): Promise<{ art
       testStart: trained.split.testStart,
       epochs: trained.mlp.epochs,
       bestEpoch: trained.mlp.bestEpoch,
+      drift: referenceDistributions(
+        CREDIT_FEATURES.map((f) => f.name),
+        data.x,
+        trained.split.train,
+      ),
     },
     metrics: trained.metrics,
   };
