@@ -2,7 +2,7 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { existsSync, mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { hexlify, keccak256, NonceManager, Wallet, type JsonRpcProvider } from 'ethers';
+import { formatEther, hexlify, keccak256, NonceManager, Wallet, type JsonRpcProvider } from 'ethers';
 import { chromium, type Browser, type Page } from 'playwright-core';
 import { createLogger, createMetricsRegistry, openDatabase, type DatabaseHandle } from '../core';
 import { createRandom } from '../core/random';
@@ -17,11 +17,12 @@ import { indexedBlock } from '../oracle/freshness';
 import { DEFAULT_COLLATERAL_MODEL, modelIdOf } from '../oracle/propose';
 import { publishPendingRounds, signPendingRounds } from '../oracle/rounds';
 import { scoreRoute } from '../oracle/scores';
+import { recordShadow, shadowHistory, type CreditShadow } from '../oracle/shadow';
 import { startOracleServer, type OracleServer } from '../oracle/server';
 import { dashboardContracts } from './commands/dashboard';
 import { proposeRound } from './commands/oracle';
 import { deploymentSeed, readDeployment, type DeploymentAddresses } from './deployment';
-import { cli, startOracleChain, type OracleChain } from './testing';
+import { cli, startOracleChain, type OracleChain, until } from './testing';
 
 /**
  * The dashboard end to end in a real browser: Debian's chromium driven by playwright-core, against a local chain
@@ -75,14 +76,88 @@ function creditModel(): { model: QuantizedModel; json: string; modelId: string }
   return { model, json, modelId: keccak256(Buffer.from(json)) };
 }
 
-async function until<T>(what: string, check: () => Promise<T | undefined>, timeoutMs = 60_000): Promise<T> {
-  const started = Date.now();
-  for (;;) {
-    const value = await check().catch(() => undefined);
-    if (value !== undefined) return value;
-    if (Date.now() - started > timeoutMs) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 250));
+/** Two community candidates: one disputed (the DAO upholds the dispute), one in shadow. */
+const DISPUTED = keccak256('0xd1');
+const SHADOWED = keccak256('0xd2');
+
+const shadowFigures = (at: number, rankCorrelation: number, decisionFlips: number): CreditShadow => ({
+  modelId: SHADOWED.toLowerCase(),
+  referenceModelId: creditModel().modelId,
+  at,
+  wallets: 30,
+  rankCorrelation,
+  meanAbsScoreDiff: 11.5 + decisionFlips,
+  maxAbsScoreDiff: 48,
+  meanPd: 0.061,
+  referenceMeanPd: 0.058,
+  cutoff: 650,
+  decisionFlips,
+});
+
+/**
+ * WCAG 2 contrast of every visible text (HTML text nodes and the charts' SVG text) against what is behind it:
+ * the nearest backgrounds up the tree composited, the text's colour and opacities over them. Runs in the page.
+ */
+function contrastFailures(): Array<{ text: string; ratio: number; needed: number; color: string; background: string }> {
+  type Rgba = [number, number, number, number];
+  const parse = (c: string): Rgba => {
+    const m = /rgba?\(([^)]+)\)/.exec(c);
+    if (!m) return [0, 0, 0, 0];
+    const [r, g, b, a] = m[1]!.split(/[ ,/]+/).map(Number);
+    return [r!, g!, b!, a === undefined || Number.isNaN(a) ? 1 : a];
+  };
+  const over = (top: Rgba, bottom: Rgba): Rgba => {
+    const a = top[3];
+    return [top[0] * a + bottom[0] * (1 - a), top[1] * a + bottom[1] * (1 - a), top[2] * a + bottom[2] * (1 - a), 1];
+  };
+  const luminance = (c: Rgba) => {
+    const f = (v: number) => ((v /= 255) <= 0.03928 ? v / 12.92 : ((v + 0.055) / 1.055) ** 2.4);
+    return 0.2126 * f(c[0]) + 0.7152 * f(c[1]) + 0.0722 * f(c[2]);
+  };
+  const behind = (el: Element): Rgba => {
+    const layers: Rgba[] = [];
+    for (let e: Element | null = el; e; e = e.parentElement) {
+      const c = parse(getComputedStyle(e).backgroundColor);
+      if (c[3] > 0) layers.push(c);
+      if (c[3] >= 1) break;
+    }
+    return layers.reverse().reduce((bg, layer) => over(layer, bg), [255, 255, 255, 1] as Rgba);
+  };
+  const opacity = (el: Element) => {
+    let o = 1;
+    for (let e: Element | null = el; e; e = e.parentElement) o *= Number(getComputedStyle(e).opacity);
+    return o;
+  };
+  const failures: Array<{ text: string; ratio: number; needed: number; color: string; background: string }> = [];
+  const walker = document.createTreeWalker(document.body, NodeFilter.SHOW_TEXT);
+  for (let node = walker.nextNode(); node; node = walker.nextNode()) {
+    const el = node.parentElement;
+    if (!el || !node.textContent?.trim() || el.closest('script, style, noscript')) continue;
+    const style = getComputedStyle(el);
+    const rect = el.getBoundingClientRect();
+    if (style.visibility !== 'visible' || style.display === 'none' || rect.width === 0 || rect.height === 0 || rect.right < 0) continue;
+    const svg = el instanceof SVGElement;
+    const fill = parse(svg ? style.fill : style.color);
+    const alpha = fill[3] * opacity(el) * (svg ? Number(style.fillOpacity || 1) : 1);
+    // not shown at all (vega hides overlapping axis labels with opacity 0)
+    if (alpha === 0) continue;
+    const background = behind(svg ? el.closest('svg')!.parentElement! : el);
+    const color = over([fill[0], fill[1], fill[2], alpha], background);
+    const [l1, l2] = [luminance(color), luminance(background)].sort((a, b) => b - a);
+    const ratio = (l1! + 0.05) / (l2! + 0.05);
+    const size = parseFloat(style.fontSize);
+    const large = size >= 24 || (size >= 18.66 && Number(style.fontWeight) >= 700);
+    const needed = large ? 3 : 4.5;
+    if (ratio < needed)
+      failures.push({
+        text: node.textContent.trim().slice(0, 40),
+        ratio: Math.round(ratio * 100) / 100,
+        needed,
+        color: String(color),
+        background: String(background),
+      });
   }
+  return failures;
 }
 
 function dashboardTests(): void {
@@ -133,7 +208,19 @@ function dashboardTests(): void {
     addresses = readDeployment(chain.env.RISK_ORACLE_CHAIN_DEPLOYMENT!);
     lap('chain, deployment and prices');
 
-    // the DAO registers the credit model and makes it the active one
+    // two community candidates with bonds and claims; one is disputed
+    const [submissionBond, disputeBond] = await Promise.all([d.models.submissionBond(), d.models.disputeBond()]);
+    const asSubmitter = d.models.connect(await provider.getSigner(2));
+    for (const [modelId, claim] of [
+      [DISPUTED, keccak256('0xc1')],
+      [SHADOWED, keccak256('0xc2')],
+    ] as const)
+      await (
+        await asSubmitter.submit(modelId, keccak256(modelId), keccak256('0x01'), 0, '', keccak256('0x5a'), claim, { value: submissionBond })
+      ).wait();
+    await (await d.models.connect(await provider.getSigner(3)).dispute(DISPUTED, keccak256('0xe1'), { value: disputeBond })).wait();
+
+    // the DAO upholds the dispute, registers the credit model and makes it the active one
     writeFileSync(artifact, `${credit.json}\n`);
     const deployer = await provider.getSigner(0);
     await passProposal(
@@ -141,20 +228,37 @@ function dashboardTests(): void {
       provider,
       deployer,
       [
+        { target: String(d.models.target), data: d.models.interface.encodeFunctionData('resolveDispute', [DISPUTED, true]) },
         {
           target: String(d.models.target),
           data: d.models.interface.encodeFunctionData('register', [credit.modelId, weightsHash(credit.model), keccak256('0x01'), 0, '']),
         },
         { target: String(d.models.target), data: d.models.interface.encodeFunctionData('setStatus', [credit.modelId, 2]) },
       ],
-      'register and activate the credit model',
+      'uphold the dispute; register and activate the credit model',
     );
-    lap('DAO vote');
+    lap('submissions, a dispute, DAO vote');
     const indexed = await cli(['index'], chain.env);
     if (indexed.code !== 0) throw new Error(`index failed: ${indexed.stderr}`);
     lap('index');
 
     handle = await openDatabase({ dataDir: chain.env.RISK_ORACLE_DATABASE_DATA_DIR! });
+    // the artifact of the model in force, as `model import` stores it: the page recomputes the epochs' scores with it
+    await handle.db
+      .insertInto('model_artifacts')
+      .values({
+        model_id: credit.modelId,
+        kind: 'credit',
+        weights_hash: weightsHash(credit.model),
+        feature_spec_hash: keccak256('0x01'),
+        seed: 21,
+        backend: 'cpu',
+        metrics: JSON.stringify({}),
+        artifact: credit.json,
+      })
+      .execute();
+    // the shadow job's record of the undisputed candidate beside the model in force, twice
+    await recordShadow(handle.db, d.chainId, [shadowFigures(1_800_000_000, 0.9125, 4), shadowFigures(1_800_003_600, 0.9431, 2)]);
     await publishRound();
     await proposeCreditEpoch({
       db: handle.db,
@@ -210,7 +314,8 @@ function dashboardTests(): void {
       maxIndexerLagBlocks: 50,
       pollMs: 400,
       refreshMs: 0,
-      creditModel: { modelId: credit.modelId, model: credit.model },
+      // a range-limited RPC's size: the page's logs are read in ranges of at most 50 blocks
+      logRange: { chunk: 50 },
       log,
     });
     server = await startOracleServer({
@@ -258,16 +363,22 @@ function dashboardTests(): void {
       expect(await page.locator(`article[data-asset="${r.symbol}"] figure svg`).count()).toBe(2);
     }
 
-    // rounds: published, signed by the three signers (recovered from the transaction), the batch's gas, verified
+    // rounds: published, signed by the three signers (recovered from the transaction), verified; the batch's gas
+    // shared by the assets its events show it updated
     const rounds = page.locator('#rounds tbody tr');
     expect(await rounds.count()).toBe(4);
-    const [event] = await d.oracle.queryFilter(d.oracle.filters.ParametersUpdated());
-    const receipt = (await provider.getTransactionReceipt(event!.transactionHash))!;
+    const events = await d.oracle.queryFilter(d.oracle.filters.ParametersUpdated());
+    const receipt = (await provider.getTransactionReceipt(events[0]!.transactionHash))!;
+    const inBatch = events.filter((e) => e.transactionHash === receipt.hash).length;
+    expect(inBatch).toBe(addresses.aave.reserves.length);
     for (const row of await rounds.all()) {
       const text = (await row.textContent())!;
       expect(text).toMatch(/published/);
       expect(text).toContain('verified: re-derived bit for bit');
-      expect(text).toContain(Number(receipt.gasUsed).toLocaleString('en-US'));
+      expect(await row.locator('[data-field="gas-per-asset"]').textContent()).toBe(
+        Math.round(Number(receipt.gasUsed) / inBatch).toLocaleString('en-US'),
+      );
+      expect(text).toContain(`of ${Number(receipt.gasUsed).toLocaleString('en-US')} for ${inBatch} assets`);
       for (const s of [chain.signers[0]!, chain.signers[2]!, chain.signers[4]!])
         expect(await row.locator(`code[title="${s.address}"]`).count()).toBe(1);
       expect(await row.locator(`code[title="${receipt.hash}"]`).count()).toBe(1);
@@ -278,11 +389,14 @@ function dashboardTests(): void {
     expect(await page.locator('#credit [data-field="latest-epoch"]').textContent()).toBe('2');
     const [second, first] = await page.locator('#credit table').first().locator('tbody tr').allTextContents();
     expect(first).toMatch(/^1✓ published30/);
-    expect(first).toContain('verified: re-derived bit for bit');
+    // every score recomputed with the stored artifact of the epoch's model (the page was given none by hand)
+    expect(first).toContain(
+      'verified: re-derived bit for bit every score recomputed with the artifact of its model stored in the database',
+    );
     expect(second).toMatch(/^2✗ invalidated30/);
     const inflated = Math.min(850, tampered.score + 50);
     expect(second).toContain(
-      `MISMATCH1 score(s) differ from the model, e.g. ${tampered.wallet.toLowerCase()}: published ${inflated}, recomputed ${tampered.score}`,
+      `MISMATCH1 score(s) differ from the model (the artifact of its model stored in the database), e.g. ${tampered.wallet.toLowerCase()}: published ${inflated}, recomputed ${tampered.score}`,
     );
     const challenge = page.locator('#credit table').nth(1).locator('tbody tr');
     expect(await challenge.count()).toBe(1);
@@ -295,10 +409,50 @@ function dashboardTests(): void {
 
     // models: the credit model active and in force, the collateral model RiskOracle's rounds carry
     const models = (await page.locator('#models').textContent())!;
-    expect(await page.locator(`#models code[title="${credit.modelId}"]`).count()).toBe(1);
+    expect(await page.locator(`#models table`).first().locator(`code[title="${credit.modelId}"]`).count()).toBe(1);
     expect(models).toMatch(/active.*credit epoch 1/);
     expect(await page.locator(`#models code[title="${modelIdOf(DEFAULT_COLLATERAL_MODEL)}"]`).count()).toBe(1);
     expect(models).toContain(`RiskOracle: ${addresses.aave.reserves.map((r) => r.symbol).join(', ')}`);
+    expect(await page.locator('#models [data-active="credit"] code').getAttribute('title')).toBe(await d.models.activeModel(0));
+    expect(await page.locator('#models [data-active="collateral"]').textContent()).toBe('none');
+
+    // submissions and disputes, as the registry's events and state tell them
+    const submitted = await d.models.queryFilter(d.models.filters.ModelSubmitted());
+    expect(submitted).toHaveLength(2);
+    const [disputed] = await d.models.queryFilter(d.models.filters.ModelDisputed());
+    const [resolved] = await d.models.queryFilter(d.models.filters.DisputeResolved());
+    for (const e of submitted) {
+      const row = page.locator(`#models tr:has(code[title="${e.args.modelId}"]):has([data-field="bond"])`);
+      expect(await row.count()).toBe(1);
+      const text = (await row.textContent())!;
+      const status = Number((await d.models.model(e.args.modelId)).status);
+      expect(text).toContain(status === 5 ? 'rejected' : 'candidate (shadow)');
+      expect(await row.locator('[data-field="bond"]').textContent()).toBe(`${formatEther(e.args.bond)} ETH`);
+      expect(await row.locator(`code[title="${e.args.claimHash}"]`).count()).toBe(1);
+      expect(await row.locator(`code[title="${e.args.submitter}"]`).count()).toBe(1);
+      if (e.args.modelId === DISPUTED) {
+        expect(status).toBe(5);
+        const dispute = (await row.locator('[data-field="dispute"]').textContent())!;
+        expect(dispute).toContain(`with ${formatEther(disputed!.args.bond)} ETH bond`);
+        expect(dispute).toContain(`upheld model rejected; ${formatEther(resolved!.args.award)} ETH to the disputer`);
+        // the disputer, and the winner of both bonds: the same account
+        expect(resolved!.args.winner).toBe(disputed!.args.disputer);
+        expect(await row.locator(`code[title="${resolved!.args.winner}"]`).count()).toBe(2);
+        expect(await row.locator(`code[title="${disputed!.args.evidenceHash}"]`).count()).toBe(1);
+      } else expect(text).toContain('none');
+    }
+
+    // shadow results, as the database holds them
+    const history = await shadowHistory(handle!.db, d.chainId, SHADOWED);
+    expect(history).toHaveLength(2);
+    const shadowRow = page.locator(`#models tr:has(code[title="${SHADOWED}"]):has([data-shadow="rank"])`);
+    expect(await shadowRow.count()).toBe(1);
+    const newest = history.at(-1)!;
+    expect(await shadowRow.locator('[data-shadow="rank"]').textContent()).toBe(newest.rankCorrelation.toFixed(4));
+    expect(await shadowRow.locator('[data-shadow="mean-diff"]').textContent()).toBe(newest.meanAbsScoreDiff.toFixed(2));
+    expect(await shadowRow.locator('[data-shadow="flips"]').textContent()).toBe(String(newest.decisionFlips));
+    expect(await shadowRow.textContent()).toContain(`${history.length} times`);
+    expect(await page.locator('#models figure svg').count()).toBe(2);
 
     // health: the indexer's block from the database and its lag behind the head
     const at = (await indexedBlock(handle!.db, d.chainId))!;
@@ -308,6 +462,20 @@ function dashboardTests(): void {
     expect(await page.locator('#health [data-field="lag"]').textContent()).toBe(`${head - at} block(s) (limit 50)`);
 
     await page.screenshot({ path: path.join(ARTIFACTS, 'dashboard-desktop.png'), fullPage: true });
+  });
+
+  it('meets WCAG AA contrast for every visible text, the charts included', async () => {
+    expect(await page.locator('text').count()).toBeGreaterThan(20); // the charts' SVG text is checked too
+    expect(await page.evaluate(contrastFailures)).toEqual([]);
+    // the check itself: grey text on a card fails it
+    await page.evaluate(() =>
+      document.querySelector('#models')!.insertAdjacentHTML('beforeend', '<p id="grey" style="color:#999">grey</p>'),
+    );
+    try {
+      expect(await page.evaluate(contrastFailures)).toEqual([expect.objectContaining({ text: 'grey', ratio: 2.85, needed: 4.5 })]);
+    } finally {
+      await page.evaluate(() => document.querySelector('#grey')!.remove());
+    }
   });
 
   it('shows a new publication without a reload', async () => {
@@ -337,12 +505,29 @@ function dashboardTests(): void {
   }, 120_000);
 
   it('looks a wallet up from the keyboard, and says clearly what is wrong with a bad address', async () => {
-    // the first Tab reaches the skip link
+    // the first Tab reaches the skip link; Tab alone then reaches the lookup's input and its button, every stop
+    // on the way showing where the focus is
     await page.keyboard.press('Tab');
     expect(await page.evaluate(() => document.activeElement?.textContent)).toBe('Skip to the content');
+    const focused = () =>
+      page.evaluate(() => {
+        const el = document.activeElement as HTMLElement;
+        const style = getComputedStyle(el);
+        return { id: el.id, tag: el.tagName, outline: style.outlineStyle === 'none' ? 0 : parseFloat(style.outlineWidth) };
+      });
+    let stop = await focused();
+    for (let presses = 0; stop.id !== 'wallet'; presses++) {
+      expect(presses).toBeLessThan(100);
+      await page.keyboard.press('Tab');
+      stop = await focused();
+      expect(stop.outline).toBeGreaterThanOrEqual(2);
+    }
+    await page.keyboard.press('Tab');
+    expect(await focused()).toEqual({ id: '', tag: 'BUTTON', outline: 3 });
+    await page.keyboard.press('Shift+Tab');
+    expect((await focused()).id).toBe('wallet');
 
     const wallet = entries[7]!;
-    await page.focus('#wallet');
     await page.keyboard.type(wallet.wallet);
     await page.keyboard.press('Enter');
     await page.waitForSelector('#wallet-result dd[data-field="score"]');
@@ -361,6 +546,7 @@ function dashboardTests(): void {
     );
     expect(await page.getAttribute('#wallet', 'aria-invalid')).toBe('true');
     expect(await page.evaluate(() => document.activeElement?.id)).toBe('wallet');
+    expect(await page.evaluate(contrastFailures)).toEqual([]);
 
     const stranger = Wallet.createRandom().address;
     await page.fill('#wallet', stranger);
@@ -390,7 +576,7 @@ function dashboardTests(): void {
     server = undefined;
     await handle!.close();
     handle = undefined;
-    child = spawn(process.execPath, [BIN, 'dashboard', '--port', '0', '--poll', '500', '--artifact', artifact], {
+    child = spawn(process.execPath, [BIN, 'dashboard', '--port', '0', '--poll', '500', '--artifact', artifact, '--log-range', '40'], {
       env: { ...process.env, ...chain.env },
       stdio: ['ignore', 'pipe', 'pipe'],
     });
@@ -411,7 +597,7 @@ function dashboardTests(): void {
     await page.goto(`${url}/`);
     expect(await fieldText('WETH', 'round')).toBe('2');
     expect((await page.locator('#credit table').first().locator('tbody tr').allTextContents())[1]).toContain(
-      'verified: re-derived bit for bit',
+      'verified: re-derived bit for bit every score recomputed with the artifact of its model stored in the database',
     );
     const exited = new Promise<number | null>((resolve) => child!.once('exit', (code) => resolve(code)));
     child.kill('SIGTERM');

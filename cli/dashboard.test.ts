@@ -13,13 +13,16 @@ describe('risk-oracle dashboard (arguments)', () => {
     expect(help.stdout).toMatch(/--port <n>/);
     expect(help.stdout).toMatch(/--host <host>.*127\.0\.0\.1/);
     expect(help.stdout).toMatch(/--artifact <file>/);
+    expect(help.stdout).toMatch(/--log-range <blocks>/);
   });
 
-  it('refuses a bad port or poll interval as a usage error (exit 2)', async () => {
+  it('refuses a bad port, poll interval or log range as a usage error (exit 2)', async () => {
     const port = await cli(['dashboard', '--port', '80x'], env);
     expect([port.code, port.stderr]).toEqual([2, expect.stringContaining('expected a port from 0 to 65535')]);
     const poll = await cli(['dashboard', '--poll', '10'], env);
     expect([poll.code, poll.stderr]).toEqual([2, expect.stringContaining('expected milliseconds from 250 to 3600000')]);
+    const range = await cli(['dashboard', '--log-range', '0'], env);
+    expect([range.code, range.stderr]).toEqual([2, expect.stringContaining('expected a number of blocks from 1 to 1000000')]);
   });
 
   it('names what is missing: the deployment file, or a readable one', async () => {

@@ -13,6 +13,7 @@ interface DashboardCommandOptions {
   host?: string;
   poll: number;
   artifact?: string;
+  logRange?: number;
 }
 
 /** What the dashboard reads, from a deployment JSON. */
@@ -38,11 +39,21 @@ const whole = (what: string, min: number, max: number) => (value: string) => {
 export function registerDashboard(program: Command): void {
   program
     .command('dashboard')
-    .description('serve the read-only dashboard at / (parameters against bounds, rounds, guards, credit epochs, models, health)')
+    .description(
+      'serve the read-only dashboard at / (parameters against bounds, rounds, guards, credit epochs, models with submissions and shadow results, health)',
+    )
     .option('--port <n>', 'HTTP port (default: server.port; 0 picks a free one)', whole('a port', 0, 65_535))
     .option('--host <host>', 'interface to bind (default: server.host, 127.0.0.1)')
     .option('--poll <ms>', 'how often the page checks for changes', whole('milliseconds', 250, 3_600_000), 5_000)
-    .option('--artifact <file>', 'the credit model artifact: with it every score of each epoch is re-derived, not only its root')
+    .option(
+      '--artifact <file>',
+      "a credit model artifact: epochs scored by it are re-derived with it when the database does not store its model's artifact",
+    )
+    .option(
+      '--log-range <blocks>',
+      'most blocks asked for in one eth_getLogs call, halved where the RPC still refuses (default: indexer.maxBlockRange)',
+      whole('a number of blocks', 1, 1_000_000),
+    )
     .action(async (opts: DashboardCommandOptions, command: Command) => {
       const ctx = commandContext(command);
       const artifact = opts.artifact ? readCreditArtifact(opts.artifact) : undefined;
@@ -69,6 +80,7 @@ export function registerDashboard(program: Command): void {
         maxIndexerLagBlocks: ctx.config.oracle.maxIndexerLagBlocks,
         pollMs: opts.poll,
         creditModel,
+        logRange: { chunk: opts.logRange ?? ctx.config.indexer.maxBlockRange },
         log: ctx.log,
       });
       const server = await startOracleServer({

@@ -1,11 +1,14 @@
 import type { Command } from 'commander';
 import { NonceManager, type Wallet } from 'ethers';
 import { acquireInstanceLock, connectProvider, Counter, createMetricsRegistry, Gauge, UserError } from '../../core';
-import { ModelRegistry__factory, RiskOracle__factory, RiskSteward__factory } from '../../contracts/build/types';
+import { ModelRegistry__factory, RiskOracle__factory } from '../../contracts/build/types';
 import { indexedBlock } from '../../oracle/freshness';
 import { loadSigner } from '../../oracle/keys';
 import { runIndexer } from '../../indexer';
+import { proposeNextEpoch, publishPendingEpoch, signPendingEpoch } from '../../oracle/credit-round';
+import { recheckPublications } from '../../oracle/publish';
 import { publishPendingRounds, signPendingRounds } from '../../oracle/rounds';
+import { sendConfigFrom } from '../../oracle/send';
 import { startScheduler, type Job } from '../../oracle/scheduler';
 import { scoreRoute } from '../../oracle/scores';
 import { creditShadowJob } from '../../oracle/shadow';
@@ -16,7 +19,7 @@ import { deploymentSeed, readDeployment } from '../deployment';
 import { dashboardContracts } from './dashboard';
 import { keySource, withKeyOptions, type KeyOptions } from '../keys';
 import { indexDeployment } from './index-chain';
-import { proposeRound } from './oracle';
+import { applyRounds, creditContracts, proposeRound } from './oracle';
 
 interface RunOptions extends KeyOptions {
   indexSchedule: string;
@@ -28,7 +31,7 @@ interface RunOptions extends KeyOptions {
 
 /**
  * The daemon: on cron schedules it indexes the deployment's market and runs a round (propose, sign with the keys
- * it holds, publish once the threshold is met, apply to Aave); it serves the dashboard at /, /metrics, /healthz and /score/:wallet;
+ * it holds, publish once the threshold is met, apply to Aave) and a credit epoch with the model in force; it serves the dashboard at /, /metrics, /healthz and /score/:wallet;
  * one instance per database (a lock); SIGTERM or SIGINT finish the current step and stop everything.
  */
 export function registerRun(program: Command): void {
@@ -37,7 +40,11 @@ export function registerRun(program: Command): void {
       'the daemon: index, propose, sign, publish and apply on schedules; serve the dashboard at /, /metrics, /healthz and /score/:wallet',
     )
     .option('--index-schedule <cron>', 'when to index new blocks (node-cron, six fields allow seconds)', '*/15 * * * * *')
-    .option('--round-schedule <cron>', 'when to propose and publish a round', '0 * * * *')
+    .option(
+      '--round-schedule <cron>',
+      'when to propose and publish a parameter round and a credit epoch (with the credit model in force)',
+      '0 * * * *',
+    )
     .option(
       '--shadow-schedule <cron>',
       'when to run candidate credit models beside the model in force (recorded, never published)',
@@ -68,7 +75,6 @@ export function registerRun(program: Command): void {
       const signers: Wallet[] = [];
       for (const name of opts.signerKeyEnv ?? []) signers.push(await loadSigner({ privateKeyEnv: name }));
       const oracle = RiskOracle__factory.connect(deployment.riskOracle, publisher);
-      const steward = RiskSteward__factory.connect(deployment.riskSteward, publisher);
 
       const registry = createMetricsRegistry();
       const indexed = new Gauge({ name: 'risk_oracle_indexed_block', help: 'last block the indexer committed', registers: [registry] });
@@ -94,6 +100,30 @@ export function registerRun(program: Command): void {
         labelNames: ['asset'],
         registers: [registry],
       });
+      const lastEpoch = new Gauge({ name: 'risk_oracle_credit_epoch', help: 'latest published credit epoch', registers: [registry] });
+      const epochHolds = new Counter({
+        name: 'risk_oracle_credit_epoch_holds_total',
+        help: 'credit epochs held by a guard',
+        registers: [registry],
+      });
+      const modelInForce = new Gauge({
+        name: 'risk_oracle_model_in_force',
+        help: 'the model the oracle publishes with, per kind (value 1)',
+        labelNames: ['kind', 'model'],
+        registers: [registry],
+      });
+      const publishFailures = new Counter({
+        name: 'risk_oracle_publish_failures_total',
+        help: 'round or epoch steps and rechecked publications that failed',
+        labelNames: ['kind'],
+        registers: [registry],
+      });
+      const resubmitted = new Counter({
+        name: 'risk_oracle_publications_resubmitted_total',
+        help: 'publications dropped or reorged out after confirming, sent again',
+        labelNames: ['kind'],
+        registers: [registry],
+      });
       const gas = new Counter({ name: 'risk_oracle_gas_used_total', help: 'gas spent publishing and applying', registers: [registry] });
       const jobs = new Counter({
         name: 'risk_oracle_job_runs_total',
@@ -102,6 +132,79 @@ export function registerRun(program: Command): void {
         registers: [registry],
       });
       let failing: string[] = [];
+
+      const send = sendConfigFrom(ctx.config);
+      const credit = creditContracts(deployment, publisher);
+      // a publication that was dropped or reorged out since it confirmed is sent again before anything new
+      const recheck = async () => {
+        for (const r of await recheckPublications({
+          db: handle.db,
+          chainId,
+          runner: publisher,
+          oracle,
+          registry: credit.registry,
+          depthBlocks: ctx.config.indexer.finalityDepth * 2,
+          send,
+          log: ctx.log,
+        })) {
+          if (r.outcome === 'resubmitted') resubmitted.inc({ kind: r.kind });
+          if (r.outcome === 'failed') publishFailures.inc({ kind: r.kind });
+        }
+      };
+      // the parameter round: propose, sign with the keys this daemon holds, publish once the threshold is met, apply
+      const parameterRound = async () => {
+        const proposal = await proposeRound(handle.db, provider, deployment, chainId, ctx.config.oracle.validForSeconds, ctx.log);
+        modelInForce.set({ kind: 'collateral', model: proposal.modelId }, 1);
+        for (const a of proposal.assets.filter((x) => !x.publishable)) holds.inc({ asset: a.symbol });
+        if (!proposal.assets.some((a) => a.publishable)) return;
+        const now = (await provider.getBlock('latest'))!.timestamp;
+        for (const signer of signers)
+          await signPendingRounds({
+            db: handle.db,
+            oracle,
+            chainId,
+            signer,
+            now,
+            seed: deploymentSeed(deployment, provider),
+            log: ctx.log,
+          });
+        const published = await publishPendingRounds({ db: handle.db, oracle, chainId, send, log: ctx.log });
+        if (!published.submitted) return;
+        lastPublish.set(now);
+        gas.inc(Number(published.gasUsed ?? 0n));
+        for (const r of published.rounds) lastRound.set({ asset: r.symbol }, r.round);
+        for (const a of await applyRounds(deployment, publisher, published.rounds)) gas.inc(a.gasUsed);
+      };
+      // the credit epoch: the model in force scores every indexed wallet; signed and published like a round
+      const creditEpoch = async () => {
+        const driftThreshold = ctx.config.oracle.driftThreshold;
+        const proposal = await proposeNextEpoch({
+          db: handle.db,
+          chainId,
+          ...credit,
+          atBlock: await provider.getBlockNumber(),
+          driftThreshold,
+          log: ctx.log,
+        });
+        if (!proposal) return;
+        modelInForce.set({ kind: 'credit', model: proposal.modelId }, 1);
+        if (proposal.status === 'held') return epochHolds.inc();
+        if (proposal.status === 'unchanged') return;
+        if (proposal.status === 'proposed')
+          for (const signer of signers)
+            await signPendingEpoch({ db: handle.db, chainId, ...credit, signerSet: oracle, signer, driftThreshold, log: ctx.log });
+        const published = await publishPendingEpoch({
+          db: handle.db,
+          chainId,
+          registry: credit.registry,
+          threshold: Number(await oracle.threshold()),
+          send,
+          log: ctx.log,
+        });
+        if (!published?.submitted) return;
+        lastEpoch.set(published.epoch);
+        gas.inc(Number(published.gasUsed ?? 0n));
+      };
 
       const jobList: Job[] = [
         {
@@ -127,29 +230,18 @@ export function registerRun(program: Command): void {
           name: 'round',
           schedule: opts.roundSchedule,
           run: async () => {
-            const proposal = await proposeRound(handle.db, provider, deployment, chainId, ctx.config.oracle.validForSeconds, ctx.log);
-            for (const a of proposal.assets.filter((x) => !x.publishable)) holds.inc({ asset: a.symbol });
-            if (!proposal.assets.some((a) => a.publishable)) return;
-            const now = (await provider.getBlock('latest'))!.timestamp;
-            for (const signer of signers)
-              await signPendingRounds({
-                db: handle.db,
-                oracle,
-                chainId,
-                signer,
-                now,
-                seed: deploymentSeed(deployment, provider),
-                log: ctx.log,
+            // independent halves: a market without prices still gets its credit epoch, and the other way round
+            const failures: string[] = [];
+            for (const [what, step] of [
+              ['recheck', recheck],
+              ['parameters', parameterRound],
+              ['credit epoch', creditEpoch],
+            ] as const)
+              await step().catch((err: unknown) => {
+                if (what !== 'recheck') publishFailures.inc({ kind: what });
+                failures.push(`${what}: ${(err as Error).message}`);
               });
-            const published = await publishPendingRounds({ db: handle.db, oracle, chainId, log: ctx.log });
-            if (!published.submitted) return;
-            lastPublish.set(now);
-            gas.inc(Number(published.gasUsed ?? 0n));
-            for (const r of published.rounds) {
-              lastRound.set({ asset: r.symbol }, r.round);
-              const receipt = await (await steward.applyParameters(r.asset)).wait();
-              gas.inc(Number(receipt!.gasUsed));
-            }
+            if (failures.length) throw new Error(failures.join('; '));
           },
         },
         {
@@ -184,6 +276,7 @@ export function registerRun(program: Command): void {
         chainId,
         contracts: dashboardContracts(deployment),
         maxIndexerLagBlocks: ctx.config.oracle.maxIndexerLagBlocks,
+        logRange: { chunk: ctx.config.indexer.maxBlockRange },
         health,
         metrics: registry,
         log: ctx.log,

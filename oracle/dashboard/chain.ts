@@ -3,6 +3,7 @@ import { batchDigest, creditRegistryDomain, epochDigest, riskOracleDomain, updat
 import { CreditScoreRegistry__factory, ModelRegistry__factory, RiskOracle__factory } from '../../contracts/build/types';
 import { aaveSeed, assetBounds, type SeedSource } from '../chain-state';
 import type { AssetBounds, CollateralParams } from '../guards';
+import { queryLogsInRanges, type LogRangeOptions } from '../logs';
 import type { ChallengeView, ParameterState } from './types';
 
 /** The contracts a dashboard reads: from a deployment JSON (`chain deploy`) or the daemon's own. */
@@ -46,6 +47,38 @@ export interface RegistryModel {
   index: number;
 }
 
+export interface ChainTransaction {
+  gasUsed: number | null;
+  signers: string[];
+  updates: number | null;
+}
+
+/** A dispute against a submitted model (ModelDisputed) and, once the DAO decided, its outcome (DisputeResolved). */
+export interface ChainDispute {
+  disputer: string;
+  /** Wei, as a decimal string. */
+  bond: string;
+  evidenceHash: string;
+  tx: string;
+  time: number;
+  resolution: { upheld: boolean; winner: string; award: string; tx: string; time: number } | null;
+}
+
+/** A model submitted with a bond and a claim (ModelSubmitted), with every dispute against it, oldest first. */
+export interface ChainSubmission {
+  modelId: string;
+  submitter: string;
+  /** Wei, as a decimal string. */
+  bond: string;
+  /** keccak256 of the evaluation snapshot the claim is on. */
+  snapshotId: string;
+  /** keccak256 of the canonical evaluation JSON the submitter claims `evaluate` gives. */
+  claimHash: string;
+  tx: string;
+  time: number;
+  disputes: ChainDispute[];
+}
+
 /** What the dashboard reads from the chain; `createDashboardChain` reads it over JSON-RPC, tests may fake it. */
 export interface DashboardChain {
   head(): Promise<{ number: number; timestamp: number }>;
@@ -58,12 +91,19 @@ export interface DashboardChain {
   }>;
   /** ParametersUpdated events since the deployment (the newest 2,000), oldest first. */
   parameterEvents(): Promise<ChainParameterEvent[]>;
-  /** A publication's gas and the signers its signatures recover to (empty when it is not a direct call). */
-  transaction(hash: string): Promise<{ gasUsed: number | null; signers: string[] }>;
+  /**
+   * A publication's gas, the signers its signatures recover to (empty when it is not a direct call), and how many
+   * parameter updates its calldata carries (a batch's assets; 1 for a single update or an epoch; null when unknown).
+   */
+  transaction(hash: string): Promise<ChainTransaction>;
   /** The registry's latest epoch number and its newest published epochs (32), oldest first. */
   epochs(): Promise<{ latest: number; epochs: ChainEpoch[] }>;
   challenges(): Promise<ChallengeView[]>;
   models(): Promise<RegistryModel[]>;
+  /** ModelRegistry.activeModel per kind: the model the DAO put in force (null when none). */
+  activeModels(): Promise<{ credit: string | null; collateral: string | null }>;
+  /** Models submitted by anyone with a bond (not the DAO's own registrations), with their disputes, oldest first. */
+  submissions(): Promise<ChainSubmission[]>;
 }
 
 /** A ParameterUpdate as ethers decodes it from calldata (integers as bigint). */
@@ -81,8 +121,6 @@ interface DecodedUpdate {
 const STATUS = ['Unknown', 'Candidate', 'Active', 'Retired', 'Disputed', 'Rejected'];
 /** Blocks after which an event is taken as final and never read again. */
 const FINALITY = 12;
-/** Largest eth_getLogs range asked for at once (public RPCs refuse wider ones). */
-const LOG_RANGE = 5_000;
 const MAX_MODELS = 256;
 /** Publications read with their block times (the history chart and the rounds table): the newest this many. */
 const MAX_EVENTS = 2_000;
@@ -91,14 +129,14 @@ const MAX_EPOCHS = 32;
 
 /**
  * Reads logs incrementally: final ones (older than FINALITY blocks) are kept, the newer tail is read again on
- * every call, so a short reorg never leaves a removed event on the page.
+ * every call, so a short reorg never leaves a removed event on the page. Ranges are bounded (`queryLogsInRanges`),
+ * smaller where the RPC refuses.
  */
-function logScanner(fromBlock: number, query: (from: number, to: number) => Promise<Log[]>) {
+function logScanner(fromBlock: number, query: (from: number, to: number) => Promise<Log[]>, range?: LogRangeOptions) {
   let final: Log[] = [];
   let finalTo = fromBlock - 1;
   return async (head: number): Promise<Log[]> => {
-    const fresh: Log[] = [];
-    for (let from = finalTo + 1; from <= head; from += LOG_RANGE) fresh.push(...(await query(from, Math.min(head, from + LOG_RANGE - 1))));
+    const fresh = await queryLogsInRanges(query, finalTo + 1, head, range);
     // kept only once every range was read: a failed read leaves nothing half-stored
     final = [...final, ...fresh.filter((l) => l.blockNumber <= head - FINALITY)];
     finalTo = Math.max(finalTo, head - FINALITY);
@@ -107,18 +145,31 @@ function logScanner(fromBlock: number, query: (from: number, to: number) => Prom
 }
 
 /** Reads the deployment's RiskOracle, CreditScoreRegistry and ModelRegistry; block times and transactions are cached. */
-export function createDashboardChain(provider: Provider, chainId: number, contracts: DashboardContracts): DashboardChain {
+export function createDashboardChain(
+  provider: Provider,
+  chainId: number,
+  contracts: DashboardContracts,
+  options: { logRange?: LogRangeOptions } = {},
+): DashboardChain {
   const oracle = RiskOracle__factory.connect(contracts.riskOracle, provider);
   const registry = CreditScoreRegistry__factory.connect(contracts.creditScoreRegistry, provider);
   const models = ModelRegistry__factory.connect(contracts.modelRegistry, provider);
   const seed: SeedSource | undefined = contracts.dataProvider ? aaveSeed(contracts.dataProvider, provider) : undefined;
   const blockTimes = new Map<number, number>();
-  const transactions = new Map<string, { gasUsed: number | null; signers: string[] }>();
+  const transactions = new Map<string, ChainTransaction>();
   const oracleDomain = riskOracleDomain(chainId, contracts.riskOracle);
   const registryDomain = creditRegistryDomain(chainId, contracts.creditScoreRegistry);
-  const updates = logScanner(contracts.fromBlock, (from, to) => oracle.queryFilter(oracle.filters.ParametersUpdated(), from, to));
-  const published = logScanner(contracts.fromBlock, (from, to) => registry.queryFilter(registry.filters.EpochPublished(), from, to));
-  const invalidated = logScanner(contracts.fromBlock, (from, to) => registry.queryFilter(registry.filters.EpochInvalidated(), from, to));
+  const scan = (query: (from: number, to: number) => Promise<Log[]>) => logScanner(contracts.fromBlock, query, options.logRange);
+  const updates = scan((from, to) => oracle.queryFilter(oracle.filters.ParametersUpdated(), from, to));
+  const published = scan((from, to) => registry.queryFilter(registry.filters.EpochPublished(), from, to));
+  const invalidated = scan((from, to) => registry.queryFilter(registry.filters.EpochInvalidated(), from, to));
+  // submissions, disputes and their outcomes: three events of one contract, read in one call per range
+  const submissionTopics = (['ModelSubmitted', 'ModelDisputed', 'DisputeResolved'] as const).map(
+    (e) => models.interface.getEvent(e)!.topicHash,
+  );
+  const modelEvents = scan((from, to) =>
+    provider.getLogs({ address: contracts.modelRegistry, topics: [submissionTopics], fromBlock: from, toBlock: to }),
+  );
 
   const blockTime = async (n: number): Promise<number> => {
     const cached = blockTimes.get(n);
@@ -131,7 +182,7 @@ export function createDashboardChain(provider: Provider, chainId: number, contra
   const headNumber = () => provider.getBlockNumber();
 
   /** The signers whose signatures a publication carried, recovered from its calldata and the EIP-712 digest. */
-  const recoverSigners = (data: string): string[] => {
+  const decodeCall = (data: string): { signers: string[]; updates: number | null } => {
     const signatures = (sigs: Array<{ v: bigint; r: string; s: string }>, digest: string) =>
       sigs.map((s) => recoverAddress(digest, Signature.from({ v: Number(s.v), r: s.r, s: s.s })));
     const asUpdate = (u: DecodedUpdate): ParameterUpdate => ({
@@ -145,9 +196,12 @@ export function createDashboardChain(provider: Provider, chainId: number, contra
       inputsRoot: u.inputsRoot,
     });
     const call = oracle.interface.parseTransaction({ data });
-    if (call?.name === 'publishBatch')
-      return signatures(call.args[1], batchDigest(oracleDomain, (call.args[0] as DecodedUpdate[]).map(asUpdate)));
-    if (call?.name === 'publish') return signatures(call.args[1], updateDigest(oracleDomain, asUpdate(call.args[0])));
+    if (call?.name === 'publishBatch') {
+      const batch = call.args[0] as DecodedUpdate[];
+      return { signers: signatures(call.args[1], batchDigest(oracleDomain, batch.map(asUpdate))), updates: batch.length };
+    }
+    if (call?.name === 'publish')
+      return { signers: signatures(call.args[1], updateDigest(oracleDomain, asUpdate(call.args[0]))), updates: 1 };
     const epoch = registry.interface.parseTransaction({ data });
     if (epoch?.name === 'publishEpoch') {
       const [n, root, modelId, walletCount, sigs] = epoch.args as unknown as [
@@ -157,9 +211,9 @@ export function createDashboardChain(provider: Provider, chainId: number, contra
         bigint,
         Array<{ v: bigint; r: string; s: string }>,
       ];
-      return signatures(sigs, epochDigest(registryDomain, { epoch: n, root, modelId, walletCount }));
+      return { signers: signatures(sigs, epochDigest(registryDomain, { epoch: n, root, modelId, walletCount })), updates: 1 };
     }
-    return [];
+    return { signers: [], updates: null };
   };
 
   return {
@@ -213,7 +267,7 @@ export function createDashboardChain(provider: Provider, chainId: number, contra
       const cached = transactions.get(hash);
       if (cached) return cached;
       const [tx, receipt] = await Promise.all([provider.getTransaction(hash), provider.getTransactionReceipt(hash)]);
-      const found = { gasUsed: receipt ? Number(receipt.gasUsed) : null, signers: tx ? recoverSigners(tx.data) : [] };
+      const found = { gasUsed: receipt ? Number(receipt.gasUsed) : null, ...(tx ? decodeCall(tx.data) : { signers: [], updates: null }) };
       if (receipt) transactions.set(hash, found);
       return found;
     },
@@ -254,6 +308,53 @@ export function createDashboardChain(provider: Provider, chainId: number, contra
         });
       }
       return out;
+    },
+    async activeModels() {
+      const [credit, collateral] = await Promise.all([models.activeModel(0), models.activeModel(1)]);
+      const id = (m: string) => (/^0x0+$/.test(m) ? null : m);
+      return { credit: id(credit), collateral: id(collateral) };
+    },
+    async submissions() {
+      const out = new Map<string, ChainSubmission>();
+      for (const log of await modelEvents(await headNumber())) {
+        const parsed = models.interface.parseLog(log);
+        if (!parsed) continue;
+        const e = parsed.args;
+        const key = String(e.modelId).toLowerCase();
+        const time = await blockTime(log.blockNumber);
+        const tx = log.transactionHash;
+        if (parsed.name === 'ModelSubmitted') {
+          out.set(key, {
+            modelId: String(e.modelId),
+            submitter: String(e.submitter),
+            bond: String(e.bond),
+            snapshotId: String(e.snapshotId),
+            claimHash: String(e.claimHash),
+            tx,
+            time,
+            disputes: [],
+          });
+          continue;
+        }
+        const s = out.get(key);
+        if (!s) continue;
+        if (parsed.name === 'ModelDisputed')
+          s.disputes.push({
+            disputer: String(e.disputer),
+            bond: String(e.bond),
+            evidenceHash: String(e.evidenceHash),
+            tx,
+            time,
+            resolution: null,
+          });
+        else {
+          // the registry holds one open dispute at a time: an outcome resolves the newest dispute
+          const open = s.disputes.at(-1);
+          if (open && !open.resolution)
+            open.resolution = { upheld: Boolean(e.upheld), winner: String(e.winner), award: String(e.award), tx, time };
+        }
+      }
+      return [...out.values()];
     },
     async models() {
       const out: RegistryModel[] = [];

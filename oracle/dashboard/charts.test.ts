@@ -1,5 +1,5 @@
 import type { ChartSpec } from '../../core/charts';
-import { createChartCache, parameterChart, priceChart, renderCharts, scoreChart } from './charts';
+import { createChartCache, parameterChart, priceChart, renderCharts, scoreChart, shadowChart } from './charts';
 import { sampleSnapshot } from './testing';
 
 /** The layers of a layered spec, as plain records (the spec types are vega-lite's). */
@@ -26,6 +26,21 @@ describe('dashboard charts', () => {
     ]);
     expect(parameterChart(snapshot.assets[1]!, 1_750_000_000)).toBeUndefined();
     expect(priceChart(snapshot.assets[1]!)).toBeUndefined();
+  });
+
+  it("draws each candidate's shadow figures over time, and nothing without results", async () => {
+    const shadow = snapshot.models.shadow;
+    const rank = shadowChart(shadow, 'rank') as unknown as { data: { values: Array<Record<string, number | string>> } };
+    expect(rank.data.values).toEqual([
+      { t: 1_749_960_000_000, candidate: '0xefefefef…', value: 0.91 },
+      { t: 1_749_990_000_000, candidate: '0xefefefef…', value: 0.93 },
+    ]);
+    const flips = shadowChart(shadow, 'flips') as unknown as { data: { values: Array<Record<string, number | string>> } };
+    expect(flips.data.values.map((v) => v.value)).toEqual([9, 7]);
+    expect(shadowChart([], 'rank')).toBeUndefined();
+    const rendered = await renderCharts(snapshot, createChartCache());
+    expect(rendered.shadow!.rank).toContain('Shadow: rank correlation with the model in force');
+    expect(rendered.shadow!.flips).toContain('Shadow: decision flips at the cutoff');
   });
 
   it('renders each distinct spec once, escapes the text in the SVG, and leaves out charts without data', async () => {

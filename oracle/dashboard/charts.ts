@@ -1,6 +1,6 @@
 import { createHash } from 'node:crypto';
 import { renderSvg, type ChartSpec } from '../../core/charts';
-import type { AssetView, ScoreDistribution } from './types';
+import type { AssetView, ScoreDistribution, ShadowView } from './types';
 
 /**
  * The dashboard's charts: vega-lite specs rendered to inline SVG in Node by core/charts (as the demo report's are).
@@ -96,6 +96,37 @@ export function scoreChart(d: ScoreDistribution): ChartSpec {
   } as ChartSpec;
 }
 
+/**
+ * The candidates' shadow comparisons over time, one line per candidate: `rank` is the Spearman correlation with
+ * the model in force, `flips` the wallets on the other side of the cutoff. Undefined without results.
+ */
+export function shadowChart(shadow: ShadowView[], figure: 'rank' | 'flips'): ChartSpec | undefined {
+  const values = shadow.flatMap((v) =>
+    v.points.map((p) => ({
+      t: p.at * 1000,
+      candidate: `${v.modelId.slice(0, 10)}…`,
+      value: figure === 'rank' ? p.rankCorrelation : p.decisionFlips,
+    })),
+  );
+  if (values.length === 0) return undefined;
+  const low = Math.min(...values.map((v) => v.value));
+  return {
+    title: figure === 'rank' ? 'Shadow: rank correlation with the model in force' : 'Shadow: decision flips at the cutoff',
+    width: WIDTH,
+    height: HEIGHT,
+    data: { values },
+    mark: { type: 'line', point: true, strokeWidth: 2 },
+    encoding: {
+      x: { field: 't', type: 'temporal', title: 'data time (UTC)', axis: { tickCount: 4, labelOverlap: true } },
+      y:
+        figure === 'rank'
+          ? { field: 'value', type: 'quantitative', title: 'Spearman ρ', scale: { domain: [Math.min(0.5, Math.floor(low * 10) / 10), 1] } }
+          : { field: 'value', type: 'quantitative', title: 'wallets', axis: { tickMinStep: 1 } },
+      color: { field: 'candidate', type: 'nominal', title: 'candidate', legend: { orient: 'bottom', labelLimit: 220 } },
+    },
+  } as ChartSpec;
+}
+
 /** Renders specs to SVG, keeping the newest `size` results by spec. */
 export function createChartCache(size = 64): (spec: ChartSpec) => Promise<string> {
   const cache = new Map<string, Promise<string>>();
@@ -119,11 +150,18 @@ export interface DashboardCharts {
   /** SVG per asset symbol: its parameter history and its price. */
   assets: Map<string, { parameters?: string; price?: string }>;
   scores?: string;
+  /** The candidates' shadow comparisons over time. */
+  shadow?: { rank?: string; flips?: string };
 }
 
 /** Every chart of a snapshot, rendered (or taken from the cache). */
 export async function renderCharts(
-  snapshot: { assets: AssetView[]; credit: { distribution: ScoreDistribution | null }; chain: { head: { timestamp: number } } },
+  snapshot: {
+    assets: AssetView[];
+    credit: { distribution: ScoreDistribution | null };
+    chain: { head: { timestamp: number } };
+    models?: { shadow: ShadowView[] };
+  },
   render: (spec: ChartSpec) => Promise<string>,
 ): Promise<DashboardCharts> {
   const assets = new Map<string, { parameters?: string; price?: string }>();
@@ -135,5 +173,11 @@ export async function renderCharts(
     assets.set(a.symbol, { ...(p ? { parameters: await render(p) } : {}), ...(q ? { price: await render(q) } : {}) });
   }
   const d = snapshot.credit.distribution;
-  return { assets, ...(d ? { scores: await render(scoreChart(d)) } : {}) };
+  const rank = shadowChart(snapshot.models?.shadow ?? [], 'rank');
+  const flips = shadowChart(snapshot.models?.shadow ?? [], 'flips');
+  return {
+    assets,
+    ...(d ? { scores: await render(scoreChart(d)) } : {}),
+    ...(rank && flips ? { shadow: { rank: await render(rank), flips: await render(flips) } } : {}),
+  };
 }

@@ -1,6 +1,8 @@
 import { createMetricsRegistry, Gauge } from '../../core';
 import { createTestDatabase } from '../../core/test/db';
+import { recordShadow, type CreditShadow } from '../shadow';
 import { addSignature, raiseAlert, saveEpoch, saveRound, setRoundStatus, type RoundRecord } from '../store';
+import type { ChainSubmission } from './chain';
 import { gatherSnapshot, type GatherOptions } from './gather';
 import { scoreDistribution, thin } from './queries';
 import {
@@ -125,7 +127,7 @@ describe(`dashboard data (${process.env.DATABASE_URL ? 'Postgres' : 'PGlite'}, a
         blockNumber: 95,
       },
     ];
-    chain.transactions[`0x${'0e'.repeat(32)}`] = { gasUsed: 91_000, signers: chain.signers };
+    chain.transactions[`0x${'0e'.repeat(32)}`] = { gasUsed: 91_000, signers: chain.signers, updates: 1 };
     chain.models = [{ modelId: MODEL, kind: 'credit', status: 'Active', index: 1 }];
     await h.db
       .insertInto('model_artifacts')
@@ -177,12 +179,26 @@ describe(`dashboard data (${process.env.DATABASE_URL ? 'Postgres' : 'PGlite'}, a
     const published = s.rounds.find((r) => r.status === 'published')!;
     expect(published).toMatchObject({
       gasUsed: 123_456,
+      batchAssets: 1,
+      gasPerAsset: 123_456,
       signers: chain.signers,
       tx: `0x${'01'.repeat(32)}`,
       verify: { state: 'unknown', reason: 'verification is off' },
     });
     expect(s.rounds.find((r) => r.symbol === 'GOV')).toMatchObject({ signers: chain.signers.map((x) => x.toLowerCase()), tx: null });
     expect(s.rounds.find((r) => r.status === 'held')!.verify).toEqual({ state: 'unknown', reason: 'held by a guard: never sent' });
+  });
+
+  it("shares a batch's gas among the assets it updated", async () => {
+    const batch = fakeChainState();
+    const tx = `0x${'0b'.repeat(32)}`;
+    publishOnFake(batch, WETH, 1, 7_200, tx);
+    publishOnFake(batch, GOV, 1, 5_000, tx);
+    const s = await gatherSnapshot({ ...options, chain: fakeChain(batch) });
+    const onChain = s.rounds.filter((r) => r.status === 'published');
+    expect(onChain).toHaveLength(2);
+    for (const r of onChain) expect(r).toMatchObject({ gasUsed: 183_456, batchAssets: 2, gasPerAsset: 91_728 });
+    expect(s.rounds.find((r) => r.status !== 'published' && r.symbol === 'WETH')).toMatchObject({ gasUsed: null, gasPerAsset: null });
   });
 
   it("takes each round's verification from the verifier", async () => {
@@ -268,6 +284,69 @@ describe(`dashboard data (${process.env.DATABASE_URL ? 'Postgres' : 'PGlite'}, a
       { modelId: COLLATERAL_MODEL, kind: 'collateral', status: 'unregistered', index: null, inForce: ['RiskOracle: WETH'], metrics: {} },
       { modelId: MODEL, kind: 'credit', status: 'Active', index: 1, inForce: ['credit epoch 1'], metrics: { auc: 0.83 } },
     ]);
+  });
+
+  it('shows the model in force by vote, bonded submissions with their disputes, and the candidates shadow results', async () => {
+    const candidate = `0x${'ca'.repeat(32)}`;
+    chain.active = { credit: MODEL, collateral: null };
+    chain.models = [
+      { modelId: MODEL, kind: 'credit', status: 'Active', index: 1 },
+      { modelId: candidate, kind: 'credit', status: 'Rejected', index: 2 },
+    ];
+    const submission: ChainSubmission = {
+      modelId: candidate,
+      submitter: '0x5000000000000000000000000000000000000005',
+      bond: '100000000000000000',
+      snapshotId: `0x${'51'.repeat(32)}`,
+      claimHash: `0x${'c1'.repeat(32)}`,
+      tx: `0x${'9a'.repeat(32)}`,
+      time: 1_700_000_100,
+      disputes: [
+        {
+          disputer: '0x6000000000000000000000000000000000000006',
+          bond: '50000000000000000',
+          evidenceHash: `0x${'e1'.repeat(32)}`,
+          tx: `0x${'9b'.repeat(32)}`,
+          time: 1_700_000_200,
+          resolution: {
+            upheld: true,
+            winner: '0x6000000000000000000000000000000000000006',
+            award: '150000000000000000',
+            tx: `0x${'9c'.repeat(32)}`,
+            time: 1_700_000_300,
+          },
+        },
+      ],
+    };
+    chain.submissions = [submission];
+    const figures = (at: number, rank: number): CreditShadow => ({
+      modelId: candidate,
+      referenceModelId: MODEL,
+      at,
+      wallets: 40,
+      rankCorrelation: rank,
+      meanAbsScoreDiff: 12.5,
+      maxAbsScoreDiff: 40,
+      meanPd: 0.05,
+      referenceMeanPd: 0.04,
+      cutoff: 650,
+      decisionFlips: 3,
+    });
+    await recordShadow(h.db, CHAIN, [figures(1_700_000_000, 0.9)]);
+    await recordShadow(h.db, CHAIN, [figures(1_700_003_600, 0.93)]);
+    await recordShadow(h.db, CHAIN + 1, [figures(1_700_000_000, 0.1)]);
+    try {
+      const s = await gatherSnapshot(options);
+      expect(s.models.active).toEqual({ credit: MODEL, collateral: null });
+      expect(s.models.submissions).toEqual([{ ...submission, kind: 'credit', status: 'Rejected', index: 2 }]);
+      expect(s.models.shadow).toEqual([
+        { modelId: candidate, status: 'Rejected', total: 2, points: [figures(1_700_000_000, 0.9), figures(1_700_003_600, 0.93)] },
+      ]);
+    } finally {
+      chain.models = [{ modelId: MODEL, kind: 'credit', status: 'Active', index: 1 }];
+      chain.submissions = [];
+      await h.db.deleteFrom('shadow_results').execute();
+    }
   });
 
   it('summarises a large epoch in SQL and thins long price series keeping the newest point', async () => {

@@ -3,7 +3,8 @@ import type { Registry } from 'prom-client';
 import type { Database } from '../../core';
 import { indexedBlock } from '../freshness';
 import type { HealthReport } from '../server';
-import type { ChainParameterEvent, DashboardChain, DashboardContracts } from './chain';
+import { shadowHistory } from '../shadow';
+import type { ChainParameterEvent, DashboardChain, DashboardContracts, RegistryModel } from './chain';
 import {
   artifactMetrics,
   guardDecisions,
@@ -13,9 +14,10 @@ import {
   recentEpochs,
   recentRounds,
   scoreDistribution,
+  shadowedModels,
   storedSigners,
 } from './queries';
-import type { AssetView, CreditView, DashboardSnapshot, EpochView, HealthView, ModelView, RoundView } from './types';
+import type { AssetView, CreditView, DashboardSnapshot, EpochView, HealthView, ModelsView, ModelView, RoundView } from './types';
 import { roundKey, type DashboardVerifier } from './verify';
 
 export interface GatherOptions {
@@ -46,6 +48,8 @@ const DAEMON_METRICS = [
 const ZERO = /^0x0*$/;
 const PRICE_POINTS = 5_000;
 const CHART_POINTS = 400;
+/** Shadow comparisons shown per candidate: the newest this many. */
+const SHADOW_POINTS = 60;
 
 /** One consistent look at the oracle: the chain (what is in force) beside the database (what was proposed, why). */
 export async function gatherSnapshot(o: GatherOptions): Promise<DashboardSnapshot> {
@@ -105,7 +109,7 @@ export async function gatherSnapshot(o: GatherOptions): Promise<DashboardSnapsho
     guards,
     alerts,
     credit,
-    models: { models: await gatherModels(o, assets, credit) },
+    models: await gatherModels(o, assets, credit),
   };
 }
 
@@ -132,6 +136,8 @@ async function gatherRounds(
       blockNumber: e.blockNumber,
       tx: e.tx,
       gasUsed: tx.gasUsed,
+      batchAssets: tx.updates,
+      gasPerAsset: tx.gasUsed === null || !tx.updates ? null : Math.round(tx.gasUsed / tx.updates),
       signers: tx.signers,
       verify: verified.get(roundKey(e.asset, e.round)) ?? { state: 'unknown', reason: 'verification is off' },
     });
@@ -152,6 +158,8 @@ async function gatherRounds(
       blockNumber: null,
       tx: null,
       gasUsed: null,
+      batchAssets: null,
+      gasPerAsset: null,
       signers: r.digest ? await storedSigners(o.db, o.chainId, r.digest) : [],
       verify: {
         state: 'unknown',
@@ -247,9 +255,37 @@ async function gatherCredit(o: GatherOptions, limit: number): Promise<CreditView
   };
 }
 
-/** The registry's models and the ones actually in use: RiskOracle's provenance per asset, the newest valid epoch's. */
-async function gatherModels(o: GatherOptions, assets: AssetView[], credit: CreditView): Promise<ModelView[]> {
-  const [registered, metrics] = await Promise.all([o.chain.models(), artifactMetrics(o.db)]);
+/**
+ * The registry's models and the ones actually in use (RiskOracle's provenance per asset, the newest valid epoch's),
+ * the model in force per kind, bonded submissions with their disputes, and the candidates' shadow results.
+ */
+async function gatherModels(o: GatherOptions, assets: AssetView[], credit: CreditView): Promise<ModelsView> {
+  const [registered, metrics, active, submitted, shadowed] = await Promise.all([
+    o.chain.models(),
+    artifactMetrics(o.db),
+    o.chain.activeModels(),
+    o.chain.submissions(),
+    shadowedModels(o.db, o.chainId),
+  ]);
+  const byId = new Map(registered.map((m) => [m.modelId.toLowerCase(), m]));
+  const submissions = submitted.map((s) => {
+    const m = byId.get(s.modelId.toLowerCase());
+    return { ...s, kind: m?.kind ?? null, status: m?.status ?? 'unregistered', index: m?.index ?? null };
+  });
+  const shadow = [];
+  for (const { modelId, total } of shadowed) {
+    const points = (await shadowHistory(o.db, o.chainId, modelId)).slice(-SHADOW_POINTS);
+    shadow.push({ modelId, status: byId.get(modelId.toLowerCase())?.status ?? 'unregistered', points, total });
+  }
+  return { models: modelViews(registered, metrics, assets, credit), active, submissions, shadow };
+}
+
+function modelViews(
+  registered: RegistryModel[],
+  metrics: Awaited<ReturnType<typeof artifactMetrics>>,
+  assets: AssetView[],
+  credit: CreditView,
+): ModelView[] {
   const views = new Map<string, ModelView>();
   const view = (modelId: string, kind: ModelView['kind']): ModelView => {
     const key = modelId.toLowerCase();

@@ -50,7 +50,8 @@ export function pill(kind: 'ok' | 'bad' | 'warn' | 'muted', label: string): stri
 
 /** What `verify` says of a round or an epoch. */
 export function verifyBadge(v: VerifyStatus): string {
-  if (v.state === 'verified') return pill('ok', 'verified: re-derived bit for bit');
+  if (v.state === 'verified')
+    return `${pill('ok', 'verified: re-derived bit for bit')}${v.basis ? ` <span class="sub" data-field="verify-basis">${text(v.basis)}</span>` : ''}`;
   if (v.state === 'mismatch')
     return `${pill('bad', 'MISMATCH')}<ul class="reasons">${v.fields.map((f) => `<li>${text(f)}</li>`).join('')}</ul>`;
   return `${pill('muted', 'not verified')} <span class="muted">${text(v.reason)}</span>`;

@@ -36,6 +36,7 @@ code{font:13px/1.4 ui-monospace,SFMono-Regular,Menlo,Consolas,monospace}
 .pill{display:inline-block;border-radius:999px;padding:0 8px;font-size:13px;font-weight:600;white-space:nowrap}
 .ok{color:var(--ok);background:var(--okbg)}.bad{color:var(--bad);background:var(--badbg)}.warn{color:var(--warn);background:var(--warnbg)}.pill.muted{background:#eceff2}
 .reasons{margin:4px 0 8px;padding-left:18px;white-space:normal}
+.stack{display:block}.wide{min-width:24em;white-space:normal}
 a{color:#1d3f99}:focus-visible{outline:3px solid var(--focus);outline-offset:2px}
 form .row{display:flex;flex-wrap:wrap;gap:8px;align-items:center}
 label{display:block;font-weight:600;margin-bottom:4px}

@@ -252,3 +252,16 @@ export async function artifactMetrics(db: Db): Promise<Map<string, { kind: 'cred
   const rows = await db.selectFrom('model_artifacts').select(['model_id', 'kind', 'metrics']).execute();
   return new Map(rows.map((r) => [r.model_id.toLowerCase(), { kind: r.kind, metrics: r.metrics ?? {} }]));
 }
+
+/** The models with shadow results on this chain, with how many each has, in order of their first result. */
+export async function shadowedModels(db: Db, chainId: number): Promise<Array<{ modelId: string; total: number }>> {
+  const rows = await db
+    .selectFrom('shadow_results')
+    .select(['model_id', sql<string>`count(*)`.as('total'), sql<string>`min(at)`.as('first')])
+    .where('chain_id', '=', chainId)
+    .groupBy('model_id')
+    .orderBy(sql`min(at)`)
+    .orderBy('model_id')
+    .execute();
+  return rows.map((r) => ({ modelId: r.model_id, total: Number(r.total) }));
+}

@@ -4,6 +4,7 @@ import type { Logger } from '../../core';
 import { RiskOracle__factory } from '../../contracts/build/types';
 import type { QuantizedModel } from '../../models/quantize';
 import { aaveSeed } from '../chain-state';
+import type { LogRangeOptions } from '../logs';
 import type { Route, RouteAnswer } from '../server';
 import { createDashboardChain, type DashboardChain, type DashboardContracts } from './chain';
 import { createChartCache, renderCharts } from './charts';
@@ -24,8 +25,13 @@ export interface DashboardOptions extends Omit<GatherOptions, 'chain' | 'verifie
   refreshMs?: number;
   /** Re-derive published rounds and epochs (`verify`). Default true. */
   verify?: boolean;
-  /** The canonical credit model: with it every score of an epoch is recomputed, not only its root checked. */
+  /**
+   * A credit model given by hand (`--artifact`): epochs scored by it are recomputed with it when the database does
+   * not store its artifact (stored artifacts come first; without either, an epoch is checked against its root).
+   */
   creditModel?: { modelId: string; model: QuantizedModel };
+  /** How event logs are read: in ranges of at most `chunk` blocks (default 5 000), halved where the RPC refuses. */
+  logRange?: LogRangeOptions;
   /** Read the chain through this instead of JSON-RPC (tests). */
   chain?: DashboardChain;
   log?: Logger;
@@ -79,7 +85,7 @@ const json = (status: number, body: unknown): RouteAnswer => ({
 export function createDashboard(options: DashboardOptions): Dashboard {
   const { provider } = options;
   if (!provider && (!options.chain || options.verify !== false)) throw new Error('the dashboard needs a provider to read the chain');
-  const chain = options.chain ?? createDashboardChain(provider!, options.chainId, options.contracts);
+  const chain = options.chain ?? createDashboardChain(provider!, options.chainId, options.contracts, { logRange: options.logRange });
   const verifier =
     options.verify === false || !provider
       ? undefined
@@ -89,6 +95,7 @@ export function createDashboard(options: DashboardOptions): Dashboard {
           chainId: options.chainId,
           seed: options.contracts.dataProvider ? aaveSeed(options.contracts.dataProvider, provider) : undefined,
           creditModel: options.creditModel,
+          logRange: options.logRange,
         });
   const charts = createChartCache();
   const refreshMs = options.refreshMs ?? 1_000;

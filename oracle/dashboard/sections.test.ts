@@ -1,11 +1,12 @@
 import { renderPage } from './page';
 import { renderSections } from './sections';
-import { sampleSnapshot } from './testing';
+import { CANDIDATE, MODEL, REJECTED, sampleSnapshot } from './testing';
 import type { DashboardCharts } from './charts';
 
 const charts: DashboardCharts = {
   assets: new Map([['WETH', { parameters: '<svg id="p"></svg>', price: '<svg id="q"></svg>' }]]),
   scores: '<svg id="s"></svg>',
+  shadow: { rank: '<svg id="rank"></svg>', flips: '<svg id="flips"></svg>' },
 };
 const EVIL = '<img src=x onerror=alert(1)>';
 
@@ -47,7 +48,9 @@ describe('dashboard sections', () => {
   it('lists rounds with signers, gas, transaction and what verify says; proposals that never went out say why', () => {
     const r = html('rounds');
     expect(r).toMatch(/held.*not sent.*held by a guard: never sent/s);
-    expect(r).toContain('180,000');
+    // the batch's 180,000 gas shared by its two assets, labelled as such
+    expect(r).toContain('gas per asset (batch ÷ assets)');
+    expect(r).toContain('<span data-field="gas-per-asset">90,000</span> <span class="sub stack">of 180,000 for 2 assets</span>');
     expect(r).toMatch(/2: <code title="0x1000000000000000000000000000000000000001">0x1000…0001<\/code>, <code/);
     expect(r).toMatch(/MISMATCH.*ltv: published 7500, derived 7400/);
     expect(r).toContain("the transaction's 2-of-2 EIP-712 signatures");
@@ -75,6 +78,47 @@ describe('dashboard sections', () => {
     expect(m).toContain('candidate (shadow)');
     expect(m).toContain('credit models side by side');
     expect(m).toMatch(/auc<\/th><td>0\.8312<\/td><td>0\.8400<\/td>/);
+  });
+
+  it('names the model in force by vote and lists bonded submissions with their bond, claim, disputes and outcomes', () => {
+    const m = html('models');
+    expect(m).toContain(`credit <span data-active="credit"><code title="${MODEL}">`);
+    expect(m).toContain('collateral <span class="muted" data-active="collateral">none</span>');
+    const rows = m.slice(m.indexOf('Bonded submissions')).split('<tr>');
+    const candidate = rows.find((r) => r.includes(`title="${CANDIDATE}"`))!;
+    expect(candidate).toContain('candidate (shadow)');
+    expect(candidate).toContain('<span data-field="bond">0.1 ETH</span>');
+    expect(candidate).toContain(`title="0x${'c1'.repeat(32)}"`);
+    expect(candidate).toMatch(
+      /with 0\.05 ETH bond, evidence <code title="0x(e1){32}">.*not upheld.*candidacy kept; 0\.15 ETH to the submitter/s,
+    );
+    const rejected = rows.find((r) => r.includes(`title="${REJECTED}"`))!;
+    expect(rejected).toContain('rejected');
+    expect(rejected).toContain('awaiting the DAO');
+  });
+
+  it('shows each candidate in shadow: its newest comparison with the model in force and the charts over time', () => {
+    const m = html('models');
+    const shadow = m.slice(m.indexOf('Candidates in shadow'));
+    expect(shadow).toContain('compared 2 times');
+    expect(shadow).toContain('<span data-shadow="rank">0.9300</span>');
+    expect(shadow).toContain('<span data-shadow="mean-diff">13.25</span>');
+    expect(shadow).toContain('<span data-shadow="flips">7</span> <span class="sub stack">5.8 % of wallets across 650</span>');
+    expect(shadow).toContain('5.20 % / 4.90 %');
+    expect(shadow).toContain('<svg id="rank"></svg>');
+    expect(shadow).toMatch(/aria-label="Decision flips at the cutoff over time, per candidate; newest: 0xefefefef… 7 of 120"/);
+  });
+
+  it('says on which basis an epoch verified', () => {
+    const snapshot = sampleSnapshot();
+    snapshot.credit.epochs[1]!.verify = {
+      state: 'verified',
+      basis: 'every score recomputed with the artifact of its model stored in the database',
+    };
+    const c = renderSections(snapshot, charts).find((s) => s.id === 'credit')!.html;
+    expect(c).toContain(
+      'verified: re-derived bit for bit</span> <span class="sub" data-field="verify-basis">every score recomputed with the artifact of its model stored in the database</span>',
+    );
   });
 
   it('shows health: lag against its limit and each problem', () => {

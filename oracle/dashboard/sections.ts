@@ -1,7 +1,7 @@
 import { formatEther } from 'ethers';
 import type { DashboardCharts } from './charts';
 import { bonusPct, duration, figure, hex, pct, pill, table, text, time, verifyBadge } from './html';
-import type { AssetView, DashboardSnapshot, EpochView, ModelView, RoundView } from './types';
+import type { AssetView, DashboardSnapshot, EpochView, RoundView, ShadowView, SubmissionView } from './types';
 
 /** One block of the page, replaced as a whole when the live update brings a new version of it. */
 export interface Section {
@@ -17,6 +17,12 @@ const signerList = (signers: string[]) =>
     ? `<span class="list">${signers.length}: ${signers.map((s) => hex(s, 4)).join(', ')}</span>`
     : '<span class="muted">none</span>';
 const gas = (g: number | null) => (g === null ? '<span class="muted">–</span>' : text(g.toLocaleString('en-US')));
+/** A round's share of its batch's gas, with the batch's gas and size beside it. */
+const gasShare = (r: RoundView) =>
+  r.gasPerAsset === null
+    ? gas(r.gasUsed)
+    : `<span data-field="gas-per-asset">${gas(r.gasPerAsset)}</span> <span class="sub stack">of ${gas(r.gasUsed)} for ${text(r.batchAssets)} asset${r.batchAssets === 1 ? '' : 's'}</span>`;
+const eth = (wei: string) => `${text(formatEther(wei))} ETH`;
 const txCell = (tx: string | null) => (tx ? hex(tx) : '<span class="muted">not sent</span>');
 
 function summary(s: DashboardSnapshot): Section {
@@ -115,7 +121,7 @@ function roundRow(r: RoundView): string[] {
     time(r.time),
     r.blockNumber === null ? '<span class="muted">–</span>' : text(r.blockNumber),
     signerList(r.signers),
-    gas(r.gasUsed),
+    gasShare(r),
     txCell(r.tx),
     verifyBadge(r.verify),
   ];
@@ -125,10 +131,23 @@ function rounds(s: DashboardSnapshot): Section {
   return {
     id: 'rounds',
     title: 'Rounds',
-    html: `${h2('rounds', 'Rounds')}<p>Newest first. Published rounds come from RiskOracle's events; their signers are recovered from the transaction's ${text(s.chain.threshold)}-of-${text(s.chain.signers.length)} EIP-712 signatures, and each is re-derived from public data as <code>risk-oracle verify</code> does. Gas is the whole batch's.</p>
+    html: `${h2('rounds', 'Rounds')}<p>Newest first. Published rounds come from RiskOracle's events; their signers are recovered from the transaction's ${text(s.chain.threshold)}-of-${text(s.chain.signers.length)} EIP-712 signatures, and each is re-derived from public data as <code>risk-oracle verify</code> does. One transaction publishes a batch of assets: gas per asset is the batch's gas divided by the assets it updated (each update does the same work; the base cost and the signature checks serve the whole batch), the batch's own gas beside it.</p>
 ${table({
   caption: 'Parameter rounds, newest first',
-  columns: ['asset', 'round', 'status', 'LTV', 'threshold', 'bonus', 'time', 'block', 'signers', 'gas', 'transaction', 'verify'],
+  columns: [
+    'asset',
+    'round',
+    'status',
+    'LTV',
+    'threshold',
+    'bonus',
+    'time',
+    'block',
+    'signers',
+    'gas per asset (batch ÷ assets)',
+    'transaction',
+    'verify',
+  ],
   rows: s.rounds.map(roundRow),
   empty: 'No round proposed or published yet.',
 })}`,
@@ -232,8 +251,92 @@ ${table({
 const metricCell = (v: number | undefined) =>
   v === undefined ? '<span class="muted">–</span>' : text(Number.isInteger(v) ? v : v.toFixed(4));
 
-function models(s: DashboardSnapshot): Section {
-  const list = s.models.models;
+function registryStatus(status: string): string {
+  const label: Record<string, [Parameters<typeof pill>[0], string]> = {
+    Active: ['ok', 'active'],
+    Candidate: ['warn', 'candidate (shadow)'],
+    Disputed: ['bad', 'disputed'],
+    Rejected: ['bad', 'rejected'],
+  };
+  const [kind, word] = label[status] ?? ['muted', status.toLowerCase()];
+  return pill(kind, word);
+}
+
+function disputeCell(s: SubmissionView): string {
+  if (s.disputes.length === 0) return '<span class="muted">none</span>';
+  const items = s.disputes.map((d) => {
+    const r = d.resolution;
+    const outcome = !r
+      ? pill('warn', 'awaiting the DAO')
+      : r.upheld
+        ? `${pill('bad', 'upheld')} <span class="sub">model rejected; ${eth(r.award)} to the disputer ${hex(r.winner, 4)}, ${time(r.time)}</span>`
+        : `${pill('ok', 'not upheld')} <span class="sub">candidacy kept; ${eth(r.award)} to the submitter ${hex(r.winner, 4)}, ${time(r.time)}</span>`;
+    return `<li data-field="dispute">by ${hex(d.disputer, 4)} with ${eth(d.bond)} bond, evidence ${hex(d.evidenceHash)}, ${time(d.time)}: ${outcome}</li>`;
+  });
+  return `<ul class="reasons wide">${items.join('')}</ul>`;
+}
+
+function submissions(list: SubmissionView[]): string {
+  return table({
+    caption: 'Bonded submissions and disputes (ModelRegistry events)',
+    columns: [
+      'model id',
+      'registry now',
+      'bond',
+      'disputes and outcomes',
+      'submitter',
+      'claim (evaluation JSON hash) and snapshot',
+      'submitted',
+    ],
+    rows: list.map((s) => [
+      hex(s.modelId),
+      `${registryStatus(s.status)}<span class="sub stack">${text(s.kind ?? 'unknown kind')}${s.index === null ? '' : ` #${text(s.index)}`}</span>`,
+      `<span data-field="bond">${eth(s.bond)}</span>`,
+      disputeCell(s),
+      hex(s.submitter, 4),
+      `${hex(s.claimHash)}<span class="sub stack">snapshot ${hex(s.snapshotId)}</span>`,
+      `${time(s.time)}<span class="sub stack">tx ${hex(s.tx, 4)}</span>`,
+    ]),
+    empty: 'No model submitted with a bond yet (models the DAO registered itself carry no claim).',
+  });
+}
+
+function shadowTable(list: ShadowView[]): string {
+  return table({
+    caption: 'Candidates in shadow beside the model in force: their newest comparison',
+    columns: [
+      'candidate',
+      'rank correlation',
+      'decision flips',
+      'mean |Δscore|',
+      'max |Δscore|',
+      'mean PD (candidate / in force)',
+      'wallets',
+      'newest at (data time)',
+      'against (in force then)',
+      'registry now',
+    ],
+    rows: list.map((v) => {
+      const p = v.points.at(-1)!;
+      return [
+        `${hex(v.modelId)}<span class="sub stack">compared ${text(v.total)} time${v.total === 1 ? '' : 's'}</span>`,
+        `<span data-shadow="rank">${text(p.rankCorrelation.toFixed(4))}</span>`,
+        `<span data-shadow="flips">${text(p.decisionFlips)}</span> <span class="sub stack">${text(((100 * p.decisionFlips) / Math.max(1, p.wallets)).toFixed(1))} % of wallets across ${text(p.cutoff)}</span>`,
+        `<span data-shadow="mean-diff">${text(p.meanAbsScoreDiff.toFixed(2))}</span>`,
+        text(p.maxAbsScoreDiff.toFixed(0)),
+        `${text((p.meanPd * 100).toFixed(2))} % / ${text((p.referenceMeanPd * 100).toFixed(2))} %`,
+        text(p.wallets),
+        time(p.at),
+        hex(p.referenceModelId),
+        registryStatus(v.status),
+      ];
+    }),
+    empty: 'No shadow result recorded yet: the daemon records one per candidate whose artifact it holds (model shadow).',
+  });
+}
+
+function models(s: DashboardSnapshot, charts: DashboardCharts): Section {
+  const { models: list, active, shadow } = s.models;
   const comparisons = (['credit', 'collateral'] as const)
     .map((kind) => {
       const withMetrics = list.filter((m) => m.kind === kind && Object.keys(m.metrics).length > 0);
@@ -247,23 +350,21 @@ function models(s: DashboardSnapshot): Section {
       });
     })
     .join('');
-  const status = (m: ModelView) =>
-    m.status === 'Active'
-      ? pill('ok', 'active')
-      : m.status === 'Candidate'
-        ? pill('warn', 'candidate (shadow)')
-        : pill('muted', m.status.toLowerCase());
+  const inForce = (id: string | null, kind: string) =>
+    id ? `<span data-active="${kind}">${hex(id)}</span>` : `<span class="muted" data-active="${kind}">none</span>`;
+  const newest = shadow.map((v) => v.points.at(-1)!);
   return {
     id: 'models',
     title: 'Models',
     html: `${h2('models', 'Models')}<p>The models the DAO registered in ModelRegistry and the ones actually in use: the collateral model whose id RiskOracle's publications carry, the credit model of the newest valid epoch. A model id is the keccak256 of its artifact, so anyone can fetch the artifact and re-derive its outputs.</p>
+<p>In force by the DAO's vote (<code>ModelRegistry.activeModel</code>): credit ${inForce(active.credit, 'credit')}, collateral ${inForce(active.collateral, 'collateral')}.</p>
 ${table({
   caption: 'Models per kind',
   columns: ['kind', 'model id', 'registry', 'in force', 'metrics'],
   rows: list.map((m) => [
     text(m.kind),
     hex(m.modelId),
-    `${status(m)}${m.index === null ? '' : ` <span class="sub">#${text(m.index)}</span>`}`,
+    `${registryStatus(m.status)}${m.index === null ? '' : ` <span class="sub">#${text(m.index)}</span>`}`,
     m.inForce.length ? m.inForce.map(text).join('; ') : '<span class="muted">not in use</span>',
     Object.keys(m.metrics).length
       ? Object.entries(m.metrics)
@@ -272,7 +373,24 @@ ${table({
       : '<span class="muted">none in this database</span>',
   ]),
   empty: 'No model registered or in use yet.',
-})}${comparisons}`,
+})}${comparisons}
+<h3>Submissions and disputes</h3>
+<p>Anyone may submit a model with a bond and a claim: the hash of the evaluation JSON that <code>risk-oracle evaluate</code> gives on a public snapshot. Anyone who cannot reproduce the claim may dispute it with a bond; the DAO decides, and the winner takes both bonds.</p>
+${submissions(s.models.submissions)}
+<h3>Shadow results</h3>
+<p>Each candidate whose artifact the oracle holds is scored beside the model in force on the same wallets at the same time, never published: how alike they order wallets (Spearman rank correlation, 1 = the same order), how far their scores are apart, and how many wallets a lender's yes-or-no at the cutoff would flip.</p>
+${shadowTable(shadow)}
+${
+  shadow.length
+    ? `<div class="charts">${figure(
+        charts.shadow?.rank,
+        `Rank correlation with the model in force over time, per candidate; newest: ${newest.map((p) => `${p.modelId.slice(0, 10)}… ${p.rankCorrelation.toFixed(4)}`).join(', ')}`,
+      )}${figure(
+        charts.shadow?.flips,
+        `Decision flips at the cutoff over time, per candidate; newest: ${newest.map((p) => `${p.modelId.slice(0, 10)}… ${p.decisionFlips} of ${p.wallets}`).join(', ')}`,
+      )}</div>`
+    : ''
+}`,
   };
 }
 
@@ -320,5 +438,5 @@ ${h.metrics ? table({ caption: 'Daemon figures (from /metrics)', columns: ['metr
 
 /** Every section of the page, in order (the wallet lookup is static and not among them: `page.ts`). */
 export function renderSections(s: DashboardSnapshot, charts: DashboardCharts): Section[] {
-  return [summary(s), parameters(s, charts), rounds(s), guards(s), credit(s, charts), models(s), health(s)];
+  return [summary(s), parameters(s, charts), rounds(s), guards(s), credit(s, charts), models(s, charts), health(s)];
 }

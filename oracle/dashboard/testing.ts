@@ -1,5 +1,13 @@
 import type { AssetBounds } from '../guards';
-import type { ChainEpoch, ChainParameterEvent, DashboardChain, DashboardContracts, RegistryModel } from './chain';
+import type {
+  ChainEpoch,
+  ChainParameterEvent,
+  ChainSubmission,
+  ChainTransaction,
+  DashboardChain,
+  DashboardContracts,
+  RegistryModel,
+} from './chain';
 import type { ChallengeView, DashboardSnapshot, ParameterState } from './types';
 
 /** Test helpers: a chain held in memory (what `createDashboardChain` would read) and a snapshot to render. */
@@ -8,6 +16,9 @@ export const WETH = '0x00000000000000000000000000000000000000e1';
 export const GOV = '0x00000000000000000000000000000000000000c0';
 export const MODEL = `0x${'ab'.repeat(32)}`;
 export const ROOT = `0x${'cd'.repeat(32)}`;
+/** Submitted credit candidates: one in shadow, one disputed. */
+export const CANDIDATE = `0x${'ef'.repeat(32)}`;
+export const REJECTED = `0x${'e0'.repeat(32)}`;
 /** The collateral model's id that the fake chain's publications carry. */
 export const COLLATERAL_MODEL = `0x${'c0'.repeat(32)}`;
 
@@ -36,11 +47,13 @@ export interface FakeChainState {
   paused: boolean;
   states: Record<string, ParameterState>;
   events: ChainParameterEvent[];
-  transactions: Record<string, { gasUsed: number | null; signers: string[] }>;
+  transactions: Record<string, ChainTransaction>;
   latestEpoch: number;
   epochs: ChainEpoch[];
   challenges: ChallengeView[];
   models: RegistryModel[];
+  active: { credit: string | null; collateral: string | null };
+  submissions: ChainSubmission[];
   /** Makes every read throw (an RPC that is down). */
   down?: string;
 }
@@ -58,6 +71,8 @@ export function fakeChainState(): FakeChainState {
     epochs: [],
     challenges: [],
     models: [],
+    active: { credit: null, collateral: null },
+    submissions: [],
   };
 }
 
@@ -81,10 +96,12 @@ export function fakeChain(state: FakeChainState): DashboardChain {
       };
     },
     parameterEvents: async () => (up(), state.events),
-    transaction: async (hash) => (up(), state.transactions[hash] ?? { gasUsed: null, signers: [] }),
+    transaction: async (hash) => (up(), state.transactions[hash] ?? { gasUsed: null, signers: [], updates: null }),
     epochs: async () => (up(), { latest: state.latestEpoch, epochs: state.epochs }),
     challenges: async () => (up(), [...state.challenges]),
     models: async () => (up(), state.models),
+    activeModels: async () => (up(), state.active),
+    submissions: async () => (up(), structuredClone(state.submissions)),
   };
 }
 
@@ -105,7 +122,13 @@ export function publishOnFake(state: FakeChainState, asset: string, round: numbe
   };
   state.events.push(e);
   state.states[asset.toLowerCase()] = { ltv, liquidationThreshold: ltv + 500, liquidationBonus: 10_500, round, updatedAt: e.t };
-  state.transactions[tx] = { gasUsed: 123_456, signers: state.signers };
+  // one more asset in the same transaction: a batch
+  const batch = state.transactions[tx];
+  state.transactions[tx] = {
+    gasUsed: batch ? batch.gasUsed! + 60_000 : 123_456,
+    signers: state.signers,
+    updates: (batch?.updates ?? 0) + 1,
+  };
   return e;
 }
 
@@ -187,6 +210,8 @@ export function sampleSnapshot(): DashboardSnapshot {
         blockNumber: null,
         tx: null,
         gasUsed: null,
+        batchAssets: null,
+        gasPerAsset: null,
         signers: [],
         verify: { state: 'unknown', reason: 'held by a guard: never sent' },
       },
@@ -202,6 +227,8 @@ export function sampleSnapshot(): DashboardSnapshot {
         blockNumber: 100,
         tx: `0x${'12'.repeat(32)}`,
         gasUsed: 180_000,
+        batchAssets: 2,
+        gasPerAsset: 90_000,
         signers: ['0x1000000000000000000000000000000000000001', '0x2000000000000000000000000000000000000002'],
         verify: { state: 'mismatch', fields: [`ltv: published 7500, derived 7400 ${evil}`] },
       },
@@ -281,7 +308,81 @@ export function sampleSnapshot(): DashboardSnapshot {
     models: {
       models: [
         { modelId: MODEL, kind: 'credit', status: 'Active', index: 1, inForce: ['credit epoch 1'], metrics: { auc: 0.8312, brier: 0.11 } },
-        { modelId: `0x${'ef'.repeat(32)}`, kind: 'credit', status: 'Candidate', index: 2, inForce: [], metrics: { auc: 0.84 } },
+        { modelId: CANDIDATE, kind: 'credit', status: 'Candidate', index: 2, inForce: [], metrics: { auc: 0.84 } },
+        { modelId: REJECTED, kind: 'credit', status: 'Rejected', index: 3, inForce: [], metrics: {} },
+      ],
+      active: { credit: MODEL, collateral: null },
+      submissions: [
+        {
+          modelId: CANDIDATE,
+          kind: 'credit',
+          status: 'Candidate',
+          index: 2,
+          submitter: '0x5000000000000000000000000000000000000005',
+          bond: '100000000000000000',
+          snapshotId: `0x${'51'.repeat(32)}`,
+          claimHash: `0x${'c1'.repeat(32)}`,
+          tx: `0x${'9a'.repeat(32)}`,
+          time: 1_749_950_000,
+          disputes: [
+            {
+              disputer: '0x6000000000000000000000000000000000000006',
+              bond: '50000000000000000',
+              evidenceHash: `0x${'e1'.repeat(32)}`,
+              tx: `0x${'9b'.repeat(32)}`,
+              time: 1_749_960_000,
+              resolution: {
+                upheld: false,
+                winner: '0x5000000000000000000000000000000000000005',
+                award: '150000000000000000',
+                tx: `0x${'9c'.repeat(32)}`,
+                time: 1_749_970_000,
+              },
+            },
+          ],
+        },
+        {
+          modelId: REJECTED,
+          kind: 'credit',
+          status: 'Rejected',
+          index: 3,
+          submitter: '0x5000000000000000000000000000000000000005',
+          bond: '100000000000000000',
+          snapshotId: `0x${'51'.repeat(32)}`,
+          claimHash: `0x${'c2'.repeat(32)}`,
+          tx: `0x${'9d'.repeat(32)}`,
+          time: 1_749_980_000,
+          disputes: [
+            {
+              disputer: '0x6000000000000000000000000000000000000006',
+              bond: '50000000000000000',
+              evidenceHash: `0x${'e2'.repeat(32)}`,
+              tx: `0x${'9e'.repeat(32)}`,
+              time: 1_749_985_000,
+              resolution: null,
+            },
+          ],
+        },
+      ],
+      shadow: [
+        {
+          modelId: CANDIDATE,
+          status: 'Candidate',
+          total: 2,
+          points: [1_749_960_000, 1_749_990_000].map((at, i) => ({
+            modelId: CANDIDATE,
+            referenceModelId: MODEL,
+            at,
+            wallets: 120,
+            rankCorrelation: 0.91 + i * 0.02,
+            meanAbsScoreDiff: 14.25 - i,
+            maxAbsScoreDiff: 61,
+            meanPd: 0.052,
+            referenceMeanPd: 0.049,
+            cutoff: 650,
+            decisionFlips: 9 - i * 2,
+          })),
+        },
       ],
     },
   };

@@ -1,4 +1,6 @@
 import type { AssetBounds, CollateralParams, Decision } from '../guards';
+import type { CreditShadow } from '../shadow';
+import type { ChainSubmission } from './chain';
 
 /**
  * What the dashboard shows, gathered in one pass from the database and the chain. Plain data (JSON-safe: numbers,
@@ -85,8 +87,8 @@ export interface ProposalView extends CollateralParams {
 }
 
 export type VerifyStatus =
-  /** Re-derived from public data, bit for bit equal. */
-  | { state: 'verified' }
+  /** Re-derived from public data, bit for bit equal; `basis` says with what (e.g. which model artifact). */
+  | { state: 'verified'; basis?: string }
   | { state: 'mismatch'; fields: string[] }
   /** Not re-derivable from this database (no record of its inputs), or not checked yet. */
   | { state: 'unknown'; reason: string };
@@ -102,6 +104,14 @@ export interface RoundView extends CollateralParams {
   tx: string | null;
   /** Gas of the whole batch transaction the round was published in. */
   gasUsed: number | null;
+  /** Assets the batch updated (from its calldata): the batch's gas is shared by them. */
+  batchAssets: number | null;
+  /**
+   * The batch's gas ÷ its assets (rounded). Each update in a batch does the same work (its calldata, two storage
+   * records, one event) while the base cost and the signature checks serve the whole batch and belong to none of
+   * them more than another: an even split is the share each asset is answerable for.
+   */
+  gasPerAsset: number | null;
   /** Recovered from the transaction's signatures (or, before publication, the ones stored). */
   signers: string[];
   verify: VerifyStatus;
@@ -185,6 +195,29 @@ export interface ModelView {
   metrics: Record<string, number>;
 }
 
+/** A bonded submission as the chain tells it, with the model's status in the registry now. */
+export interface SubmissionView extends ChainSubmission {
+  kind: 'credit' | 'collateral' | null;
+  /** Candidate, Active, Retired, Disputed, Rejected (the registry's status now). */
+  status: string;
+  index: number | null;
+}
+
+/** A candidate's recorded shadow comparisons beside the model in force (table `shadow_results`), oldest first. */
+export interface ShadowView {
+  modelId: string;
+  /** The registry's status now, or `unregistered`. */
+  status: string;
+  /** The newest comparisons (at most 60). */
+  points: CreditShadow[];
+  /** All comparisons recorded for the model. */
+  total: number;
+}
+
 export interface ModelsView {
   models: ModelView[];
+  /** ModelRegistry.activeModel per kind. */
+  active: { credit: string | null; collateral: string | null };
+  submissions: SubmissionView[];
+  shadow: ShadowView[];
 }

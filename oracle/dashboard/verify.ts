@@ -1,9 +1,11 @@
 import type { Kysely } from 'kysely';
 import type { Database } from '../../core';
 import type { RiskOracle } from '../../contracts/build/types';
-import type { QuantizedModel } from '../../models/quantize';
+import { loadStoredCreditArtifact } from '../../models/credit/stored';
+import { decodeWeights, type QuantizedModel } from '../../models/quantize';
 import type { SeedSource } from '../chain-state';
 import { auditCreditEpoch, loadEpoch } from '../credit-epoch';
+import type { LogRangeOptions } from '../logs';
 import { DEFAULT_COLLATERAL_MODEL, type CollateralModelSpec } from '../propose';
 import { verifyRounds } from '../verify';
 import type { ChainEpoch, ChainParameterEvent } from './chain';
@@ -33,12 +35,19 @@ export function createDashboardVerifier(options: {
   chainId: number;
   seed?: SeedSource;
   spec?: CollateralModelSpec;
-  /** The canonical credit model (from its artifact): without it, epochs are checked against their root only. */
+  /**
+   * A credit model given by hand (`dashboard --artifact`): used for an epoch whose model's artifact the database
+   * does not hold (`model_artifacts`, stored by `model submit` and `model import`). With neither, an epoch is
+   * checked against its root only.
+   */
   creditModel?: { modelId: string; model: QuantizedModel };
+  /** How RiskOracle's events are read (bounded ranges; see `queryLogsInRanges`). */
+  logRange?: LogRangeOptions;
 }): DashboardVerifier {
   const { db, chainId } = options;
   const roundResults = new Map<string, { status: VerifyStatus; at: number }>();
   const epochResults = new Map<number, { status: VerifyStatus; at: number }>();
+  const models = new Map<string, { model: QuantizedModel; basis: string }>();
   /** A verdict is kept; "cannot tell" is asked again after a while (the database may have caught up since). */
   const known = <K>(results: Map<K, { status: VerifyStatus; at: number }>, key: K): VerifyStatus | undefined => {
     const r = results.get(key);
@@ -50,6 +59,9 @@ export function createDashboardVerifier(options: {
       const unchecked = [...new Set(events.filter((e) => !known(roundResults, roundKey(e.asset, e.round))).map((e) => e.round))];
       const failed = new Map<number, string>();
       for (const round of unchecked.slice(-ROUNDS_PER_REFRESH)) {
+        // only the blocks that hold the round's events are read again (one small range, not the chain's history)
+        const ofRound = events.filter((e) => e.round === round);
+        const blocks = ofRound.map((e) => e.blockNumber);
         try {
           const report = await verifyRounds({
             db,
@@ -58,8 +70,19 @@ export function createDashboardVerifier(options: {
             spec: options.spec ?? DEFAULT_COLLATERAL_MODEL,
             round,
             seed: options.seed,
+            fromBlock: Math.min(...blocks),
+            toBlock: Math.max(...blocks),
+            logRange: options.logRange,
           });
-          for (const e of events.filter((x) => x.round === round)) {
+          if (report.checked < ofRound.length) {
+            // not every event is at its block any more (a reorg since they were read): nothing kept, asked again later
+            failed.set(
+              round,
+              `${ofRound.length - report.checked} of its events are no longer at block(s) ${[...new Set(blocks)].join(', ')}`,
+            );
+            continue;
+          }
+          for (const e of ofRound) {
             const found = report.mismatches.filter((m) => m.asset === e.asset.toLowerCase());
             const inputs = found.find((m) => m.field === 'inputs');
             const status: VerifyStatus = inputs
@@ -125,21 +148,47 @@ export function createDashboardVerifier(options: {
     const fields: string[] = [];
     if (stored.root !== e.root) fields.push(`root: published ${e.root}, database ${stored.root}`);
     if (stored.modelId !== e.modelId) fields.push(`modelId: published ${e.modelId}, database ${stored.modelId}`);
-    const model = options.creditModel;
-    if (!model)
+    const source = await creditModelFor(e.modelId);
+    if (!source.model)
       return fields.length
         ? { state: 'mismatch', fields }
-        : {
-            state: 'unknown',
-            reason: 'root matches the stored leaves; scores not recomputed (give the dashboard --artifact, or run verify --epoch)',
-          };
-    if (model.modelId !== e.modelId)
-      return { state: 'unknown', reason: `scored by model ${e.modelId}, not the artifact given (${model.modelId})` };
-    const wrong = await auditCreditEpoch(db, chainId, e.epoch, model.model);
+        : { state: 'unknown', reason: `root matches the stored leaves; scores not recomputed: ${source.why}` };
+    const wrong = await auditCreditEpoch(db, chainId, e.epoch, source.model);
     if (wrong.length)
       fields.push(
-        `${wrong.length} score(s) differ from the model, e.g. ${wrong[0]!.wallet}: published ${wrong[0]!.published.score}, recomputed ${wrong[0]!.recomputed.score}`,
+        `${wrong.length} score(s) differ from the model (${source.basis}), e.g. ${wrong[0]!.wallet}: published ${wrong[0]!.published.score}, recomputed ${wrong[0]!.recomputed.score}`,
       );
-    return fields.length ? { state: 'mismatch', fields } : { state: 'verified' };
+    return fields.length ? { state: 'mismatch', fields } : { state: 'verified', basis: `every score recomputed with ${source.basis}` };
+  }
+
+  /**
+   * The model an epoch was scored with: its artifact as the database stores it (checked against its id), else the
+   * one given by hand when it is that model; otherwise why there is none. Decoded models are kept by id.
+   */
+  async function creditModelFor(modelId: string): Promise<{ model?: QuantizedModel; basis?: string; why?: string }> {
+    const id = modelId.toLowerCase();
+    const cached = models.get(id);
+    if (cached) return cached;
+    let why = 'the database stores no artifact of its model';
+    try {
+      const stored = await loadStoredCreditArtifact(db, id);
+      if (stored) {
+        const found = {
+          model: decodeWeights(Buffer.from(stored.artifact.quantized.weights.slice(2), 'hex')),
+          basis: 'the artifact of its model stored in the database',
+        };
+        models.set(id, found);
+        return found;
+      }
+    } catch (err) {
+      why = (err as Error).message;
+    }
+    const given = options.creditModel;
+    if (given && given.modelId.toLowerCase() === id) return { model: given.model, basis: 'the artifact given (--artifact)' };
+    return {
+      why: given
+        ? `${why}, and the artifact given is of another model (${given.modelId})`
+        : `${why} (model import --artifact FILE, or give the dashboard --artifact)`,
+    };
   }
 }
