@@ -5,3 +5,8 @@ export * from './wallet-types';
 export * from './wallets';
 export * from './views';
 export * from './writer';
+export * from './agents';
+export * from './chain';
+export * from './liquidator';
+export * from './market-chain';
+export * from './rpc';

@@ -11,7 +11,7 @@ export function registerDemo(program: Command): void {
     .option('--out <dir>', 'where report.html and summary.json are written', './out/demo')
     .option('--days <n>', 'days of simulated hourly prices', '90')
     .option('--prices <files...>', 'your own price CSVs (WETH, WBTC, USDC and GOV) instead of simulated ones')
-    .option('--wallets <n>', 'wallets indexed, scored and published in the credit epoch', '400')
+    .option('--wallets <n>', 'on-chain borrower agents on the local Aave market (indexed, scored and published in the credit epoch)', '200')
     .option('--training-wallets <n>', 'simulated borrower histories the credit model trains on', '20000')
     .action(async (opts: { out: string; days: string; prices?: string[]; wallets: string; trainingWallets: string }, command: Command) => {
       const ctx = commandContext(command);
@@ -24,7 +24,12 @@ export function registerDemo(program: Command): void {
         trainingWallets: positiveInteger(opts.trainingWallets, '--training-wallets'),
         quiet: ctx.json,
       });
+      const mk = summary.market;
       const lines = [
+        `on-chain market: ${mk.agents} borrower agents, ${mk.transactions} transactions (${mk.reverted} reverted) over ${mk.steps} price moves; the bot liquidated ${mk.liquidations.accounts} accounts ${mk.liquidations.bot} times`,
+        `indexed ${mk.indexed.total} lending events of it (${Object.entries(mk.indexed.events)
+          .map(([k, n]) => `${k} ${n}`)
+          .join(', ')}) and ${mk.indexed.prices} feed prices`,
         `backtest bad debt: static ${summary.backtest.baseline.badDebtPct.toFixed(3)} %, model ${summary.backtest.model.badDebtPct.toFixed(3)} % (mean LTV ${summary.backtest.baseline.meanLtv.toFixed(3)} vs ${summary.backtest.model.meanLtv.toFixed(3)})`,
         `published ${summary.rounds.filter((r) => r.publishable).length} assets on RiskOracle ${summary.contracts.riskOracle}, round ${Math.max(...summary.rounds.map((r) => r.round))} (3 of 5 signers; the first batch took ${summary.gas.publishBatch4Assets} gas)`,
         ...summary.aave

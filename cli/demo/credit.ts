@@ -1,12 +1,13 @@
 import { keccak256, parseUnits, toBeHex, type Contract, type JsonRpcProvider } from 'ethers';
 import type { Kysely } from 'kysely';
-import type { Database, DatabaseHandle } from '../../core';
+import type { Database } from '../../core';
 import type { CreditLine, CreditScoreRegistry } from '../../contracts/build/types';
 import {
   buildCreditArtifact,
   buildCreditDataset,
+  creditFeaturesSql,
+  creditScorer,
   decodeWeights,
-  scoreWalletsFromDb,
   selectBackend,
   trainCreditModel,
   type CreditArtifact,
@@ -14,7 +15,7 @@ import {
   type WalletScore,
 } from '../../models';
 import { epochProof } from '../../oracle/credit-epoch';
-import { generateWallets, marketView, simulateMarket, walletView, writeSimulation } from '../../sim';
+import { generateWallets, marketView, simulateMarket, walletView } from '../../sim';
 
 const HORIZON = 30 * 86_400;
 
@@ -25,22 +26,16 @@ export interface DemoCreditModel {
   metrics: CreditMetrics;
   backend: string;
   trainSeconds: number;
-  /** Off-chain histories trained on, and the wallets written to the database (and scored in the epoch). */
+  /** Off-chain histories trained on. */
   trainingWallets: number;
-  /** End of the simulated history: the epoch scores every wallet on its history before it. */
-  scoredAt: number;
 }
 
 /**
- * Simulates borrower histories whose hidden types the model never sees (so the Bayes limit is known), trains the
- * credit MLP with its logistic baseline on them, and writes `scoredWallets` of them into the database as if
- * indexed, for the epoch to score from SQL features.
+ * Simulates off-chain borrower histories whose hidden types the model never sees (so the Bayes limit is known) and
+ * trains the credit MLP with its logistic baseline on them. The wallets the epoch scores are the ones the indexer
+ * saw on the demo's chain (the on-chain agents), not these.
  */
-export async function trainDemoCreditModel(
-  handle: DatabaseHandle,
-  chainId: number,
-  options: { seed: number; trainingWallets: number; scoredWallets: number; days: number },
-): Promise<DemoCreditModel> {
+export async function trainDemoCreditModel(options: { seed: number; trainingWallets: number; days: number }): Promise<DemoCreditModel> {
   const { name: backend } = await selectBackend();
   const market = simulateMarket({ seed: options.seed, days: options.days });
   const wallets = generateWallets(market, { seed: options.seed, count: options.trainingWallets, horizonSeconds: HORIZON });
@@ -55,20 +50,37 @@ export async function trainDemoCreditModel(
   });
   const built = await buildCreditArtifact({ trained, data, seed: options.seed, backend, horizonSeconds: HORIZON, codeVersion: 'demo' });
   trained.mlp.model.dispose();
-  await writeSimulation(handle, market, wallets.slice(0, options.scoredWallets), { chainId });
-  return {
-    ...built,
-    metrics: trained.metrics,
-    backend,
-    trainSeconds: trained.trainSeconds,
-    trainingWallets: options.trainingWallets,
-    scoredAt: market.start + market.steps * market.stepSeconds,
-  };
+  return { ...built, metrics: trained.metrics, backend, trainSeconds: trained.trainSeconds, trainingWallets: options.trainingWallets };
 }
 
-/** Every written wallet's canonical score at the end of the history, from SQL features and the quantised model. */
-export const scoreDemoWallets = (db: Kysely<Database>, chainId: number, model: DemoCreditModel): Promise<WalletScore[]> =>
-  scoreWalletsFromDb(db, chainId, model.artifact, model.scoredAt);
+/**
+ * The canonical score of each wallet on its indexed history before `at`, from SQL features (the indexer's tables)
+ * and the quantised model; wallets without any indexed event before `at` are left out.
+ */
+export async function scoreDemoWallets(
+  db: Kysely<Database>,
+  chainId: number,
+  model: DemoCreditModel,
+  options: { at: number; wallets: readonly string[] },
+): Promise<WalletScore[]> {
+  const wallets = [...new Set(options.wallets.map((w) => w.toLowerCase()))].sort();
+  const seen = await db
+    .selectFrom('lending_events')
+    .select('user_address')
+    .distinct()
+    .where('chain_id', '=', chainId)
+    .where('timestamp', '<', options.at)
+    .execute();
+  const indexed = new Set(seen.map((r) => r.user_address.toLowerCase()));
+  const scored = wallets.filter((w) => indexed.has(w));
+  const rows = await creditFeaturesSql(
+    db,
+    chainId,
+    scored.map((wallet) => ({ wallet, t: options.at })),
+  );
+  const score = creditScorer(model.artifact);
+  return rows.map((r, i) => ({ wallet: scored[i]!, ...score(r) }));
+}
 
 export interface BorrowOutcome {
   wallet: string;

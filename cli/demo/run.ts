@@ -12,8 +12,9 @@ import { aaveSeed } from '../../oracle/chain-state';
 import { runParameterCycle, type CycleAsset, type CycleResult } from '../../oracle/cycle';
 import { DEFAULT_COLLATERAL_MODEL } from '../../oracle/propose';
 import { verifyRounds, type VerifyReport } from '../../oracle/verify';
-import { writeExamplePrices } from '../../sim';
+import { writeExamplePrices, type ChainSimulationResult, type PoolEventKind, type WalletType } from '../../sim';
 import { createStepReporter } from '../progress';
+import { indexDemoChain, runDemoMarket, type DemoIndex } from './market';
 import { demoWeights, proveAndBorrow, registerModelCall, scoreDemoWallets, trainDemoCreditModel, type BorrowOutcome } from './credit';
 import { writeDemoReport } from './report';
 
@@ -25,7 +26,7 @@ export interface DemoOptions {
   days?: number;
   /** The user's own price CSVs instead of the simulated ones (symbols WETH, WBTC, USDC, GOV are expected). */
   prices?: string[];
-  /** Wallets written to the database as indexed history and scored in the credit epoch. Default 400. */
+  /** On-chain borrower agents (hidden types) on the local Aave market; indexed and scored in the credit epoch. Default 200. */
   wallets?: number;
   /** Simulated borrower histories the credit model trains on. Default 20 000. */
   trainingWallets?: number;
@@ -61,6 +62,25 @@ export interface DemoSummary {
     publishable: boolean;
   }>;
   modelId: string;
+  /** The on-chain market: borrower agents with hidden types, a liquidation bot, and what the indexer stored of it. */
+  market: {
+    agents: number;
+    byType: Record<WalletType, number>;
+    /** Price-path points replayed on the feeds, and blocks the simulation mined. */
+    steps: number;
+    blocks: { from: number; to: number };
+    transactions: number;
+    reverted: number;
+    priceUpdates: number;
+    loans: ChainSimulationResult['loans'];
+    /** Pool events the simulation's transactions emitted. */
+    events: Record<PoolEventKind, number>;
+    liquidations: { bot: number; accounts: number; byType: Record<WalletType, number>; calls: number; checks: number };
+    indexed: { events: Record<PoolEventKind, number>; total: number; logs: number; prices: number; seconds: number };
+    /** Epoch 1's score of each agent with its hidden type (the report's score-by-type chart). */
+    scores: Array<{ type: WalletType; score: number; liquidated: boolean }>;
+    seconds: number;
+  };
   credit: {
     modelId: string;
     backend: string;
@@ -195,6 +215,33 @@ export async function runDemo(options: DemoOptions): Promise<DemoSummary> {
       },
     );
 
+    const wallets = options.wallets ?? 200;
+    const onChain = await steps.step(
+      `on-chain market: ${wallets} borrower agents (hidden types) supply, borrow, repay and withdraw on Aave V3 over the price path; a bot liquidates`,
+      async () => runDemoMarket({ deployment: d, rpcUrl: chain.rpcUrl, priceAdmin: await deployer.getAddress(), series, wallets, seed: 1 }),
+    );
+    const sim = onChain.result;
+    steps.note(
+      `${sim.transactions} transactions in ${sim.toBlock - sim.fromBlock + 1} blocks (${sim.steps} price moves): ${sim.events.supply} supplies, ${sim.events.borrow} borrows, ${sim.events.repay} repayments, ${sim.events.withdraw} withdrawals; ${sim.loans.defaulted} loans left unpaid`,
+    );
+    steps.note(
+      `the bot liquidated ${sim.liquidations.accounts} accounts ${sim.liquidations.events} times (${Object.entries(sim.liquidations.byType)
+        .map(([t, n]) => `${t} ${n}`)
+        .join(', ')}); ${sim.reverted} transaction(s) reverted; ${sim.seconds.toFixed(1)} s`,
+    );
+    const indexed: DemoIndex = await steps.step(
+      "index the demo's own chain (Pool, PoolConfigurator, price feeds) with the RPC indexer",
+      () => indexDemoChain({ db, provider: rpc, deployment: d, chainId: chain.chainId, blocks: { from: sim.fromBlock, to: sim.toBlock } }),
+    );
+    const indexedTotal = Object.values(indexed.events).reduce((a, b) => a + b, 0);
+    steps.note(
+      `${indexed.indexer.logs} logs in ${indexed.indexer.batches} batch(es): ${indexedTotal} lending events of the simulation (${Object.entries(
+        indexed.events,
+      )
+        .map(([k, n]) => `${k} ${n}`)
+        .join(', ')}), ${indexed.prices} feed prices`,
+    );
+
     const comparison = await steps.step('backtest: static baseline vs the model, walk-forward, same borrowers', async () =>
       compareBaselineWithModel(series, BASELINE, { cadenceSeconds: 3_600, maxParams: DAO_MAX }),
     );
@@ -205,7 +252,7 @@ export async function runDemo(options: DemoOptions): Promise<DemoSummary> {
     const trainingWallets = options.trainingWallets ?? 20_000;
     const credit = await steps.step(
       `credit model: ${trainingWallets} simulated borrower histories (hidden types), TF.js MLP vs logistic baseline vs the Bayes limit`,
-      () => trainDemoCreditModel(db, chain.chainId, { seed: 1, trainingWallets, scoredWallets: options.wallets ?? 400, days: 365 }),
+      () => trainDemoCreditModel({ seed: 1, trainingWallets, days: 365 }),
     );
     const m = credit.metrics;
     steps.note(
@@ -264,8 +311,10 @@ export async function runDemo(options: DemoOptions): Promise<DemoSummary> {
       );
     }
 
-    const scores = await steps.step('score every indexed wallet with the canonical quantised model (SQL features)', () =>
-      scoreDemoWallets(db.db, chain.chainId, credit),
+    const scoredAt = sim.endAt + 1;
+    const scores = await steps.step(
+      'score every indexed agent on its on-chain history with the canonical quantised model (SQL features)',
+      () => scoreDemoWallets(db.db, chain.chainId, credit, { at: scoredAt, wallets: onChain.agents.map((a) => a.address) }),
     );
     const entries: EpochEntry[] = scores.map((w) => ({ wallet: w.wallet, score: w.score, pd: w.pd, features: w.features }));
     const epochs: DemoSummary['epochs'] = [];
@@ -278,6 +327,8 @@ export async function runDemo(options: DemoOptions): Promise<DemoSummary> {
         modelId: credit.modelId,
         atBlock: head,
         entries: list,
+        // every agent was scored on its indexed history strictly before this time
+        dataTime: scoredAt,
       });
       const published = await publishCreditEpoch({
         db: db.db,
@@ -418,6 +469,33 @@ export async function runDemo(options: DemoOptions): Promise<DemoSummary> {
         }),
       ),
       modelId: first.modelId,
+      market: {
+        agents: sim.agents,
+        byType: sim.byType,
+        steps: sim.steps,
+        blocks: { from: sim.fromBlock, to: sim.toBlock },
+        transactions: sim.transactions,
+        reverted: sim.reverted,
+        priceUpdates: sim.priceUpdates,
+        loans: sim.loans,
+        events: sim.events,
+        liquidations: {
+          bot: sim.liquidations.events,
+          accounts: sim.liquidations.accounts,
+          byType: sim.liquidations.byType,
+          calls: sim.liquidations.calls,
+          checks: sim.liquidations.checks,
+        },
+        indexed: {
+          events: indexed.events,
+          total: indexedTotal,
+          logs: indexed.indexer.logs,
+          prices: indexed.prices,
+          seconds: indexed.seconds,
+        },
+        scores: scoresByType(onChain.agents, scores, sim),
+        seconds: sim.seconds,
+      },
       credit: {
         modelId: credit.modelId,
         backend: credit.backend,
@@ -467,4 +545,18 @@ export async function runDemo(options: DemoOptions): Promise<DemoSummary> {
     await anvil?.stop();
     rmSync(scratch, { recursive: true, force: true });
   }
+}
+
+/** Each scored agent's score with its hidden type, and whether the bot liquidated it. */
+function scoresByType(
+  agents: ReadonlyArray<{ address: string; type: WalletType }>,
+  scores: ReadonlyArray<{ wallet: string; score: number }>,
+  sim: ChainSimulationResult,
+): DemoSummary['market']['scores'] {
+  const typeOf = new Map(agents.map((a) => [a.address.toLowerCase(), a.type]));
+  const liquidated = new Set(sim.liquidations.list.map((l) => l.user.toLowerCase()));
+  return scores.flatMap((s) => {
+    const type = typeOf.get(s.wallet.toLowerCase());
+    return type ? [{ type, score: s.score, liquidated: liquidated.has(s.wallet.toLowerCase()) }] : [];
+  });
 }
