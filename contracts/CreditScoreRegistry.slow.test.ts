@@ -1,5 +1,5 @@
 import { getBytes, hexlify, JsonRpcProvider, keccak256, parseEther, Wallet, type JsonRpcSigner } from 'ethers';
-import { startAnvil, type AnvilInstance } from '../core';
+import { localProvider, startAnvil, type AnvilInstance } from '../core';
 import { createRandom } from '../core/random';
 import { verifyScoreProof } from '../oracle/epoch';
 import type { CreditScoreRegistry } from './build/types';
@@ -38,12 +38,7 @@ describe('CreditScoreRegistry: an epoch of 2^20 wallets', () => {
     process.stderr.write(`built a tree of ${SIZE} leaves in ${((Date.now() - started) / 1000).toFixed(1)} s\n`);
 
     anvil = await startAnvil();
-    provider = new JsonRpcProvider(anvil.rpcUrl, undefined, {
-      staticNetwork: true,
-      cacheTimeout: -1,
-      batchMaxCount: 1,
-      pollingInterval: 20,
-    });
+    provider = localProvider(anvil.rpcUrl);
     dao = await provider.getSigner(0);
     const owner = await dao.getAddress();
     const { oracle } = await deployRiskOracle(dao, { owner, guardian: owner, signers: signers.map((s) => s.address), threshold: 3 });

@@ -15,7 +15,7 @@ import {
   type JsonRpcSigner,
 } from 'ethers';
 import fc from 'fast-check';
-import { startAnvil, type AnvilInstance } from '../core';
+import { localProvider, startAnvil, type AnvilInstance } from '../core';
 import { createRandom } from '../core/random';
 import { encodeFeatures, encodeWeights, inferQuantized, ONE, scorecard, weightsHash, type QuantizedModel } from '../models/quantize/model';
 import type { CreditScoreRegistry, ModelRegistry, RiskOracle } from './build/types';
@@ -91,13 +91,7 @@ describe('CreditScoreRegistry', () => {
   beforeAll(async () => {
     anvil = await startAnvil();
     ERRORS = new Interface((await artifact('CreditScoreRegistry')).abi as never[]);
-    // one request per call: ethers otherwise holds each call 10 ms to batch it, and the properties make ~2,000 in a row
-    provider = new JsonRpcProvider(anvil.rpcUrl, undefined, {
-      staticNetwork: true,
-      cacheTimeout: -1,
-      batchMaxCount: 1,
-      pollingInterval: 20,
-    });
+    provider = localProvider(anvil.rpcUrl);
     dao = await provider.getSigner(0);
     const owner = await dao.getAddress();
     ({ oracle } = await deployRiskOracle(dao, { owner, guardian: owner, signers: signers.map((s) => s.address), threshold: 3 }));

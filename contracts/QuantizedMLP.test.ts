@@ -1,6 +1,6 @@
 import { ContractFactory, hexlify, JsonRpcProvider } from 'ethers';
 import fc from 'fast-check';
-import { startAnvil, type AnvilInstance } from '../core';
+import { localProvider, startAnvil, type AnvilInstance } from '../core';
 import { encodeFeatures, encodeWeights, inferQuantized, ONE, scorecard, type QuantizedModel } from '../models/quantize/model';
 import { arbitraryModelAndRows } from '../models/quantize/testing';
 import type { QuantizedMLPHarness } from './build/types';
@@ -30,7 +30,7 @@ describe('QuantizedMLP (Solidity) against models/quantize (TypeScript)', () => {
 
   beforeAll(async () => {
     anvil = await startAnvil();
-    provider = new JsonRpcProvider(anvil.rpcUrl, undefined, { staticNetwork: true, cacheTimeout: -1, batchMaxCount: 1 });
+    provider = localProvider(anvil.rpcUrl);
     const { abi, bytecode } = await artifact('QuantizedMLPHarness');
     const deployed = await new ContractFactory(abi as never[], bytecode, await provider.getSigner(0)).deploy();
     harness = deployed as unknown as QuantizedMLPHarness;

@@ -1,6 +1,6 @@
 import { BaseWallet, hexlify, JsonRpcProvider, randomBytes, Wallet, type JsonRpcSigner, type TypedDataDomain } from 'ethers';
 import fc from 'fast-check';
-import { startAnvil, type AnvilInstance } from '../core';
+import { localProvider, startAnvil, type AnvilInstance } from '../core';
 import type { RiskOracle } from './build/types';
 import { deployRiskOracle } from './deploy/oracle';
 import { WIDE_BOUNDS } from './testing';
@@ -81,13 +81,7 @@ describe('RiskOracle', () => {
 
   beforeAll(async () => {
     anvil = await startAnvil();
-    // one request per call: ethers otherwise holds each call 10 ms to batch it, and the properties make ~2,000 in a row
-    provider = new JsonRpcProvider(anvil.rpcUrl, undefined, {
-      staticNetwork: true,
-      cacheTimeout: -1,
-      batchMaxCount: 1,
-      pollingInterval: 20,
-    });
+    provider = localProvider(anvil.rpcUrl);
     dao = await provider.getSigner(0);
     guardian = await provider.getSigner(1);
     ({ oracle } = await deployRiskOracle(dao, {

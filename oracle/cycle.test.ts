@@ -2,7 +2,7 @@ import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { JsonRpcProvider, Wallet } from 'ethers';
-import { createLogger, startAnvil, type AnvilInstance } from '../core';
+import { createLogger, localProvider, startAnvil, type AnvilInstance } from '../core';
 import { createTestDatabase } from '../core/test/db';
 import { deployRiskOracle } from '../contracts';
 import type { RiskOracle } from '../contracts/build/types';
@@ -27,7 +27,7 @@ describe('parameter cycle on anvil: propose → guard → 3-of-5 signatures → 
 
   beforeAll(async () => {
     [anvil, h] = await Promise.all([startAnvil(), createTestDatabase()]);
-    provider = new JsonRpcProvider(anvil.rpcUrl, undefined, { staticNetwork: true, cacheTimeout: -1, batchMaxCount: 1 });
+    provider = localProvider(anvil.rpcUrl);
     const dao = await provider.getSigner(0);
     ({ oracle } = await deployRiskOracle(dao, {
       owner: await dao.getAddress(),

@@ -1,5 +1,5 @@
 import { JsonRpcProvider, keccak256, parseEther, Wallet, type HDNodeWallet, type JsonRpcSigner } from 'ethers';
-import { createLogger, startAnvil, type AnvilInstance } from '../core';
+import { createLogger, localProvider, startAnvil, type AnvilInstance } from '../core';
 import { createRandom } from '../core/random';
 import { createTestDatabase } from '../core/test/db';
 import type { CreditScoreRegistry } from '../contracts/build/types';
@@ -59,12 +59,7 @@ describe('publishing a credit epoch through the shared sender: crash, restart, r
 
   beforeAll(async () => {
     [anvil, db] = await Promise.all([startAnvil(), createTestDatabase()]);
-    provider = new JsonRpcProvider(anvil.rpcUrl, undefined, {
-      staticNetwork: true,
-      cacheTimeout: -1,
-      batchMaxCount: 1,
-      pollingInterval: 20,
-    });
+    provider = localProvider(anvil.rpcUrl);
     dao = await provider.getSigner(0);
     const owner = await dao.getAddress();
     const { oracle } = await deployRiskOracle(dao, { owner, guardian: owner, signers: signers.map((s) => s.address), threshold: 3 });

@@ -1,5 +1,5 @@
 import { JsonRpcProvider, makeError, NonceManager, parseEther, Wallet, type JsonRpcSigner } from 'ethers';
-import { createLogger, startAnvil, type AnvilInstance } from '../core';
+import { createLogger, localProvider, startAnvil, type AnvilInstance } from '../core';
 import { createTestDatabase } from '../core/test/db';
 import { deployRiskOracle, type ParameterUpdate } from '../contracts';
 import type { RiskOracle } from '../contracts/build/types';
@@ -83,12 +83,7 @@ describe('publishing a parameter batch: gas, replacement, crashes, drops and reo
 
   beforeAll(async () => {
     [anvil, h] = await Promise.all([startAnvil(), createTestDatabase()]);
-    provider = new JsonRpcProvider(anvil.rpcUrl, undefined, {
-      staticNetwork: true,
-      cacheTimeout: -1,
-      batchMaxCount: 1,
-      pollingInterval: 20,
-    });
+    provider = localProvider(anvil.rpcUrl);
     dao = await provider.getSigner(0);
     ({ oracle } = await deployRiskOracle(dao, {
       owner: await dao.getAddress(),

@@ -1,5 +1,5 @@
 import { JsonRpcProvider } from 'ethers';
-import { startAnvil, type AnvilInstance } from '../core';
+import { localProvider, startAnvil, type AnvilInstance } from '../core';
 import { createTestDatabase } from '../core/test/db';
 import { deployAaveMarket, ensureCompiled, type AaveMarket } from '../contracts';
 import { runIndexer } from '../indexer';
@@ -42,12 +42,7 @@ describe('on-chain agents and the liquidation bot (anvil, Aave V3)', () => {
   beforeAll(async () => {
     anvil = await startAnvil({ gasLimit: 1_000_000_000n });
     await ensureCompiled({ quiet: true });
-    provider = new JsonRpcProvider(anvil.rpcUrl, undefined, {
-      staticNetwork: true,
-      cacheTimeout: -1,
-      pollingInterval: 20,
-      batchMaxCount: 1,
-    });
+    provider = localProvider(anvil.rpcUrl);
     const deployer = await provider.getSigner(0);
     market = await deployAaveMarket(deployer);
     chainMarket = await chainMarketOf(market);
