@@ -1,6 +1,6 @@
 import { ZeroHash, type BaseWallet } from 'ethers';
 import type { Kysely } from 'kysely';
-import { UserError, type Database, type Logger } from '../core';
+import { UserError, type Database, type EpochStatus, type Logger } from '../core';
 import { creditRegistryDomain, epochDigest, signEpoch } from '../contracts';
 import type { CreditScoreRegistry, ModelRegistry } from '../contracts/build/types';
 import { afterLastEvent, CREDIT_FEATURES, creditScorer, loadStoredCreditArtifact, walletFeaturesAt, type CreditArtifact } from '../models';
@@ -104,14 +104,14 @@ export interface EpochProposal {
   decisions: GuardDecision[];
 }
 
-/** Stored epochs above the chain's latest that are signed or being sent: they go out before anything new. */
-async function epochOnItsWay(db: Db, chainId: number, latestOnChain: number): Promise<number | undefined> {
+/** The lowest stored epoch above the chain's latest in one of these statuses (the next to go out), if any. */
+async function storedEpochAbove(db: Db, chainId: number, latestOnChain: number, statuses: EpochStatus[]): Promise<number | undefined> {
   const row = await db
     .selectFrom('credit_epochs')
     .select('epoch')
     .where('chain_id', '=', chainId)
     .where('epoch', '>', latestOnChain)
-    .where('status', 'in', ['signed', 'submitted'])
+    .where('status', 'in', statuses)
     .orderBy('epoch')
     .executeTakeFirst();
   return row?.epoch;
@@ -141,7 +141,8 @@ export async function proposeNextEpoch(options: {
     return undefined;
   }
   const latest = Number(await options.registry.latestEpoch());
-  const waiting = await epochOnItsWay(db, chainId, latest);
+  // signed or being sent: it goes out before anything new
+  const waiting = await storedEpochAbove(db, chainId, latest, ['signed', 'submitted']);
   if (waiting !== undefined) {
     const stored = await loadEpoch(db, chainId, waiting);
     return {
@@ -181,35 +182,26 @@ export async function proposeNextEpoch(options: {
     throw new Error(`credit epoch ${epoch}: no wallet could be scored (${scored.decisions.map((d) => d.reason).join('; ')})`);
   const status = scored.publishable ? 'proposed' : 'held';
   const base = { epoch, modelId: model.modelId, dataTime, atBlock: options.atBlock, status, decisions: scored.decisions } as const;
-  if (!scored.publishable) {
+  const stored = await proposeCreditEpoch({ db, chainId, ...base, entries: scored.entries });
+  if (scored.publishable)
+    log.info({ epoch, root: stored.root, wallets: stored.leaves.length, modelId: model.modelId }, 'credit epoch proposed');
+  else {
     const reasons = scored.decisions.filter((d) => d.decision === 'hold').map((d) => d.reason);
-    const stored = await proposeCreditEpoch({ db, chainId, ...base, entries: scored.entries });
     await raiseAlert(db, 'warning', 'credit-epoch-held', `credit epoch ${epoch} held: ${reasons.join('; ')}`, { epoch });
     log.warn({ epoch, reasons }, 'credit epoch held by a guard: not published');
-    return { ...base, root: stored.root, wallets: stored.leaves.length };
   }
-  const stored = await proposeCreditEpoch({ db, chainId, ...base, entries: scored.entries });
-  log.info({ epoch, root: stored.root, wallets: stored.leaves.length, modelId: model.modelId }, 'credit epoch proposed');
   return { ...base, root: stored.root, wallets: stored.leaves.length };
 }
 
 /** The stored epoch waiting for signatures or publication (above the chain's latest), if any. */
-export async function pendingEpoch(db: Db, chainId: number, registry: CreditScoreRegistry): Promise<number | undefined> {
-  const row = await db
-    .selectFrom('credit_epochs')
-    .select('epoch')
-    .where('chain_id', '=', chainId)
-    .where('epoch', '>', Number(await registry.latestEpoch()))
-    .where('status', 'in', ['proposed', 'signed', 'submitted'])
-    .orderBy('epoch')
-    .executeTakeFirst();
-  return row?.epoch;
-}
+export const pendingEpoch = async (db: Db, chainId: number, registry: CreditScoreRegistry): Promise<number | undefined> =>
+  storedEpochAbove(db, chainId, Number(await registry.latestEpoch()), ['proposed', 'signed', 'submitted']);
 
 /**
  * What an independent signer does: rebuild the pending epoch from its own index (the wallets' history before the
  * epoch's data time), the model in force at the epoch's block and that model's artifact, and sign the EIP-712
- * digest only if the root, the model and the guards' verdict come out the same. Undefined when nothing is pending.
+ * digest only if the root, the model and the guards' verdict come out the same. Several keys on one database (the
+ * daemon's) share one recomputation. Undefined when nothing is pending.
  */
 export async function signPendingEpoch(options: {
   db: Db;
@@ -218,15 +210,16 @@ export async function signPendingEpoch(options: {
   registry: CreditScoreRegistry;
   /** The registry takes its signer set from RiskOracle. */
   signerSet: { isSigner(address: string): Promise<boolean> };
-  signer: BaseWallet;
+  signers: BaseWallet[];
   driftThreshold: number;
   log: Logger;
 }): Promise<{ epoch: number; digest: string } | undefined> {
-  const { db, chainId, registry, signer } = options;
+  const { db, chainId, registry } = options;
   const number = await pendingEpoch(db, chainId, registry);
   if (number === undefined) return undefined;
-  if (!(await options.signerSet.isSigner(signer.address)))
-    throw new Error(`${signer.address} is not in RiskOracle's signer set: it cannot sign credit epoch ${number}`);
+  for (const signer of options.signers)
+    if (!(await options.signerSet.isSigner(signer.address)))
+      throw new Error(`${signer.address} is not in RiskOracle's signer set: it cannot sign credit epoch ${number}`);
   const stored = await loadEpoch(db, chainId, number);
   if (stored.dataTime === undefined) throw new Error(`credit epoch ${number} has no recorded data time: it cannot be recomputed`);
   const model = await creditModelInForce(db, options.models, stored.atBlock);
@@ -251,9 +244,11 @@ export async function signPendingEpoch(options: {
   const domain = creditRegistryDomain(chainId, await registry.getAddress());
   const message = { epoch: BigInt(number), root: stored.root, modelId: stored.modelId, walletCount: BigInt(stored.leaves.length) };
   const digest = epochDigest(domain, message);
-  const { signature } = await signEpoch(signer, domain, message);
-  await addSignature(db, { chainId, digest, signer: signer.address, kind: 'epoch', signature: JSON.stringify(signature) });
-  options.log.info({ epoch: number, digest, signer: signer.address }, 'signed the pending credit epoch');
+  for (const signer of options.signers) {
+    const { signature } = await signEpoch(signer, domain, message);
+    await addSignature(db, { chainId, digest, signer: signer.address, kind: 'epoch', signature: JSON.stringify(signature) });
+    options.log.info({ epoch: number, digest, signer: signer.address }, 'signed the pending credit epoch');
+  }
   return { epoch: number, digest };
 }
 

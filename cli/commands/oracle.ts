@@ -143,7 +143,7 @@ export function registerOracle(program: Command): void {
                 log: ctx.log,
               })
             : undefined;
-          return { ...parameters, parameters, credit };
+          return { parameters, credit };
         });
         const lines = [
           ...(result.parameters ? result.parameters.assets.map(roundLine) : []),
@@ -151,8 +151,7 @@ export function registerOracle(program: Command): void {
           ...(opts.credit ? [epochLine(result.credit)] : []),
           `now sign with ${deployment.riskOracle}'s signers (risk-oracle sign)`,
         ];
-        const { parameters: _p, ...json } = result;
-        ctx.print(lines.join('\n'), json);
+        ctx.print(lines.join('\n'), { ...result.parameters, credit: result.credit });
       } finally {
         provider.destroy();
       }
@@ -186,7 +185,7 @@ export function registerOracle(program: Command): void {
             chainId,
             ...creditContracts(deployment, provider),
             signerSet: oracle,
-            signer,
+            signers: [signer],
             driftThreshold: ctx.config.oracle.driftThreshold,
             log: ctx.log,
           });

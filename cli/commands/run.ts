@@ -190,9 +190,9 @@ export function registerRun(program: Command): void {
         modelInForce.set({ kind: 'credit', model: proposal.modelId }, 1);
         if (proposal.status === 'held') return epochHolds.inc();
         if (proposal.status === 'unchanged') return;
-        if (proposal.status === 'proposed')
-          for (const signer of signers)
-            await signPendingEpoch({ db: handle.db, chainId, ...credit, signerSet: oracle, signer, driftThreshold, log: ctx.log });
+        // the keys this daemon holds share one recomputation of the epoch
+        if (proposal.status === 'proposed' && signers.length)
+          await signPendingEpoch({ db: handle.db, chainId, ...credit, signerSet: oracle, signers, driftThreshold, log: ctx.log });
         const published = await publishPendingEpoch({
           db: handle.db,
           chainId,
