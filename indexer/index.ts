@@ -5,7 +5,7 @@ export type { IndexerAddresses } from './rpc/fetch';
 export { decodeLogs, indexedEvents, INDEXED_TOPICS, type DecodedRows, type RawLog } from './rpc/events';
 export { AdaptiveRange, getLogs, isRangeError, type BlockHeader, type RpcClient } from './rpc/logs';
 export type { Reorg } from './rpc/reorg';
-export { derivePositions, DERIVED_SOURCE } from './derive/positions';
+export { balancesAt, derivePositions, DERIVED_SOURCE, type DerivedBalance } from './derive/positions';
 export { loadCheckpoint, rollbackTo, type Checkpoint } from './store/batch';
 export type { Store } from './store/bulk';
 export { runSubgraphIndexer, SubgraphDataError, type SubgraphIndexerOptions, type SubgraphIndexerResult } from './subgraph';

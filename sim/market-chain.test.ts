@@ -19,6 +19,7 @@ import {
 import { runChainSimulation, type ChainSimulationResult } from './market-chain';
 import { createBatchRpc } from './rpc';
 import { crashPath } from './testing';
+import { chainMarketIndexing } from '../indexer/testing/aave-scenario';
 
 const ERC20_APPROVE = (spender: string): string => ERC20_ABI.encodeFunctionData('approve', [spender, 1n]);
 
@@ -146,19 +147,7 @@ describe('on-chain agents and the liquidation bot (anvil, Aave V3)', () => {
       const indexed = await runIndexer({
         db,
         provider,
-        addresses: {
-          pool: chainMarket.pool,
-          configurator: String(market.configurator.target),
-          feeds: Object.fromEntries(chainMarket.reserves.map((r) => [r.aggregator, r.address])),
-        },
-        assets: chainMarket.reserves.map((r) => ({
-          chain_id: anvil.chainId,
-          address: r.address,
-          symbol: r.symbol,
-          decimals: r.decimals,
-          kind: r.stable ? 'stable' : 'volatile',
-          price_feed: r.aggregator.toLowerCase(),
-        })),
+        ...chainMarketIndexing(chainMarket, market, anvil.chainId),
         chainId: anvil.chainId,
         fromBlock: 0,
         finalityDepth: 0,

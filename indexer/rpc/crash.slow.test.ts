@@ -1,32 +1,23 @@
-import { spawn } from 'node:child_process';
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { openDatabase } from '../../core';
 import { createTestDatabase } from '../../core/test/db';
+import { startIndexerChild } from '../testing/child';
 import { emitRandomActivity, rng } from '../testing/market';
 import { startTestChain, type TestChain } from '../testing/setup';
 import { indexedRows } from '../testing/snapshot';
 import type { IndexerJob } from './main';
 import { runIndexer } from './runner';
 
-const MAIN = path.join(__dirname, 'main.ts');
-
 /** Runs the indexer process; kills it with SIGKILL `killAfterMs` after it is ready (undefined: let it finish). */
-function runChild(job: IndexerJob, killAfterMs?: number): Promise<'killed' | 'finished'> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, ['--import', 'tsx', MAIN, JSON.stringify(job)], { stdio: ['ignore', 'pipe', 'pipe'] });
-    let err = '';
-    child.stderr.on('data', (d: Buffer) => (err += d.toString()));
-    child.stdout.on('data', (d: Buffer) => {
-      if (killAfterMs !== undefined && d.toString().includes('ready')) setTimeout(() => child.kill('SIGKILL'), killAfterMs);
-    });
-    child.on('exit', (code, signal) => {
-      if (signal === 'SIGKILL') resolve('killed');
-      else if (code === 0) resolve('finished');
-      else reject(new Error(`indexer exited with ${code}: ${err}`));
-    });
-  });
+async function runChild(job: IndexerJob, killAfterMs?: number): Promise<'killed' | 'finished'> {
+  const { child, ready, exit } = startIndexerChild(job);
+  if (killAfterMs !== undefined) void ready.then(() => setTimeout(() => child.kill('SIGKILL'), killAfterMs));
+  const { code, signal, stderr } = await exit;
+  if (signal === 'SIGKILL') return 'killed';
+  if (code === 0) return 'finished';
+  throw new Error(`indexer exited with ${code}: ${stderr}`);
 }
 
 describe(`crash safety (${process.env.DATABASE_URL ? 'Postgres' : 'PGlite'})`, () => {

@@ -90,7 +90,13 @@ export async function fetchUnfinalized(o: FetchOptions, from: number, to: number
     previous = h.hash;
   }
   const complete = headers as BlockHeader[];
-  const logs = await getLogs(o.rpc, o.filter, from, to, o.onSplit);
+  const logs = await getLogs(o.rpc, o.filter, from, to, o.onSplit).catch(async (err: unknown) => {
+    // a node whose chain got shorter meanwhile refuses blocks past its head (anvil: BlockOutOfRangeError) rather
+    // than answering nothing: that is the chain moving, not a failure
+    if ((await getHeader(o.rpc, to))?.hash !== complete.at(-1)!.hash)
+      throw new ChainMovedError(`block ${to} changed while the logs of ${from}..${to} were read`, { cause: err });
+    throw err;
+  });
   const byNumber = new Map(complete.map((h) => [h.number, h.hash]));
   for (const log of logs) {
     if (byNumber.get(Number(log.blockNumber)) !== log.blockHash.toLowerCase())

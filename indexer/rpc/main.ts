@@ -20,6 +20,8 @@ export interface IndexerJob {
   maxBlockRange?: number;
   /** Range workers (Postgres): see `RunIndexerOptions.workers`. */
   workers?: number;
+  /** Range workers: see `RunIndexerOptions.leaseMs`. */
+  leaseMs?: number;
   /** Pause after each committed batch (tests: keeps a child busy long enough to be killed mid-run). Default: 0. */
   batchDelayMs?: number;
 }

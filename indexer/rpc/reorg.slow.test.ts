@@ -1,6 +1,6 @@
 import { createTestDatabase } from '../../core/test/db';
-import { emitRandomActivity, rng } from '../testing/market';
-import { startTestChain, type TestChain } from '../testing/setup';
+import { rng } from '../testing/market';
+import { rewindableActivity, startTestChain, type TestChain } from '../testing/setup';
 import { indexedRows } from '../testing/snapshot';
 import { runIndexer } from './runner';
 
@@ -27,15 +27,8 @@ describe(`reorgs (${process.env.DATABASE_URL ? 'Postgres' : 'PGlite'})`, () => {
 
   it('after 50 random reorgs of depth 1–64 the tables equal a fresh index of the final chain', async () => {
     const random = rng(7);
-    const { provider, from, market } = chain;
-    const snapshots: string[] = []; // snapshots[h]: the state with head h
-    const headNumber = async (): Promise<number> => Number(await provider.send('eth_blockNumber', []));
-    const mine = async (blocks: number): Promise<void> => {
-      for (let i = 0; i < blocks; i++) {
-        snapshots[await headNumber()] = (await provider.send('evm_snapshot', [])) as string;
-        await emitRandomActivity(provider, from, market, random, { txs: 1, eventsPerTx: 1 + Math.floor(random() * 4) });
-      }
-    };
+    const { provider, market } = chain;
+    const { head: headNumber, mine, rewind } = rewindableActivity(chain, random, 4);
     const index = (h: TestDb) =>
       runIndexer({
         db: h,
@@ -56,10 +49,7 @@ describe(`reorgs (${process.env.DATABASE_URL ? 'Postgres' : 'PGlite'})`, () => {
       const depth = 1 + Math.floor(random() * Math.min(64, head - 1));
       depths.push(depth);
       const base = head - depth;
-      if (!snapshots[base])
-        throw new Error(`no snapshot at ${base} (head ${head}, depth ${depth}, have ${Object.keys(snapshots).join(',')})`);
-      await provider.send('evm_revert', [snapshots[base]]);
-      snapshots.length = base;
+      if (!(await rewind(base))) throw new Error(`no snapshot at ${base} (head ${head}, depth ${depth})`);
       // a different history: sometimes shorter than the one it replaces, usually longer
       await mine(Math.max(1, depth + Math.floor(random() * 8) - 3));
     }

@@ -40,7 +40,7 @@ describe(`RPC indexer (${process.env.DATABASE_URL ? 'Postgres' : 'PGlite'})`, ()
       expect(total).toBeGreaterThan(emitted * 0.7);
       expect(rows.wallet_positions!.length).toBeGreaterThan(100);
       expect(rows.health_factors!.length).toBeGreaterThan(10);
-      expect(rows.blocks!.length).toBe(10); // the unfinalized window: head − 9 … head
+      expect(rows.blocks!.length).toBe(11); // the unfinalized window, head − 9 … head, and the last final block below it
       const again = await index(a);
       expect(again.logs).toBe(0);
       expect(await indexedRows(a.db, chain.anvil.chainId)).toEqual(rows);

@@ -3,7 +3,7 @@ import { UserError, type Logger, type NewRow } from '../../core';
 import { derivePositions } from '../derive/positions';
 import { insertRows, writeBatch, loadCheckpoint, storedHash, type Checkpoint } from '../store/batch';
 import type { Store } from '../store/bulk';
-import { claimRange, planRanges, withPhaseLock, type RangeKey } from '../store/ranges';
+import { claimRange, planRanges, RangeLeaseExpired, withPhaseLock, type RangeKey } from '../store/ranges';
 import {
   ChainMovedError,
   feedMap,
@@ -15,7 +15,7 @@ import {
   type FetchOptions,
   type IndexerAddresses,
 } from './fetch';
-import { AdaptiveRange, type RpcClient } from './logs';
+import { AdaptiveRange, getHeader, type RpcClient } from './logs';
 import { detectAndRollback, type Reorg } from './reorg';
 
 export interface RunIndexerOptions {
@@ -53,6 +53,12 @@ export interface RunIndexerOptions {
    * that does not take part in range claims.
    */
   workers?: number;
+  /**
+   * Range workers: how long a range or the phase lock stays with a holder that stops answering (a hung or frozen
+   * process) before the server ends its session and the range goes back to pending; a worker also gives up a
+   * range whose reading takes over half of it. Default: 120 000 ms.
+   */
+  leaseMs?: number;
   /** Called after each committed batch (progress, tests); `worker` is set for a range committed by a worker. */
   onBatch?: (batch: { from: number; to: number; logs: number; worker?: number }) => void | Promise<void>;
   /** Derive positions and health factors after each pass (`derivePositions`). Default: true. */
@@ -75,8 +81,10 @@ export interface IndexerResult {
 const MAX_CHAIN_MOVES = 20;
 /** Logs per `eth_getLogs` answer the range size aims at (it grows below this, shrinks well above it). */
 export const LOGS_PER_RANGE = 10_000;
-/** How often a process whose own workers are idle looks again for ranges other processes hold (or gave up). */
-const RANGE_POLL_MS = 250;
+/** How often a process whose own workers are idle looks again for ranges other processes hold (or gave up): from
+ * the first delay, doubling while the checkpoint stays put, up to the last. */
+const RANGE_POLL_MS = { first: 250, max: 5_000 };
+export const DEFAULT_LEASE_MS = 120_000;
 
 function sleep(ms: number, signal?: AbortSignal): Promise<void> {
   return new Promise((resolve) => {
@@ -142,7 +150,9 @@ export async function runIndexer(options: RunIndexerOptions): Promise<IndexerRes
   const key: RangeKey = { chainId, source };
   const pool = workers > 0 ? store.pool : undefined;
   /** The phase lock in range-worker mode; nothing to lock for the sequential path. */
-  const phase = <T>(mode: 'shared' | 'exclusive', fn: () => Promise<T>): Promise<T> => (pool ? withPhaseLock(pool, key, mode, fn) : fn());
+  const leaseMs = options.leaseMs ?? DEFAULT_LEASE_MS;
+  const phase = <T>(mode: 'shared' | 'exclusive', fn: () => Promise<T>): Promise<T> =>
+    pool ? withPhaseLock(pool, key, mode, leaseMs, fn) : fn();
 
   const committed = async (r: { from: number; to: number; logs: number }, worker?: number): Promise<void> => {
     result.batches++;
@@ -183,24 +193,60 @@ export async function runIndexer(options: RunIndexerOptions): Promise<IndexerRes
   };
 
   /**
+   * Worker mode: positions follow the checkpoint as ranges complete, not only at the end of a long back-fill. The
+   * worker whose commit moved the checkpoint derives up to it (under the shared phase lock its process holds, so
+   * no walk-back runs meanwhile, and the derivation's own lock, so processes take turns); a commit while this
+   * process derives asks for one more pass instead.
+   */
+  let deriving = false;
+  let deriveAgain = false;
+  const deriveCommitted = async (): Promise<void> => {
+    if (options.derive === false) return;
+    if (deriving) {
+      deriveAgain = true;
+      return;
+    }
+    deriving = true;
+    try {
+      do {
+        deriveAgain = false;
+        const cp = await loadCheckpoint(store, chainId, source);
+        if (cp) await derivePositions(store, chainId, cp.block);
+      } while (deriveAgain);
+    } finally {
+      deriving = false;
+    }
+  };
+
+  /**
    * Final blocks up to `end` by range workers: each claims the lowest pending range, and plans a few more (at the
    * current adaptive size) when none is left; then they wait for ranges other processes hold until the checkpoint
-   * reaches `end`.
+   * reaches `end`, looking again less and less often while it stays put.
    */
   const indexClaimed = async (end: number): Promise<void> => {
     let failure: { error: unknown } | undefined;
     const work = async (n: number): Promise<void> => {
       const id = `${hostname()}:${process.pid}:${n}`;
       while (!failure && !signal?.aborted) {
-        const claimed = await claimRange(store, key, end, id, async (tx, r) => {
-          const fetched = await fetchFinalized(fetchOptions, r.from, r.to);
-          await insertRows(tx, fetched.rows);
-          return fetched.logs;
+        const claimed = await claimRange(store, key, end, id, {
+          leaseMs,
+          fetch: (r) => fetchFinalized(fetchOptions, r.from, r.to),
+          write: (tx, fetched) => insertRows(tx, fetched.rows),
+        }).catch((err: unknown) => {
+          if (!(err instanceof RangeLeaseExpired)) throw err;
+          options.logger?.warn({ chainId, worker: n, err: err.message }, 'indexer: a range took too long to read; given back');
+          range.shrinkTo(Math.max(1, Math.floor(range.size / 2)));
+          return 'given back' as const;
         });
-        if (claimed) await committed({ ...claimed.range, logs: claimed.result }, n);
-        else if ((await planRanges(store, key, options.fromBlock, end, range.size, 2 * workers)) === 0) return;
+        if (claimed === 'given back') continue;
+        if (claimed) {
+          await deriveCommitted();
+          await committed({ ...claimed.range, logs: claimed.result.logs }, n);
+        } else if ((await planRanges(store, key, options.fromBlock, end, range.size, 2 * workers)) === 0) return;
       }
     };
+    let delay = RANGE_POLL_MS.first;
+    let seen = (await loadCheckpoint(store, chainId, source))?.block;
     for (;;) {
       // every worker runs to its end even when one fails (the others stop at their next claim): none is left
       // writing after runIndexer has returned
@@ -215,7 +261,9 @@ export async function runIndexer(options: RunIndexerOptions): Promise<IndexerRes
       const cp = await loadCheckpoint(store, chainId, source);
       if (cp) result.lastBlock = cp.block;
       if ((cp && cp.block >= end) || signal?.aborted) return;
-      await sleep(RANGE_POLL_MS, signal);
+      delay = cp?.block !== seen ? RANGE_POLL_MS.first : Math.min(RANGE_POLL_MS.max, delay * 2);
+      seen = cp?.block;
+      await sleep(delay, signal);
     }
   };
 
@@ -249,8 +297,14 @@ export async function runIndexer(options: RunIndexerOptions): Promise<IndexerRes
         let next = Math.max(options.fromBlock, at ? at.block + 1 : options.fromBlock, lastFinal + 1);
         while (next <= target && !signal?.aborted) {
           const to = Math.min(target, next + range.size - 1);
-          const parent = (await storedHash(store, chainId, next - 1)) ?? (at?.block === next - 1 ? (at.hash ?? undefined) : undefined);
-          await commit(await fetchUnfinalized(fetchOptions, next, to, parent));
+          let parent = (await storedHash(store, chainId, next - 1)) ?? (at?.block === next - 1 ? (at.hash ?? undefined) : undefined);
+          // the tail's first block after final ones: the last final block's header is kept with it (its parent
+          // link is checked, and a reorg of the whole unfinalized window finds its common ancestor there)
+          const anchor = parent === undefined && next > 0 ? await getHeader(rpc, next - 1) : undefined;
+          parent ??= anchor?.hash;
+          const fetched = await fetchUnfinalized(fetchOptions, next, to, parent);
+          if (anchor) fetched.headers.unshift(anchor);
+          await commit(fetched);
           next = to + 1;
         }
       });

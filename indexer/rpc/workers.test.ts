@@ -1,6 +1,11 @@
 import { Writable } from 'node:stream';
+import { setTimeout as sleep } from 'node:timers/promises';
 import { createLogger, migrate, openDatabase } from '../../core';
 import { createTestDatabase } from '../../core/test/db';
+import { DERIVED_SOURCE } from '../derive/positions';
+import { loadCheckpoint } from '../store/batch';
+import { startIndexerChild, type IndexerChild } from '../testing/child';
+import { startFaultyProxy } from '../testing/faulty-proxy';
 import { emitRandomActivity, rng } from '../testing/market';
 import { startTestChain, type TestChain } from '../testing/setup';
 import { indexedRows } from '../testing/snapshot';
@@ -8,6 +13,16 @@ import { runIndexer, type RunIndexerOptions } from './runner';
 
 type TestDb = Awaited<ReturnType<typeof createTestDatabase>>;
 const url = process.env.DATABASE_URL;
+
+/** Lines a logger writes at `warn` and above. */
+function captureWarnings(): { logger: ReturnType<typeof createLogger>; lines: string[] } {
+  const lines: string[] = [];
+  const logger = createLogger({
+    level: 'warn',
+    destination: new Writable({ write: (c: Buffer, _e, cb) => (lines.push(c.toString()), cb()) }),
+  });
+  return { logger, lines };
+}
 
 /**
  * Scale-out: range workers (of one process, or of two processes on one database) commit final ranges in any
@@ -42,11 +57,7 @@ describe('RPC indexer range workers', () => {
     });
 
   it('falls back to one sequential worker on PGlite, with a warning', async () => {
-    const lines: string[] = [];
-    const logger = createLogger({
-      level: 'warn',
-      destination: new Writable({ write: (c: Buffer, _e, cb) => (lines.push(c.toString()), cb()) }),
-    });
+    const { logger, lines } = captureWarnings();
     const db = await openDatabase({ dataDir: 'memory://' }); // PGlite even when DATABASE_URL is set
     try {
       await migrate(db.db);
@@ -106,5 +117,128 @@ describe('RPC indexer range workers', () => {
         await other.close();
       }
     });
+
+    /** One sequential run's rows: what every run below must end with. */
+    let reference: Record<string, unknown[]> | undefined;
+    const expectedRows = async (): Promise<Record<string, unknown[]>> => {
+      if (!reference) {
+        const one = await fresh();
+        await index(one);
+        reference = await indexedRows(one.db, chain.anvil.chainId);
+      }
+      return reference;
+    };
+
+    it('derives positions as ranges complete, during the back-fill, not only at its end', async () => {
+      const db = await fresh();
+      const lastFinal = (await chain.provider.getBlockNumber()) - 10;
+      const seen: Array<{ derived: number | undefined; positions: number }> = [];
+      await index(db, {
+        workers: 2,
+        onBatch: async (b) => {
+          if (b.worker === undefined) return;
+          const derived = (await loadCheckpoint(db, chain.anvil.chainId, DERIVED_SOURCE))?.block;
+          const { n } = await db.db
+            .selectFrom('wallet_positions')
+            .select((eb) => eb.fn.countAll<string>().as('n'))
+            .executeTakeFirstOrThrow();
+          seen.push({ derived, positions: Number(n) });
+        },
+      });
+      const during = seen.filter((s) => s.derived !== undefined && s.derived < lastFinal);
+      expect(during.length).toBeGreaterThan(2);
+      expect(Math.max(...during.map((s) => s.positions))).toBeGreaterThan(0);
+      // derived in order, never past the committed checkpoint, and the same rows as a sequential run
+      expect(during.map((s) => s.derived)).toEqual([...during.map((s) => s.derived)].sort((a, b) => a! - b!));
+      expect(await indexedRows(db.db, chain.anvil.chainId)).toEqual(await expectedRows());
+    });
+
+    it('a worker whose range read hangs gives the range back after half its lease, and the run completes', async () => {
+      const db = await fresh();
+      let hung = 0;
+      const stuck = {
+        send: (method: string, params: unknown[]) => {
+          if (method === 'eth_getLogs' && hung++ === 0) return new Promise<never>(() => undefined); // never answers
+          return chain.provider.send(method, params);
+        },
+      };
+      const { logger, lines } = captureWarnings();
+      const started = Date.now();
+      await index(db, { workers: 2, provider: stuck, leaseMs: 1_000, logger });
+      expect(Date.now() - started).toBeGreaterThanOrEqual(500);
+      expect(lines.join('')).toMatch(/a range took too long to read; given back/);
+      expect(await indexedRows(db.db, chain.anvil.chainId)).toEqual(await expectedRows());
+      expect(await db.db.selectFrom('indexer_ranges').selectAll().execute()).toEqual([]);
+    });
+
+    it("a frozen process's range and phase lock are taken back after its lease; the others finish, and it cannot write when it wakes", async () => {
+      const expected = await expectedRows();
+      const leaseMs = 1_500;
+      let shared = await fresh();
+      /** Is a pending range row-locked by someone (a claim in progress)? */
+      const rangeHeld = async (): Promise<boolean> => {
+        const client = await shared.pool!.connect();
+        try {
+          await client.query('begin');
+          const all = await client.query('select count(*)::int as n from indexer_ranges where done_at is null');
+          const free = await client.query(
+            'select count(*)::int as n from (select 1 from indexer_ranges where done_at is null for update skip locked) f',
+          );
+          return (all.rows[0] as { n: number }).n > (free.rows[0] as { n: number }).n;
+        } finally {
+          await client.query('rollback');
+          client.release();
+        }
+      };
+      // a child process with range workers on a slow node (it spends its time reading, holding a range), frozen
+      // (SIGSTOP: it answers nothing, sends nothing) while it holds a range
+      const slow = await startFaultyProxy(chain.anvil.rpcUrl, { failureRate: 0, random: rng(1), logsDelayMs: 100 });
+      let frozen: IndexerChild | undefined;
+      for (let attempt = 0; attempt < 10 && !frozen; attempt++) {
+        if (attempt > 0) shared = await fresh(); // a clean start: the killed attempt may have indexed much of it
+        const child = startIndexerChild({
+          rpcUrl: slow.url,
+          databaseUrl: url,
+          schema: shared.schema,
+          addresses: chain.market.addresses,
+          fromBlock: 0,
+          finalityDepth: 10,
+          blockRange: 1,
+          maxBlockRange: 1,
+          workers: 2,
+          leaseMs,
+        });
+        await child.ready;
+        await sleep(500 + 100 * attempt);
+        child.child.kill('SIGSTOP');
+        if (await rangeHeld()) frozen = child;
+        else {
+          child.child.kill('SIGKILL');
+          await child.exit;
+        }
+      }
+      if (!frozen) {
+        await slow.close();
+        throw new Error('never caught the child holding a range');
+      }
+      try {
+        const started = Date.now();
+        const result = await index(shared, { workers: 2, leaseMs });
+        // it waited for the frozen process's leases (its phase lock first), not forever
+        expect(Date.now() - started).toBeGreaterThanOrEqual(leaseMs / 2);
+        expect(result.lastBlock).toBe(await chain.provider.getBlockNumber());
+        expect(await rangeHeld()).toBe(false);
+        expect(await indexedRows(shared.db, chain.anvil.chainId)).toEqual(expected);
+        // woken up, the child finds its sessions ended: it stops, and nothing it held was written twice or lost
+        frozen.child.kill('SIGCONT');
+        const exit = await frozen.exit;
+        if (exit.code !== 0) expect(exit.stderr).toMatch(/terminat|connection|lost the indexer|ended/i);
+        expect(await indexedRows(shared.db, chain.anvil.chainId)).toEqual(expected);
+        expect(await shared.db.selectFrom('indexer_ranges').selectAll().execute()).toEqual([]);
+      } finally {
+        frozen.child.kill('SIGKILL');
+        await slow.close();
+      }
+    }, 120_000);
   });
 });

@@ -100,6 +100,10 @@ export async function inTransaction<T>(store: Store, fn: (tx: Tx) => Promise<T>)
   const client = await store.pool.connect();
   const db = new Kysely<Database>({ dialect: new PostgresDialect({ pool: singleClient(client) }) });
   let broken = false;
+  // the server may end the session while the transaction waits (a lease ran out, see store/ranges.ts): the next
+  // statement fails; without a listener the 'error' event would bring the whole process down
+  const ended = (): void => void (broken = true);
+  client.on('error', ended);
   try {
     return await db.transaction().execute((trx) =>
       fn({
@@ -116,6 +120,7 @@ export async function inTransaction<T>(store: Store, fn: (tx: Tx) => Promise<T>)
     throw err;
   } finally {
     // a failed COPY can leave the connection mid-protocol: discard it rather than return it to the pool
+    client.removeListener('error', ended);
     client.release(broken ? true : undefined);
   }
 }

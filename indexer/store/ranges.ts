@@ -124,19 +124,60 @@ async function advanceCheckpoint(tx: Tx, k: RangeKey): Promise<void> {
     .execute();
 }
 
+/** What a worker does with a claimed range. */
+export interface RangeWork<T> {
+  /** Reads the range, while its transaction waits (idle) with the range's row lock. */
+  fetch(range: ClaimedRange): Promise<T>;
+  /** Writes what `fetch` read, in the range's transaction. */
+  write(tx: Tx, fetched: T): Promise<void>;
+  /**
+   * How long a range may stay held. The server ends a holder's session once its transaction has been idle this
+   * long (a hung or frozen process: its transaction rolls back, the range is pending again) and cancels a statement
+   * running longer; the worker itself gives the range up when `fetch` takes over half of it.
+   */
+  leaseMs: number;
+}
+
+/** `fetch` outlived its half of the lease: the range was given back, unwritten (the caller claims again). */
+export class RangeLeaseExpired extends Error {
+  override readonly name = 'RangeLeaseExpired';
+}
+
 /**
- * Claims the lowest pending range ending at or below `maxTo` that no other worker holds, runs `work` on it and
- * commits what `work` wrote with the range's completion and the checkpoint's advance, in one transaction.
- * Undefined: nothing left to claim.
+ * Bounds the current transaction (`SET LOCAL`): idle in it for `leaseMs`, the session is ended by the server and
+ * its locks are released; a statement running for `leaseMs` is cancelled.
+ */
+export async function leaseTransaction(tx: Tx, leaseMs: number): Promise<void> {
+  const ms = String(Math.round(leaseMs));
+  await sql`select set_config('idle_in_transaction_session_timeout', ${ms}, true), set_config('statement_timeout', ${ms}, true)`.execute(
+    tx.db,
+  );
+}
+
+/** `p`, or a RangeLeaseExpired after `ms` (the promise itself is left to settle unobserved). */
+function withDeadline<T>(p: Promise<T>, ms: number, what: string): Promise<T> {
+  let timer: NodeJS.Timeout | undefined;
+  const expired = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => reject(new RangeLeaseExpired(`${what} took over ${ms} ms: given back`)), ms);
+  });
+  p.catch(() => undefined);
+  return Promise.race([p, expired]).finally(() => clearTimeout(timer));
+}
+
+/**
+ * Claims the lowest pending range ending at or below `maxTo` that no other worker holds, reads it, and commits
+ * what it read with the range's completion and the checkpoint's advance, in one transaction (bounded by
+ * `work.leaseMs`, see `RangeWork`). Undefined: nothing left to claim.
  */
 export async function claimRange<T>(
   store: Store,
   k: RangeKey,
   maxTo: number,
   worker: string,
-  work: (tx: Tx, range: ClaimedRange) => Promise<T>,
+  work: RangeWork<T>,
 ): Promise<{ range: ClaimedRange; result: T } | undefined> {
   return inTransaction(store, async (tx) => {
+    await leaseTransaction(tx, work.leaseMs);
     const row = await tx.db
       .selectFrom('indexer_ranges')
       .select(['from_block', 'to_block'])
@@ -151,7 +192,8 @@ export async function claimRange<T>(
       .executeTakeFirst();
     if (!row) return undefined;
     const range = { from: row.from_block, to: row.to_block };
-    const result = await work(tx, range);
+    const result = await withDeadline(work.fetch(range), work.leaseMs / 2, `range ${range.from}–${range.to}`);
+    await work.write(tx, result);
     await tx.db
       .updateTable('indexer_ranges')
       .set({ done_at: new Date(), worker })
@@ -165,26 +207,64 @@ export async function claimRange<T>(
 }
 
 /**
+ * Takes the source's phase lock on `client` (a session-level advisory lock), with the session bounded by
+ * `idle_session_timeout = leaseMs`: a holder that stops using its connection for that long (a hung or frozen
+ * process) is disconnected by the server, which releases the lock. `withPhaseLock` keeps a live holder's session
+ * busy with a heartbeat.
+ */
+export async function lockPhase(client: pg.ClientBase, k: RangeKey, mode: 'shared' | 'exclusive', leaseMs: number): Promise<void> {
+  await client.query(`select set_config('idle_session_timeout', $1, false)`, [String(Math.round(leaseMs))]);
+  await client.query(`select pg_advisory_lock${mode === 'shared' ? '_shared' : ''}(hashtext($1))`, [lockKey(k, 'phase')]);
+}
+
+/**
  * Runs `fn` holding the source's phase lock: SHARED while workers index final ranges, EXCLUSIVE for the reorg
  * check, the walk-back and the unfinalized tail. A session-level advisory lock, on a connection of its own for the
- * whole of `fn`; a crashed holder's lock goes with its connection.
+ * whole of `fn`, kept alive by a heartbeat every third of `leaseMs` (see `lockPhase`); a crashed or hung holder's
+ * lock goes with its connection. A heartbeat that fails means the lock was lost: `fn` runs to its end, then the
+ * call fails.
  */
-export async function withPhaseLock<T>(pool: pg.Pool, k: RangeKey, mode: 'shared' | 'exclusive', fn: () => Promise<T>): Promise<T> {
-  const suffix = mode === 'shared' ? '_shared' : '';
-  const key = lockKey(k, 'phase');
+export async function withPhaseLock<T>(
+  pool: pg.Pool,
+  k: RangeKey,
+  mode: 'shared' | 'exclusive',
+  leaseMs: number,
+  fn: () => Promise<T>,
+): Promise<T> {
   const client = await pool.connect();
   let clean = false; // the lock released and the connection fit to reuse; otherwise it is closed (which releases it)
+  let lost: unknown;
+  let beat: NodeJS.Timeout | undefined;
+  const ended = (err: Error): void => void (lost ??= err);
+  client.on('error', ended); // the server ended the session: the lock is gone (and the process must not crash)
   try {
-    await client.query(`select pg_advisory_lock${suffix}(hashtext($1))`, [key]);
+    await lockPhase(client, k, mode, leaseMs);
+    beat = setInterval(() => {
+      client.query('select 1').catch((err: unknown) => (lost ??= err));
+    }, leaseMs / 3);
+    let result: T;
     try {
-      return await fn();
+      result = await fn();
     } finally {
-      clean = await client.query(`select pg_advisory_unlock${suffix}(hashtext($1))`, [key]).then(
-        () => true,
-        () => false,
-      );
+      clearInterval(beat);
+      clean = await client
+        .query(
+          `select pg_advisory_unlock${mode === 'shared' ? '_shared' : ''}(hashtext($1)), set_config('idle_session_timeout', '0', false)`,
+          [lockKey(k, 'phase')],
+        )
+        .then(
+          () => true,
+          () => false,
+        );
     }
+    if (lost !== undefined)
+      throw new Error(`lost the indexer's ${mode} phase lock of chain ${k.chainId} (${k.source}): ${(lost as Error).message}`, {
+        cause: lost,
+      });
+    return result;
   } finally {
+    clearInterval(beat);
+    client.removeListener('error', ended);
     client.release(clean ? undefined : true);
   }
 }

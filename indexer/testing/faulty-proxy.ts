@@ -18,7 +18,12 @@ export interface FaultyProxy {
  */
 export async function startFaultyProxy(
   target: string,
-  options: { failureRate: number; random: () => number; hangMs?: number },
+  options: {
+    failureRate: number;
+    random: () => number;
+    hangMs?: number;
+    /** Every eth_getLogs answer this much later. */ logsDelayMs?: number;
+  },
 ): Promise<FaultyProxy> {
   const injected = Object.fromEntries(FAULTS.map((f) => [f, 0])) as Record<Fault, number>;
   const hanging = new Set<http.ServerResponse>();
@@ -33,6 +38,7 @@ export async function startFaultyProxy(
   };
   const handle = async (body: string, res: http.ServerResponse): Promise<void> => {
     const request = JSON.parse(body) as { id: number; method: string };
+    if (options.logsDelayMs && request.method === 'eth_getLogs') await new Promise((resolve) => setTimeout(resolve, options.logsDelayMs));
     // only eth_getLogs can be refused as too large; every other request draws among the other faults
     // (half of eth_getLogs' failures are range refusals, so that adaptive ranges are exercised)
     const others = FAULTS.filter((f) => f !== 'rangeLimit');
