@@ -1,8 +1,19 @@
-import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { keccak256 } from 'ethers';
-import { canonicalJson, creditScorer, readCreditArtifact, rocAuc } from '../models';
+import {
+  canonicalJson,
+  canonicalQuantiles,
+  creditScorer,
+  decodeCollateralNetwork,
+  readCollateralArtifact,
+  readCreditArtifact,
+  rocAuc,
+  type CollateralEvaluation,
+  type CollateralSnapshot,
+} from '../models';
+import { writeExamplePrices } from '../sim';
 import { cliDatabase, cliJson, cliRefused } from './testing';
 
 interface SnapshotResult {
@@ -165,5 +176,111 @@ describe(`risk-oracle snapshot and evaluate (${process.env.DATABASE_URL ? 'Postg
     expect(await fails(['snapshot', 'create', '--at', '0', '--out', path.join(dir, 'x.json'), ...snapshotArgs])).toMatch(
       /snapshot create: (no lending events|chain 31337 has no indexed data)/,
     );
+  });
+
+  describe('collateral', () => {
+    const collateral = path.join(dir, 'collateral.json');
+    const csnap = path.join(dir, 'collateral-snapshot.json');
+    let cs: { id: string; block: number; count: number };
+
+    beforeAll(async () => {
+      const prices = path.join(dir, 'prices');
+      mkdirSync(prices);
+      writeExamplePrices(prices, { days: 60, assets: ['WETH', 'WBTC', 'GOV', 'USDC'] });
+      await run(['train', 'collateral', '--prices', prices, '--epochs', '3', '--seed', '2', '--out', collateral]);
+    }, 120_000);
+
+    it('snapshot create --kind collateral freezes indexed prices and rows up to a block, byte-identical again', async () => {
+      cs = (await run(['snapshot', 'create', '--kind', 'collateral', '--at', 'latest', '--out', csnap])) as unknown as typeof cs;
+      const text = readFileSync(csnap, 'utf8');
+      expect(cs.id).toBe(keccak256(Buffer.from(text.trimEnd())));
+      const file = JSON.parse(text) as CollateralSnapshot;
+      expect(canonicalJson(file)).toBe(text.trimEnd());
+      expect(file).toMatchObject({ kind: 'collateral', referenceAsset: 'WETH', stepSeconds: 3_600, horizonSteps: 24 });
+      expect(file.assets.map((a) => a.symbol)).toEqual(['DAI', 'GOV', 'USDC', 'WBTC', 'WETH']);
+      expect(file.assets.find((a) => a.symbol === 'USDC')!.peg).toBe(1);
+      expect(file.count).toBe(file.rows.length);
+      expect(file.count).toBeGreaterThan(300);
+      // every label window closes by the snapshot's block
+      expect(Math.max(...file.rows.map((r) => r.t)) + 24 * 3_600).toBeLessThanOrEqual(file.timestamp);
+
+      const again = path.join(dir, 'collateral-again.json');
+      const second = await run(['snapshot', 'create', '--kind', 'collateral', '--at', String(cs.block), '--out', again]);
+      expect(second.id).toBe(cs.id);
+      expect(readFileSync(again, 'utf8')).toBe(text);
+      const earlier = path.join(dir, 'collateral-earlier.json');
+      await run(['snapshot', 'create', '--kind', 'collateral', '--at', String(cs.block - 300 * 24 * 5), '--out', earlier, '--no-store']);
+      expect((JSON.parse(readFileSync(earlier, 'utf8')) as CollateralSnapshot).count).toBeLessThan(file.count);
+    });
+
+    it('evaluate reports coverage, pinball loss and the backtest against the empirical spec, the same bytes from file and database', async () => {
+      const out1 = path.join(dir, 'ceval1.json');
+      const out2 = path.join(dir, 'ceval2.json');
+      const report = path.join(dir, 'ceval.html');
+      const e1 = (await run([
+        'evaluate',
+        '--artifact',
+        collateral,
+        '--snapshot',
+        csnap,
+        '--out',
+        out1,
+        '--report',
+        report,
+      ])) as unknown as CollateralEvaluation;
+      await run(['evaluate', '--artifact', collateral, '--snapshot', cs.id, '--out', out2]);
+      expect(readFileSync(out2, 'utf8')).toBe(readFileSync(out1, 'utf8'));
+      const { artifact, modelId } = readCollateralArtifact(collateral);
+      expect(e1).toMatchObject({ kind: 'collateral', modelId, snapshotId: cs.id, proposalQuantile: 0.99, horizonMismatch: false });
+
+      // coverage recomputed here from the file and the canonical inference
+      const file = JSON.parse(readFileSync(csnap, 'utf8')) as CollateralSnapshot;
+      const network = decodeCollateralNetwork(artifact);
+      const predicted = file.rows.map((r) => canonicalQuantiles(network, r.x));
+      artifact.quantiles.forEach((q, k) => {
+        const all = e1.coverage.find((c) => c.quantile === q && c.asset === 'all')!;
+        expect(all.covered).toBe(file.rows.filter((r, i) => r.y <= predicted[i]![k]!).length);
+        expect(all.rows).toBe(file.count);
+        const perAsset = e1.coverage.filter((c) => c.quantile === q && c.asset !== 'all');
+        expect(perAsset.map((c) => c.asset)).toEqual(file.assets.map((a) => a.symbol));
+        expect(perAsset.reduce((s, c) => s + c.rows, 0)).toBe(file.count);
+      });
+      expect(e1.pinball.map((p) => p.quantile)).toEqual(artifact.quantiles);
+      expect(e1.pinball.every((p) => p.loss > 0)).toBe(true);
+      for (const policy of [e1.backtest.model, e1.backtest.baseline]) {
+        expect(policy.meanLtv).toBeGreaterThan(0);
+        expect(policy.meanLtv).toBeLessThan(1);
+        expect(policy.assets).toHaveLength(file.assets.length);
+        expect(Number.isFinite(policy.badDebtUsd)).toBe(true);
+      }
+      expect(e1.backtest.path.length).toBeGreaterThan(0);
+      const html = readFileSync(report, 'utf8');
+      expect(html).toContain(cs.id);
+      expect(html).toContain(modelId);
+      expect(html.match(/<svg/g)).toHaveLength(3);
+    });
+
+    it('refuses mixed kinds and altered collateral snapshots, naming the file', async () => {
+      expect(await fails(['evaluate', '--artifact', collateral, '--snapshot', first])).toContain(
+        'a collateral model cannot be evaluated on a credit snapshot',
+      );
+      expect(await fails(['evaluate', '--artifact', artifact, '--snapshot', csnap])).toContain(
+        'a credit model cannot be evaluated on a collateral snapshot',
+      );
+      const file = JSON.parse(readFileSync(csnap, 'utf8')) as CollateralSnapshot;
+      const write = (name: string, value: unknown) => {
+        const p = path.join(dir, name);
+        writeFileSync(p, `${canonicalJson(value)}\n`);
+        return p;
+      };
+      const label = write('c-label.json', { ...file, rows: file.rows.map((r, i) => (i === 0 ? { ...r, y: r.y + 0.01 } : r)) });
+      expect(await fails(['evaluate', '--artifact', collateral, '--snapshot', label])).toContain(`snapshot ${label}: its rows hash to`);
+      // a price changed under unchanged rows: the rows are no longer what the prices give
+      const assets = file.assets.map((a) => (a.symbol === 'GOV' ? { ...a, prices: a.prices.map((p, i) => (i === 800 ? p * 0.5 : p)) } : a));
+      const price = write('c-price.json', { ...file, assets });
+      expect(await fails(['evaluate', '--artifact', collateral, '--snapshot', price])).toMatch(/is not what its prices give/);
+      const other = write('c-ref.json', { ...file, referenceAsset: 'WBTC', rows: [], count: 0, merkleRoot: keccak256(new Uint8Array(0)) });
+      expect(await fails(['evaluate', '--artifact', collateral, '--snapshot', other])).toContain(`snapshot ${other}: its prices give`);
+    });
   });
 });

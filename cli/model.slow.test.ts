@@ -4,7 +4,8 @@ import { keccak256, parseEther, toBeHex, Wallet, ZeroHash } from 'ethers';
 import { passProposal } from '../contracts/deploy/dao';
 import { createLogger, createMetricsRegistry, openDatabase } from '../core';
 import { canonicalJson, spearman } from '../models';
-import { creditShadowJob, shadowHistory } from '../oracle/shadow';
+import { collateralShadowHistory, creditShadowJob, shadowHistory } from '../oracle/shadow';
+import { DEFAULT_COLLATERAL_MODEL, modelIdOf } from '../oracle/propose';
 import { cliJson, cliRefused, startOracleChain, type OracleChain } from './testing';
 
 /**
@@ -266,4 +267,69 @@ describe('risk-oracle model: submit, check, dispute, promote by vote', () => {
     // nothing was published for the candidate
     expect(await chain.deployment.registry.connect(chain.provider).latestEpoch()).toBe(0n);
   });
+
+  it('collateral models: submitted with a claim on a collateral snapshot, checked, an inflated claim flagged, shadowed beside the empirical spec', async () => {
+    // on the prices the oracle chain imported (CSV, off-chain): the snapshot is cut from the indexed ones
+    for (const seed of ['5', '6']) await run(['train', 'collateral', '--epochs', '2', '--seed', seed, '--out', file(`col${seed}.json`)]);
+    await run(['snapshot', 'create', '--kind', 'collateral', '--at', 'latest', '--out', file('csnap.json')]);
+    const honest = await run([
+      'model',
+      'submit',
+      '--artifact',
+      file('col5.json'),
+      '--snapshot',
+      file('csnap.json'),
+      '--key-env',
+      'SUBMITTER_KEY',
+    ]);
+    expect(honest).toMatchObject({ status: 'candidate', kind: 'collateral', reproducedLocally: true });
+    expect(
+      await run(['model', 'check', String(honest.modelId), '--artifact', file('col5.json'), '--snapshot', file('csnap.json')]),
+    ).toMatchObject({
+      kind: 'collateral',
+      reproduced: true,
+      problems: [],
+    });
+
+    // the other submitter claims a better coverage than its model has
+    await run(['evaluate', '--artifact', file('col6.json'), '--snapshot', file('csnap.json'), '--out', file('col6-eval.json')]);
+    const own = JSON.parse(readFileSync(file('col6-eval.json'), 'utf8')) as { coverage: Array<{ share: number }> };
+    const inflated = { ...own, coverage: own.coverage.map((c) => ({ ...c, share: Math.min(1, c.share + 0.05) })) };
+    writeFileSync(file('col6-claim.json'), `${canonicalJson(inflated)}\n`);
+    const other = await run([
+      'model',
+      'submit',
+      '--artifact',
+      file('col6.json'),
+      '--snapshot',
+      file('csnap.json'),
+      '--claim',
+      file('col6-claim.json'),
+      '--key-env',
+      'SUBMITTER_KEY',
+    ]);
+    expect(other).toMatchObject({ kind: 'collateral', reproducedLocally: false });
+    const check = await run(
+      ['model', 'check', String(other.modelId), '--artifact', file('col6.json'), '--snapshot', file('csnap.json')],
+      1,
+    );
+    expect((check.problems as string[])[0]).toContain('claimed evaluation');
+    expect(
+      await refused(['model', 'submit', '--artifact', file('col5.json'), '--snapshot', file('snap.json'), '--key-env', 'SUBMITTER_KEY']),
+    ).toContain('a collateral model cannot be evaluated on a credit snapshot');
+
+    // no collateral model in force: both candidates beside the oracle's empirical-quantile spec, recorded
+    const shadow = await run(['model', 'shadow', '--kind', 'collateral']);
+    expect(shadow).toMatchObject({ empirical: true, inForce: modelIdOf(DEFAULT_COLLATERAL_MODEL), missing: [] });
+    const results = shadow.results as Array<{ modelId: string; assets: Array<{ symbol: string }> }>;
+    expect(results.map((r) => r.modelId)).toEqual([honest.modelId, other.modelId]);
+    expect(results[0]!.assets.map((a) => a.symbol)).toEqual(['DAI', 'GOV', 'USDC', 'WBTC', 'WETH']);
+    const h = await openDatabase({ dataDir: env.RISK_ORACLE_DATABASE_DATA_DIR! });
+    try {
+      const history = await collateralShadowHistory(h.db, Number(shadow.chainId), String(honest.modelId));
+      expect(history.map((x) => x.assets)).toEqual([results[0]!.assets]);
+    } finally {
+      await h.close();
+    }
+  }, 180_000);
 });

@@ -1,9 +1,10 @@
-import { mkdirSync, mkdtempSync, readFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { keccak256 } from 'ethers';
+import { canonicalJson, loadStoredCollateralArtifact, loadStoredCreditArtifact, readCollateralArtifact } from '../models';
 import { writeExamplePrices } from '../sim';
-import { cli, cliDatabase, lastJson } from './testing';
+import { cli, cliDatabase, cliJson, cliRefused, lastJson } from './testing';
 
 describe(`risk-oracle train collateral (${process.env.DATABASE_URL ? 'Postgres' : 'PGlite'})`, () => {
   const dir = mkdtempSync(path.join(tmpdir(), 'ro-train-collateral-cli-'));
@@ -28,10 +29,57 @@ describe(`risk-oracle train collateral (${process.env.DATABASE_URL ? 'Postgres' 
     expect(result.modelId).toBe(keccak256(Buffer.from(file.trimEnd())));
     expect(result.metrics.testRows).toBeGreaterThan(0);
     expect(Object.keys(result.metrics.coverage).length).toBeGreaterThan(0);
-    expect(JSON.parse(file)).toMatchObject({ format: 'risk-oracle/collateral-model@1', seed: 2 });
+    expect(JSON.parse(file)).toMatchObject({
+      format: 'risk-oracle/collateral-model@1',
+      seed: 2,
+      referenceAsset: 'WETH',
+      proposalQuantile: 0.99,
+    });
+    expect(await cliRefused(['train', 'collateral', '--proposal-quantile', '0.5', '--out', out], database.env)).toContain(
+      'the proposal quantile 0.5 is not among the trained quantiles',
+    );
 
     const bad = await cli(['train', 'collateral', '--eth-symbol', 'NOPE', '--out', out], database.env);
     expect(bad.code).not.toBe(0);
     expect(bad.stderr).toContain('--eth-symbol NOPE');
+  });
+
+  it('model import keeps a collateral artifact under its kind; the stored bytes are checked when loaded', async () => {
+    const out = path.join(dir, 'collateral.json');
+    const { artifact, json, modelId } = readCollateralArtifact(out);
+    expect(await cliJson(['model', 'import', '--artifact', out], database.env)).toEqual({ modelId, kind: 'collateral' });
+    await cliJson(['model', 'import', '--artifact', out], database.env); // again: nothing changes
+
+    const pretty = path.join(dir, 'pretty.json');
+    writeFileSync(pretty, JSON.stringify(artifact, null, 2));
+    expect(await cliRefused(['model', 'import', '--artifact', pretty], database.env)).toContain(
+      `collateral artifact ${pretty}: not in canonical form`,
+    );
+    const sigmoid = path.join(dir, 'sigmoid.json');
+    const topology = JSON.parse(JSON.stringify(artifact.layers.modelTopology)) as {
+      config: { layers: Array<{ config: Record<string, unknown> }> };
+    };
+    topology.config.layers[1]!.config.activation = 'sigmoid';
+    writeFileSync(sigmoid, `${canonicalJson({ ...artifact, layers: { ...artifact.layers, modelTopology: topology } })}\n`);
+    expect(await cliRefused(['model', 'import', '--artifact', sigmoid], database.env)).toContain('has activation "sigmoid"');
+
+    const handle = await database.open();
+    try {
+      const stored = await loadStoredCollateralArtifact(handle.db, modelId);
+      expect(stored).toEqual({ artifact, json, modelId });
+      expect(await loadStoredCreditArtifact(handle.db, modelId)).toBeUndefined(); // another kind
+      const row = await handle.db.selectFrom('model_artifacts').where('model_id', '=', modelId).selectAll().executeTakeFirstOrThrow();
+      expect(row).toMatchObject({ kind: 'collateral', seed: 2, feature_spec_hash: artifact.featureSpec.hash });
+      expect(row.weights_hash).toBe(keccak256(Buffer.from(artifact.layers.weightData, 'base64')));
+      await handle.db
+        .updateTable('model_artifacts')
+        .set({ artifact: json.replace('"seed":2', '"seed":3') })
+        .where('model_id', '=', modelId)
+        .execute();
+      await expect(loadStoredCollateralArtifact(handle.db, modelId)).rejects.toThrow('no longer hashes to its id');
+      await handle.db.updateTable('model_artifacts').set({ artifact: json }).where('model_id', '=', modelId).execute();
+    } finally {
+      await handle.close();
+    }
   });
 });

@@ -3,8 +3,22 @@ import type { Kysely } from 'kysely';
 import type { ModelRegistry } from '../contracts/build/types';
 import type { Logger } from '../core/logger';
 import { Gauge, type Registry } from '../core/metrics';
-import type { Database } from '../core/schema';
-import { afterLastEvent, creditScorer, loadStoredCreditArtifact, spearman, walletFeaturesAt, type CreditArtifact } from '../models';
+import type { Database, ModelKind } from '../core/schema';
+import {
+  afterLastEvent,
+  creditScorer,
+  indexedPrices,
+  loadStoredCollateralArtifact,
+  loadStoredCreditArtifact,
+  spearman,
+  walletFeaturesAt,
+  type CollateralArtifact,
+  type CollateralParams,
+  type CreditArtifact,
+  type IndexedAssetPrices,
+} from '../models';
+import { collateralModelInForce, collateralProposerOf, type CollateralModel } from './collateral-model';
+import { DEFAULT_COLLATERAL_MODEL, modelIdOf, type CollateralModelSpec } from './propose';
 
 export interface CreditModelRef {
   modelId: string;
@@ -84,55 +98,82 @@ export async function shadowCredit(
   });
 }
 
-/** Records shadow results; the same model at the same time is recorded once (a re-run changes nothing). */
-export async function recordShadow(db: Kysely<Database>, chainId: number, results: readonly CreditShadow[]): Promise<void> {
-  if (results.length === 0) return;
+interface ShadowRow {
+  modelId: string;
+  referenceModelId: string;
+  at: number;
+  figures: Record<string, number>;
+}
+
+/** Writes shadow rows of one kind; the same model at the same time is recorded once (a re-run changes nothing). */
+async function recordShadowRows(db: Kysely<Database>, chainId: number, kind: ModelKind, rows: readonly ShadowRow[]): Promise<void> {
+  if (rows.length === 0) return;
   await db
     .insertInto('shadow_results')
     .values(
-      results.map(({ modelId, referenceModelId, at, ...figures }) => ({
+      rows.map((r) => ({
         chain_id: chainId,
-        model_id: modelId,
-        at,
-        kind: 'credit' as const,
-        reference_model_id: referenceModelId,
-        figures: JSON.stringify(figures),
+        model_id: r.modelId,
+        at: r.at,
+        kind,
+        reference_model_id: r.referenceModelId,
+        figures: JSON.stringify(r.figures),
       })),
     )
     .onConflict((oc) => oc.columns(['chain_id', 'model_id', 'at']).doNothing())
     .execute();
 }
 
-/** Every recorded shadow result of a model, oldest first: its track record beside the models in force. */
-export async function shadowHistory(db: Kysely<Database>, chainId: number, modelId: string): Promise<CreditShadow[]> {
+/** A model's recorded shadow rows of one kind, oldest first. */
+async function shadowRows(db: Kysely<Database>, chainId: number, modelId: string, kind: ModelKind): Promise<ShadowRow[]> {
   const rows = await db
     .selectFrom('shadow_results')
     .where('chain_id', '=', chainId)
     .where('model_id', '=', modelId.toLowerCase())
+    .where('kind', '=', kind)
     .selectAll()
     .orderBy('at')
     .execute();
-  return rows.map((r) => ({
+  return rows.map((r) => ({ modelId: r.model_id, referenceModelId: r.reference_model_id, at: Number(r.at), figures: r.figures }));
+}
+
+/** Records credit shadow results; the same model at the same time is recorded once (a re-run changes nothing). */
+export function recordShadow(db: Kysely<Database>, chainId: number, results: readonly CreditShadow[]): Promise<void> {
+  return recordShadowRows(
+    db,
+    chainId,
+    'credit',
+    results.map(({ modelId, referenceModelId, at, ...figures }) => ({ modelId, referenceModelId, at, figures: { ...figures } })),
+  );
+}
+
+/** Every recorded credit shadow result of a model, oldest first: its track record beside the models in force. */
+export async function shadowHistory(db: Kysely<Database>, chainId: number, modelId: string): Promise<CreditShadow[]> {
+  return (await shadowRows(db, chainId, modelId, 'credit')).map((r) => ({
     ...(r.figures as unknown as Omit<CreditShadow, 'modelId' | 'referenceModelId' | 'at'>),
-    modelId: r.model_id,
-    referenceModelId: r.reference_model_id,
-    at: Number(r.at),
+    modelId: r.modelId,
+    referenceModelId: r.referenceModelId,
+    at: r.at,
   }));
 }
 
 const CANDIDATE = 1n;
 const CREDIT = 0n;
+const COLLATERAL = 1n;
 
-/** Every credit model the registry lists as a candidate, in registration order. */
-export async function creditCandidates(registry: ModelRegistry): Promise<string[]> {
+/** Every model of `kind` (0 credit, 1 collateral) the registry lists as a candidate, in registration order. */
+async function candidatesOf(registry: ModelRegistry, kind: bigint): Promise<string[]> {
   const found: string[] = [];
   for (let index = 1; ; index++) {
     const modelId = await registry.modelIdAt(index);
     if (modelId === ZeroHash) return found;
     const m = await registry.model(modelId);
-    if (m.status === CANDIDATE && m.kind === CREDIT) found.push(modelId);
+    if (m.status === CANDIDATE && m.kind === kind) found.push(modelId);
   }
 }
+
+/** Every credit model the registry lists as a candidate, in registration order. */
+export const creditCandidates = (registry: ModelRegistry): Promise<string[]> => candidatesOf(registry, CREDIT);
 
 /**
  * One shadow step: the model in force (ModelRegistry.activeModel) against every candidate whose artifact the
@@ -165,18 +206,24 @@ export async function runCreditShadow(
 
 const NO_MODEL_IN_FORCE = 'no credit model is in force';
 
-/**
- * The daemon's shadow job: one `runCreditShadow` per run, its figures as gauges per candidate (rank correlation,
- * mean |Δscore|, decision flips). With no model in force there is nothing to shadow: the run logs it and succeeds.
- */
-export function creditShadowJob(options: {
+/** What a daemon shadow job reads and where it reports. */
+export interface ShadowJobOptions {
   db: Kysely<Database>;
   registry: ModelRegistry;
   chainId: number;
   metrics: Registry;
   log: Logger;
-}): () => Promise<void> {
-  const gauge = (name: string, help: string) => new Gauge({ name, help, labelNames: ['model'], registers: [options.metrics] });
+}
+
+const perModelGauge = (metrics: Registry) => (name: string, help: string) =>
+  new Gauge({ name, help, labelNames: ['model'], registers: [metrics] });
+
+/**
+ * The daemon's shadow job: one `runCreditShadow` per run, its figures as gauges per candidate (rank correlation,
+ * mean |Δscore|, decision flips). With no model in force there is nothing to shadow: the run logs it and succeeds.
+ */
+export function creditShadowJob(options: ShadowJobOptions): () => Promise<void> {
+  const gauge = perModelGauge(options.metrics);
   const rank = gauge('risk_oracle_shadow_rank_correlation', 'Spearman correlation of a candidate credit model with the model in force');
   const diff = gauge('risk_oracle_shadow_mean_abs_score_diff', 'mean |score difference| of a candidate and the model in force');
   const flips = gauge('risk_oracle_shadow_decision_flips', 'wallets a candidate puts on the other side of the lending cutoff');
@@ -195,5 +242,233 @@ export function creditShadowJob(options: {
     }
     if (run.missing.length) options.log.warn({ missing: run.missing }, 'shadow: candidates whose artifacts are not stored (model import)');
     options.log.info({ at: run.at, inForce: run.inForce, candidates: run.results.length }, 'shadow step recorded');
+  };
+}
+
+// ---- collateral ------------------------------------------------------------------------------------------------
+
+/** What the oracle would run for collateral: a stored artifact (the model in force) or the empirical-quantile spec. */
+/** The model a candidate is compared with: the collateral model in force, or the empirical spec. */
+export type CollateralReference = CollateralModel;
+
+const PARAMS = ['ltv', 'liquidationThreshold', 'liquidationBonus'] as const;
+
+/** One asset: both proposals (bps, before the guards) and candidate − reference. */
+export interface CollateralShadowAsset {
+  symbol: string;
+  proposed: CollateralParams;
+  reference: CollateralParams;
+  diff: CollateralParams;
+  /** The candidate's predicted move at its proposal quantile. */
+  predictedMove: number;
+}
+
+/** A candidate collateral model beside the reference on the same indexed prices at the same time. */
+export interface CollateralShadow {
+  modelId: string;
+  referenceModelId: string;
+  at: number;
+  assets: CollateralShadowAsset[];
+  meanAbsLtDiff: number;
+  maxAbsLtDiff: number;
+  meanAbsLtvDiff: number;
+  /** Assets the candidate could not propose for (no reference series, too short a history), with why. */
+  skipped: Array<{ symbol: string; reason: string }>;
+}
+
+/** A proposal function over the indexed series (pegs from the assets table); see `collateralProposerOf`. */
+function proposerOf(
+  model: CollateralModel,
+  series: readonly IndexedAssetPrices[],
+  at: number,
+): (asset: IndexedAssetPrices) => { params: CollateralParams; move: number } {
+  const asModel = (a: IndexedAssetPrices) => ({ symbol: a.symbol, prices: a.points, ...(a.peg === undefined ? {} : { peg: a.peg }) });
+  const propose = collateralProposerOf(model, series.map(asModel), at);
+  return (asset) => propose(asModel(asset));
+}
+
+/**
+ * Every candidate's proposal per asset beside the reference's, from the same indexed prices up to `at` (the
+ * parameters each would propose, before the oracle's guards). Assets the reference cannot propose for are left
+ * out for all; those a candidate cannot are listed in its `skipped`. Nothing is published.
+ */
+export function shadowCollateral(
+  series: readonly IndexedAssetPrices[],
+  at: number,
+  reference: CollateralReference,
+  candidates: ReadonlyArray<{ modelId: string; artifact: CollateralArtifact }>,
+): CollateralShadow[] {
+  const attempt = (propose: ReturnType<typeof proposerOf>, asset: IndexedAssetPrices) => {
+    try {
+      return { ok: propose(asset) };
+    } catch (err) {
+      return { reason: (err as Error).message };
+    }
+  };
+  const ref = proposerOf(reference, series, at);
+  const base = series.flatMap((asset) => {
+    const r = attempt(ref, asset);
+    return r.ok ? [{ asset, params: r.ok.params }] : [];
+  });
+  if (base.length === 0) throw new Error(`the reference ${reference.modelId} proposes for no asset at ${at}: not enough indexed prices`);
+  return candidates.map((candidate) => {
+    const propose = proposerOf(candidate, series, at);
+    const assets: CollateralShadowAsset[] = [];
+    const skipped: CollateralShadow['skipped'] = [];
+    for (const { asset, params } of base) {
+      const c = attempt(propose, asset);
+      if (!c.ok) {
+        skipped.push({ symbol: asset.symbol, reason: c.reason! });
+        continue;
+      }
+      const diff = Object.fromEntries(PARAMS.map((k) => [k, c.ok.params[k] - params[k]])) as unknown as CollateralParams;
+      assets.push({ symbol: asset.symbol, proposed: c.ok.params, reference: params, diff, predictedMove: c.ok.move });
+    }
+    const lt = assets.map((a) => Math.abs(a.diff.liquidationThreshold));
+    const mean = (values: number[]) => (values.length ? values.reduce((x, y) => x + y, 0) / values.length : 0);
+    return {
+      modelId: candidate.modelId,
+      referenceModelId: reference.modelId,
+      at,
+      assets,
+      meanAbsLtDiff: mean(lt),
+      maxAbsLtDiff: lt.length ? Math.max(...lt) : 0,
+      meanAbsLtvDiff: mean(assets.map((a) => Math.abs(a.diff.ltv))),
+      skipped,
+    };
+  });
+}
+
+/**
+ * `shadow_results.figures` holds numbers by name: per asset `SYMBOL.ltv`, `SYMBOL.referenceLtv`, `SYMBOL.ltvDiff`
+ * (and the same for liquidationThreshold and liquidationBonus) and `SYMBOL.predictedMove`, with the summary
+ * figures beside them. Skipped assets are not recorded.
+ */
+function collateralFigures(r: CollateralShadow): Record<string, number> {
+  const figures: Record<string, number> = {
+    assets: r.assets.length,
+    meanAbsLtDiff: r.meanAbsLtDiff,
+    maxAbsLtDiff: r.maxAbsLtDiff,
+    meanAbsLtvDiff: r.meanAbsLtvDiff,
+  };
+  for (const a of r.assets) {
+    for (const k of PARAMS) {
+      const cap = `${k[0]!.toUpperCase()}${k.slice(1)}`;
+      figures[`${a.symbol}.${k}`] = a.proposed[k];
+      figures[`${a.symbol}.reference${cap}`] = a.reference[k];
+      figures[`${a.symbol}.${k}Diff`] = a.diff[k];
+    }
+    figures[`${a.symbol}.predictedMove`] = a.predictedMove;
+  }
+  return figures;
+}
+
+/** Records collateral shadow results (kind `collateral`); a re-run at the same time changes nothing. */
+export function recordCollateralShadow(db: Kysely<Database>, chainId: number, results: readonly CollateralShadow[]): Promise<void> {
+  return recordShadowRows(
+    db,
+    chainId,
+    'collateral',
+    results.map((r) => ({ modelId: r.modelId, referenceModelId: r.referenceModelId, at: r.at, figures: collateralFigures(r) })),
+  );
+}
+
+/** A collateral candidate's recorded shadow results, oldest first (skipped assets are not recorded). */
+export async function collateralShadowHistory(db: Kysely<Database>, chainId: number, modelId: string): Promise<CollateralShadow[]> {
+  return (await shadowRows(db, chainId, modelId, 'collateral')).map((r) => {
+    const f = r.figures;
+    const symbols = Object.keys(f)
+      .filter((k) => k.endsWith('.predictedMove'))
+      .map((k) => k.slice(0, -'.predictedMove'.length))
+      .sort();
+    const params = (symbol: string, name: (k: (typeof PARAMS)[number]) => string) =>
+      Object.fromEntries(PARAMS.map((k) => [k, f[`${symbol}.${name(k)}`]!])) as unknown as CollateralParams;
+    return {
+      modelId: r.modelId,
+      referenceModelId: r.referenceModelId,
+      at: r.at,
+      assets: symbols.map((symbol) => ({
+        symbol,
+        proposed: params(symbol, (k) => k),
+        reference: params(symbol, (k) => `reference${k[0]!.toUpperCase()}${k.slice(1)}`),
+        diff: params(symbol, (k) => `${k}Diff`),
+        predictedMove: f[`${symbol}.predictedMove`]!,
+      })),
+      meanAbsLtDiff: f.meanAbsLtDiff!,
+      maxAbsLtDiff: f.maxAbsLtDiff!,
+      meanAbsLtvDiff: f.meanAbsLtvDiff!,
+      skipped: [],
+    };
+  });
+}
+
+/** Every collateral model the registry lists as a candidate, in registration order. */
+export const collateralCandidates = (registry: ModelRegistry): Promise<string[]> => candidatesOf(registry, COLLATERAL);
+
+/** The time of the newest indexed price on the chain: the default time of a collateral shadow step. */
+async function latestIndexedPrice(db: Kysely<Database>, chainId: number): Promise<number> {
+  const row = await db
+    .selectFrom('price_points')
+    .where('chain_id', '=', chainId)
+    .where('block_number', 'is not', null)
+    .select((eb) => eb.fn.max('timestamp').as('t'))
+    .executeTakeFirst();
+  if (row?.t === null || row?.t === undefined) throw new Error(`no indexed prices on chain ${chainId}: index first`);
+  return Number(row.t);
+}
+
+/**
+ * One collateral shadow step: every candidate collateral model whose artifact the database holds beside the
+ * model in force (ModelRegistry.activeModel(Collateral), its artifact stored), or beside the oracle's
+ * empirical-quantile spec while none is in force, on the indexed prices up to `at` (default: the newest);
+ * recorded, and returned with the candidates that could not run.
+ */
+export async function runCollateralShadow(
+  db: Kysely<Database>,
+  registry: ModelRegistry,
+  chainId: number,
+  at?: number,
+  spec: CollateralModelSpec = DEFAULT_COLLATERAL_MODEL,
+): Promise<{ at: number; inForce: string; empirical: boolean; results: CollateralShadow[]; missing: string[] }> {
+  const inForce = await collateralModelInForce(db, registry);
+  const reference: CollateralReference = inForce.inForce ? inForce : { modelId: modelIdOf(spec), spec };
+  const ids = await collateralCandidates(registry);
+  const loaded = await Promise.all(ids.map((id) => loadStoredCollateralArtifact(db, id)));
+  const candidates = loaded.filter((c): c is NonNullable<typeof c> => c !== undefined);
+  const missing = ids.filter((_, i) => loaded[i] === undefined);
+  at ??= await latestIndexedPrice(db, chainId);
+  const results = candidates.length ? shadowCollateral(await indexedPrices(db, chainId, { at }), at, reference, candidates) : [];
+  await recordCollateralShadow(db, chainId, results);
+  return { at, inForce: reference.modelId, empirical: 'spec' in reference, results, missing };
+}
+
+/**
+ * The daemon's collateral shadow job: one `runCollateralShadow` per run (beside the empirical spec while no
+ * collateral model is in force), mean and max |Δlt| per candidate as gauges.
+ */
+export function collateralShadowJob(options: ShadowJobOptions): () => Promise<void> {
+  const gauge = perModelGauge(options.metrics);
+  const mean = gauge(
+    'risk_oracle_collateral_shadow_mean_abs_lt_diff_bps',
+    'mean |Δ liquidation threshold| of a candidate against the reference',
+  );
+  const max = gauge(
+    'risk_oracle_collateral_shadow_max_abs_lt_diff_bps',
+    'largest |Δ liquidation threshold| of a candidate against the reference',
+  );
+  return async () => {
+    // nothing to compare (and maybe no indexed prices yet): the step is a no-op, not a failure
+    if ((await collateralCandidates(options.registry)).length === 0) return;
+    const run = await runCollateralShadow(options.db, options.registry, options.chainId);
+    for (const r of run.results) {
+      mean.set({ model: r.modelId }, r.meanAbsLtDiff);
+      max.set({ model: r.modelId }, r.maxAbsLtDiff);
+    }
+    if (run.missing.length)
+      options.log.warn({ missing: run.missing }, 'collateral shadow: candidates whose artifacts are not stored (model import)');
+    options.log.info(
+      { at: run.at, reference: run.inForce, empirical: run.empirical, candidates: run.results.length },
+      'collateral shadow step recorded',
+    );
   };
 }

@@ -3,24 +3,15 @@ import type { Command } from 'commander';
 import { AbiCoder, id as idOf, keccak256, ZeroHash, type JsonRpcProvider } from 'ethers';
 import { connectProvider, UserError } from '../../core';
 import { ModelRegistry__factory, RiskGovernor__factory, type ModelRegistry } from '../../contracts/build/types';
-import {
-  canonicalJson,
-  decodeWeights,
-  evaluateCredit,
-  readCreditArtifact,
-  readSnapshot,
-  storeCreditArtifact,
-  weightsHash,
-  type CreditArtifact,
-  type CreditEvaluation,
-} from '../../models';
+import { canonicalJson, evaluateArtifact, readSnapshot, type AnyEvaluation } from '../../models';
 import { loadSigner } from '../../oracle/keys';
 import { commandContext, withDatabase, type CommandContext } from '../context';
 import { readDeployment } from '../deployment';
 import { keySource, withKeyOptions, type KeyOptions } from '../keys';
-import { loadArtifact, parseTime } from './score';
+import { checkedModel, evaluationHeadline, storeCheckedModel, type CheckedModel } from './model-artifact';
+import { parseTime } from './score';
 import { dataChainId, wholeFlag } from './chain-id';
-import { runCreditShadow } from '../../oracle/shadow';
+import { runCollateralShadow, runCreditShadow } from '../../oracle/shadow';
 
 /** ModelRegistry's Status enum, by value. */
 export const MODEL_STATUS = ['unknown', 'candidate', 'active', 'retired', 'disputed', 'rejected'] as const;
@@ -30,32 +21,24 @@ const fail = (message: string): never => {
   throw new UserError(message);
 };
 
-/**
- * What can be checked of an artifact before anything is registered: its id is the keccak256 of its canonical
- * bytes, its feature spec is the one this code's indexer builds, its quantised weights decode within the
- * verifier's bounds and hash to what the artifact states.
- */
-export function checkedArtifact(file: string): { artifact: CreditArtifact; modelId: string; weightsHash: string } {
-  const { artifact, modelId } = loadArtifact(file); // canonical form, feature spec, weights decode and validate
-  const decoded = weightsHash(decodeWeights(Buffer.from(artifact.quantized.weights.slice(2), 'hex')));
-  if (decoded !== artifact.quantized.weightsHash)
-    fail(`credit artifact ${file}: its weights hash to ${decoded}, it states ${artifact.quantized.weightsHash}`);
-  return { artifact, modelId, weightsHash: decoded };
-}
-
 /** The canonical evaluation of an artifact on a snapshot file, and its keccak256 (the claim). */
 function evaluationOf(
+  model: CheckedModel,
   artifactFile: string,
   snapshotFile: string,
-): { evaluation: CreditEvaluation; json: string; hash: string; snapshotId: string } {
-  const { artifact, modelId } = checkedArtifact(artifactFile);
+): { evaluation: AnyEvaluation; json: string; hash: string; snapshotId: string } {
   let snap: ReturnType<typeof readSnapshot>;
   try {
     snap = readSnapshot(snapshotFile);
   } catch (err) {
     throw new UserError((err as Error).message, { cause: err });
   }
-  const evaluation = evaluateCredit(artifact, { modelId, snapshotId: snap.id }, snap.snapshot);
+  let evaluation: AnyEvaluation;
+  try {
+    evaluation = evaluateArtifact(model.artifact, { modelId: model.modelId, snapshotId: snap.id }, snap.snapshot);
+  } catch (err) {
+    throw new UserError(`evaluate ${artifactFile} on ${snapshotFile}: ${(err as Error).message}`, { cause: err });
+  }
   const json = canonicalJson(evaluation);
   return { evaluation, json, hash: keccak256(Buffer.from(json)), snapshotId: snap.id };
 }
@@ -99,11 +82,10 @@ async function modelRecord(registry: ModelRegistry, modelId: string) {
 }
 
 /** Keeps the artifact's bytes in the database, where the daemon finds candidates to run in shadow. */
-async function storeArtifact(ctx: CommandContext, file: string): Promise<string> {
-  const stored = readCreditArtifact(file);
-  await withDatabase(ctx, (h) => storeCreditArtifact(h.db, stored));
-  return stored.modelId;
-}
+const storeArtifact = (ctx: CommandContext, model: CheckedModel): Promise<void> => withDatabase(ctx, (h) => storeCheckedModel(h.db, model));
+
+/** The registry's ModelKind: 0 credit, 1 collateral. */
+const kindIndex = (kind: CheckedModel['kind']): number => KIND.indexOf(kind);
 
 const registryInterface = ModelRegistry__factory.createInterface();
 
@@ -125,15 +107,18 @@ export function registerModel(program: Command): void {
   const model = program.command('model').description('community models: submit with a bond, check a claim, dispute it, propose promotion');
 
   withKeyOptions(model.command('submit'), 'submitter')
-    .description('register a credit artifact as a candidate with a bond and the claim that evaluate gives a stated result on a snapshot')
-    .requiredOption('--artifact <file>', 'credit model artifact')
+    .description(
+      'register a credit or collateral artifact as a candidate with a bond and the claim that evaluate gives a stated result on a snapshot',
+    )
+    .requiredOption('--artifact <file>', 'credit or collateral model artifact')
     .requiredOption('--snapshot <file>', 'the public snapshot the claim is on')
     .option('--claim <file>', 'the evaluation JSON claimed (default: computed here from the artifact and snapshot)')
     .option('--uri <uri>', 'where the artifact, snapshot and evaluation are published', '')
     .action(async (opts: KeyOptions & { artifact: string; snapshot: string; claim?: string; uri: string }, command: Command) => {
       const ctx = commandContext(command);
-      const { artifact, modelId, weightsHash: weights } = checkedArtifact(opts.artifact);
-      const own = evaluationOf(opts.artifact, opts.snapshot);
+      const checked = checkedModel(opts.artifact);
+      const { modelId } = checked;
+      const own = evaluationOf(checked, opts.artifact, opts.snapshot);
       let claimHash = own.hash;
       if (opts.claim) {
         const text = readFileSync(opts.claim, 'utf8').trimEnd();
@@ -144,7 +129,7 @@ export function registerModel(program: Command): void {
           throw new UserError(`claim ${opts.claim}: not JSON (${(err as Error).message})`, { cause: err });
         }
         if (canonicalJson(parsed) !== text) fail(`claim ${opts.claim}: not in canonical form (write it with evaluate --out)`);
-        const c = parsed as Partial<CreditEvaluation>;
+        const c = parsed as Partial<AnyEvaluation>;
         if (c.modelId !== modelId || c.snapshotId !== own.snapshotId)
           fail(`claim ${opts.claim} is about model ${c.modelId} on snapshot ${c.snapshotId}, not ${modelId} on ${own.snapshotId}`);
         claimHash = keccak256(Buffer.from(text));
@@ -153,11 +138,18 @@ export function registerModel(program: Command): void {
         const existing = await registry.model(modelId);
         if (existing.status !== 0n) fail(`model ${modelId} is already registered (${MODEL_STATUS[Number(existing.status)]})`);
         const bond = await registry.submissionBond();
-        const tx = await registry.submit(modelId, weights, artifact.featureSpec.hash, 0, opts.uri, own.snapshotId, claimHash, {
-          value: bond,
-        });
+        const tx = await registry.submit(
+          modelId,
+          checked.weightsHash,
+          checked.featureSpecHash,
+          kindIndex(checked.kind),
+          opts.uri,
+          own.snapshotId,
+          claimHash,
+          { value: bond },
+        );
         const receipt = await tx.wait();
-        await storeArtifact(ctx, opts.artifact);
+        await storeArtifact(ctx, checked);
         return { ...(await modelRecord(registry, modelId)), tx: receipt!.hash, bond: bond.toString() };
       });
       ctx.print(
@@ -179,16 +171,18 @@ export function registerModel(program: Command): void {
     .action(async (modelId: string, opts: KeyOptions & { artifact: string; snapshot: string; dispute?: boolean }, command: Command) => {
       const ctx = commandContext(command);
       if (!/^0x[0-9a-fA-F]{64}$/.test(modelId)) fail(`not a model id (32-byte hex): ${modelId}`);
-      const { artifact, modelId: fileId, weightsHash: weights } = checkedArtifact(opts.artifact);
+      const checked = checkedModel(opts.artifact);
+      const { modelId: fileId, weightsHash: weights } = checked;
       if (fileId !== modelId.toLowerCase()) fail(`${opts.artifact} is model ${fileId}, not ${modelId}`);
-      const own = evaluationOf(opts.artifact, opts.snapshot);
+      const own = evaluationOf(checked, opts.artifact, opts.snapshot);
       const outcome = await withRegistry(ctx, opts.dispute ? opts : undefined, async (registry) => {
         const record = await modelRecord(registry, fileId);
         if (record.status === 'unknown') fail(`model ${fileId} is not registered`);
         const problems: string[] = [];
         if (record.weightsHash !== weights) problems.push(`registered weights hash ${record.weightsHash}, the artifact's ${weights}`);
-        if (record.featureSpecHash !== artifact.featureSpec.hash)
-          problems.push(`registered feature spec ${record.featureSpecHash}, the artifact's ${artifact.featureSpec.hash}`);
+        if (record.featureSpecHash !== checked.featureSpecHash)
+          problems.push(`registered feature spec ${record.featureSpecHash}, the artifact's ${checked.featureSpecHash}`);
+        if (record.kind !== checked.kind) problems.push(`registered as a ${record.kind} model, the artifact is ${checked.kind}`);
         if (record.claimHash === ZeroHash) problems.push('no claim to check: the DAO registered this model itself');
         else if (record.snapshotId !== own.snapshotId)
           fail(`the claim is on snapshot ${record.snapshotId}; ${opts.snapshot} is ${own.snapshotId}`);
@@ -207,11 +201,10 @@ export function registerModel(program: Command): void {
           ...(dispute ? { disputeTx: dispute } : {}),
         };
       });
-      const m = own.evaluation.model;
       ctx.print(
         [
           `model ${fileId} (${outcome.status}): ${outcome.reproduced ? 'the claim reproduces' : 'the claim does NOT reproduce'}`,
-          `reproduced here: ROC-AUC ${m.rocAuc.toFixed(4)}, PR-AUC ${m.prAuc.toFixed(4)}, KS ${m.ks.toFixed(4)}, Brier ${m.brier.toFixed(4)}, ECE ${m.ece.toFixed(4)}`,
+          `reproduced here: ${evaluationHeadline(own.evaluation)}`,
           ...outcome.problems,
           ...(outcome.disputeTx ? [`disputed (tx ${outcome.disputeTx}); the DAO decides`] : []),
         ].join('\n'),
@@ -241,28 +234,59 @@ export function registerModel(program: Command): void {
 
   model
     .command('import')
-    .description('keep a credit artifact in the database (checked first), so that the daemon and model shadow can run it')
-    .requiredOption('--artifact <file>', 'credit model artifact')
+    .description('keep a credit or collateral artifact in the database (checked first), so that the daemon and model shadow can run it')
+    .requiredOption('--artifact <file>', 'credit or collateral model artifact')
     .action(async (opts: { artifact: string }, command: Command) => {
       const ctx = commandContext(command);
-      const { modelId } = checkedArtifact(opts.artifact);
-      await storeArtifact(ctx, opts.artifact);
-      ctx.print(`stored model ${modelId}`, { modelId });
+      const checked = checkedModel(opts.artifact);
+      await storeArtifact(ctx, checked);
+      ctx.print(`stored ${checked.kind} model ${checked.modelId}`, { modelId: checked.modelId, kind: checked.kind });
     });
 
   model
     .command('shadow')
     .description(
-      'run every candidate credit model beside the model in force on the same indexed history; record and print the comparison (nothing is published)',
+      'run every candidate model of a kind beside the model in force (collateral: beside the empirical-quantile spec while none is in force) on the same indexed data; record and print the comparison (nothing is published)',
     )
-    .option('--at <time>', 'score history before this time (unix s or ISO-8601; default: just after the last event)')
+    .option('--kind <kind>', 'credit or collateral', 'credit')
+    .option('--at <time>', 'use data before this time (unix s or ISO-8601; default: just after the last event, or the newest price)')
     .option('--chain-id <n>', 'the chain whose indexed data to use (default: the only one in the database)')
-    .action(async (opts: { at?: string; chainId?: string }, command: Command) => {
+    .action(async (opts: { kind: string; at?: string; chainId?: string }, command: Command) => {
       const ctx = commandContext(command);
+      if (opts.kind !== 'credit' && opts.kind !== 'collateral')
+        fail(`--kind must be credit or collateral, got ${JSON.stringify(opts.kind)}`);
+      const at = opts.at === undefined ? undefined : parseTime(opts.at);
+      const missingLines = (missing: string[]) => missing.map((m) => `${m}: artifact not stored, not run (model import --artifact FILE)`);
+      if (opts.kind === 'collateral') {
+        const outcome = await withRegistry(ctx, undefined, (registry) =>
+          withDatabase(ctx, async (h) => {
+            const chainId = await dataChainId(h.db, wholeFlag(opts.chainId, '--chain-id') ?? ctx.config.chain.chainId);
+            const run = await runCollateralShadow(h.db, registry, chainId, at).catch((err: unknown) =>
+              fail(`model shadow: ${(err as Error).message}`),
+            );
+            return { chainId, ...run };
+          }),
+        );
+        ctx.print(
+          [
+            `collateral ${outcome.empirical ? 'empirical-quantile spec' : 'model in force'} ${outcome.inForce}; ${outcome.results.length} candidate(s) in shadow at ${new Date(outcome.at * 1000).toISOString()}`,
+            ...outcome.results.flatMap((r) => [
+              `${r.modelId}: mean |Δlt| ${r.meanAbsLtDiff.toFixed(1)} bps (max ${r.maxAbsLtDiff}), mean |Δltv| ${r.meanAbsLtvDiff.toFixed(1)} bps over ${r.assets.length} asset(s)`,
+              ...r.assets.map(
+                (a) =>
+                  `  ${a.symbol}: lt ${a.proposed.liquidationThreshold} vs ${a.reference.liquidationThreshold}, ltv ${a.proposed.ltv} vs ${a.reference.ltv}, bonus ${a.proposed.liquidationBonus} vs ${a.reference.liquidationBonus}`,
+              ),
+              ...r.skipped.map((x) => `  ${x.symbol}: skipped (${x.reason})`),
+            ]),
+            ...missingLines(outcome.missing),
+          ].join('\n'),
+          outcome,
+        );
+        return;
+      }
       const outcome = await withRegistry(ctx, undefined, (registry) =>
         withDatabase(ctx, async (h) => {
           const chainId = await dataChainId(h.db, wholeFlag(opts.chainId, '--chain-id') ?? ctx.config.chain.chainId);
-          const at = opts.at === undefined ? undefined : parseTime(opts.at);
           const run = await runCreditShadow(h.db, registry, chainId, at).catch((err: unknown) =>
             fail(`model shadow: ${(err as Error).message}`),
           );
@@ -276,7 +300,7 @@ export function registerModel(program: Command): void {
             (r) =>
               `${r.modelId}: rank correlation ${r.rankCorrelation.toFixed(4)}, mean |Δscore| ${r.meanAbsScoreDiff.toFixed(1)} (max ${r.maxAbsScoreDiff}), ${r.decisionFlips} of ${r.wallets} wallets cross ${r.cutoff}, mean PD ${r.meanPd.toFixed(4)} vs ${r.referenceMeanPd.toFixed(4)}`,
           ),
-          ...outcome.missing.map((m) => `${m}: artifact not stored, not run (model import --artifact FILE)`),
+          ...missingLines(outcome.missing),
         ].join('\n'),
         outcome,
       );

@@ -22,6 +22,7 @@ interface TrainFlags {
   hidden?: string;
   prices?: string[];
   ethSymbol: string;
+  proposalQuantile?: string;
   step: string;
   horizon: string;
 }
@@ -147,6 +148,7 @@ async function trainCollateralModel(
           seed: common.seed,
           backend,
           ...(common.epochs === undefined ? {} : { epochs: common.epochs }),
+          ...(opts.proposalQuantile === undefined ? {} : { proposalQuantile: positive(opts.proposalQuantile, '--proposal-quantile') }),
         }).catch((err: unknown) => {
           throw new UserError(`train collateral: ${(err as Error).message}`, { cause: err });
         }),
@@ -164,7 +166,7 @@ async function trainCollateralModel(
         `coverage on ${m.testRows} test rows: ${Object.entries(m.coverage)
           .map(([q, c]) => `q${q} → ${(c * 100).toFixed(1)} %`)
           .join(', ')}`,
-        `training rows: ${trained.artifact.training.rows}`,
+        `training rows: ${trained.artifact.training.rows}; the oracle would follow q${trained.artifact.proposalQuantile} (reference ${trained.artifact.referenceAsset})`,
       ],
     };
   });
@@ -188,6 +190,7 @@ export function registerTrain(program: Command): void {
     .option('--hidden <widths>', 'credit: hidden layer widths, e.g. 32,16')
     .option('--prices <paths...>', 'collateral: import these price CSVs first (as import-prices does)')
     .option('--eth-symbol <symbol>', 'collateral: the ETH-like reference asset', 'WETH')
+    .option('--proposal-quantile <q>', 'collateral: the quantile the oracle’s parameters follow (one of the trained ones; default 0.99)')
     .option('--step <duration>', 'collateral: grid step', '1h')
     .option('--horizon <duration>', 'collateral: liquidation horizon', '24h')
     .action(async (kind: string, opts: TrainFlags, command: Command) => {

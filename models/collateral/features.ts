@@ -1,8 +1,11 @@
 /**
  * Per-asset regime features from a price series on a regular grid (resample first: forward-filled gaps): realised
  * volatility over several windows, drawdowns, skew and kurtosis, correlation with the ETH-like asset, distance from
- * the peg for pegged assets, and a liquidity proxy. Features at step i read prices at steps ≤ i only.
+ * the peg for pegged assets, and a liquidity proxy. Features at step i read prices at steps ≤ i only. Only
+ * correctly rounded operations and the canonical log (./ieee-math): the same prices give the same bits anywhere.
  */
+import { canonicalLog } from './ieee-math';
+
 export interface CollateralFeatureDef {
   name: string;
   unit: string;
@@ -33,7 +36,7 @@ export interface AssetSeries {
   liquidityUsd?: number;
 }
 
-const logReturn = (p: ArrayLike<number>, k: number): number => Math.log(p[k]! / p[k - 1]!);
+const logReturn = (p: ArrayLike<number>, k: number): number => canonicalLog(p[k]! / p[k - 1]!);
 
 /** Sample moments of the log returns ending in (i − n, i]. */
 function moments(p: ArrayLike<number>, i: number, n: number): { sd: number; skew: number; kurt: number; count: number } {
@@ -57,7 +60,7 @@ function moments(p: ArrayLike<number>, i: number, n: number): { sd: number; skew
   const sd = Math.sqrt(m2 / (count - 1));
   return {
     sd,
-    skew: variance > 0 ? m3 / count / variance ** 1.5 : 0,
+    skew: variance > 0 ? m3 / count / (variance * Math.sqrt(variance)) : 0,
     kurt: variance > 0 ? m4 / count / (variance * variance) - 3 : 0,
     count,
   };
@@ -124,6 +127,6 @@ export function collateralFeatures(asset: AssetSeries, eth: ArrayLike<number>, i
     correlation(p, eth, i, steps(30 * 86_400)),
     asset.peg !== undefined ? Math.abs(p[i]! / asset.peg - 1) : 0,
     maxPeg,
-    Math.log(asset.liquidityUsd ?? 1e6),
+    canonicalLog(asset.liquidityUsd ?? 1e6),
   ]);
 }

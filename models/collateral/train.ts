@@ -4,7 +4,7 @@ import { canonicalHash, canonicalJson, merkleRoot } from '../credit/canonical-js
 import type { Standardizer } from '../credit/dataset';
 import { forwardAdverseMoves } from './adverse';
 import { COLLATERAL_FEATURES, collateralFeatures, type AssetSeries, type CollateralFeatureDef } from './features';
-import type { MappingOptions } from './mapping';
+import { DEFAULT_MAPPING, type MappingOptions } from './mapping';
 import { proposeParameters, type ParamBounds, type ParamFractions, type ParamProposal } from './params';
 import { DEFAULT_QUANTILES, predictQuantiles, trainQuantileModel, type QuantileModel } from './quantile';
 
@@ -66,6 +66,12 @@ export interface CollateralArtifact {
   stepSeconds: number;
   horizonSteps: number;
   quantiles: number[];
+  /** Symbol of the ETH-like series the correlation feature reads (upper case, as `price_points.asset` keeps symbols). */
+  referenceAsset: string;
+  /** The quantile of the adverse move the oracle's parameters follow: one of `quantiles`. */
+  proposalQuantile: number;
+  /** How the predicted move becomes parameters (lt ≤ (1 − D)/(1 + bonus), the ltv buffer, the bonus). */
+  mapping: MappingOptions;
   featureSpec: { features: CollateralFeatureDef[]; hash: string };
   normalisation: Standardizer & { clip: number };
   layers: LayersJson;
@@ -87,6 +93,9 @@ export async function trainCollateral(
     seed: number;
     backend: string;
     quantiles?: number[];
+    /** Default 0.99 when trained, else the highest quantile. */
+    proposalQuantile?: number;
+    mapping?: MappingOptions;
     epochs?: number;
     codeVersion?: string;
   },
@@ -108,6 +117,9 @@ export async function trainCollateral(
   const tr = pick(train);
   const te = pick(test);
   const quantiles = options.quantiles ?? [...DEFAULT_QUANTILES];
+  const proposalQuantile = options.proposalQuantile ?? (quantiles.includes(0.99) ? 0.99 : Math.max(...quantiles));
+  if (!quantiles.includes(proposalQuantile))
+    throw new Error(`the proposal quantile ${proposalQuantile} is not among the trained quantiles ${quantiles.join(', ')}`);
   const model = await trainQuantileModel(tr.x, tr.y, data.width, {
     seed: options.seed,
     quantiles,
@@ -133,6 +145,9 @@ export async function trainCollateral(
     stepSeconds: options.stepSeconds,
     horizonSteps: options.horizonSteps,
     quantiles,
+    referenceAsset: options.ethSymbol.toUpperCase(),
+    proposalQuantile,
+    mapping: options.mapping ?? DEFAULT_MAPPING,
     featureSpec: { features: [...COLLATERAL_FEATURES], hash: collateralSpecHash() },
     normalisation: { ...model.standardizer, clip: 16 },
     layers: await layersToJson(model.model),

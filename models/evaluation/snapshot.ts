@@ -8,8 +8,11 @@ import { CREDIT_FEATURES, featureSpecHash } from '../credit/features';
 import { readCanonicalFile } from '../credit/load';
 import { creditDatasetFromDb, creditObservations } from '../credit/pipeline';
 import { keccak256 } from 'ethers';
+import { SNAPSHOT_FORMAT } from './format';
+import { blockTime, checkIndexerReached } from './indexed';
+import { checkCollateralSnapshot, collateralSnapshotSchema, type CollateralSnapshot } from './collateral-snapshot';
 
-export const SNAPSHOT_FORMAT = 'risk-oracle/snapshot@1';
+export { SNAPSHOT_FORMAT };
 const DAY = 86_400;
 
 /**
@@ -37,6 +40,9 @@ export interface EvaluationSnapshot {
   /** Observation rows in (t, wallet) order. */
   rows: Array<{ wallet: string; t: number; x: number[]; y: number }>;
 }
+
+/** A credit or a collateral snapshot (./collateral-snapshot.ts): one file format, told apart by `kind`. */
+export type AnySnapshot = EvaluationSnapshot | CollateralSnapshot;
 
 export type SnapshotHeader = Omit<EvaluationSnapshot, 'rows'>;
 
@@ -79,38 +85,11 @@ function rowsRoot(snapshot: Pick<EvaluationSnapshot, 'features' | 'rows'>): stri
   return merkleRoot(trainingLeaves(data, Array.from(data.y.keys())));
 }
 
-export const snapshotJson = (snapshot: EvaluationSnapshot): string => canonicalJson(snapshot);
-export const snapshotId = (snapshot: EvaluationSnapshot): string => keccak256(Buffer.from(snapshotJson(snapshot)));
+export const snapshotJson = (snapshot: AnySnapshot): string => canonicalJson(snapshot);
+export const snapshotId = (snapshot: AnySnapshot): string => keccak256(Buffer.from(snapshotJson(snapshot)));
 
-/** Time of `block`: from the indexed blocks, else the latest indexed row at or before it (simulated data has no blocks). */
-async function blockTime(db: Kysely<Database>, chainId: number, block: number): Promise<number> {
-  const indexed = await db
-    .selectFrom('blocks')
-    .where('chain_id', '=', chainId)
-    .where('number', '=', block)
-    .select('timestamp')
-    .executeTakeFirst();
-  if (indexed) return Number(indexed.timestamp);
-  const latest = await db
-    .selectFrom('lending_events')
-    .where('chain_id', '=', chainId)
-    .where('block_number', '<=', block)
-    .select((eb) => eb.fn.max('timestamp').as('t'))
-    .executeTakeFirst();
-  if (latest?.t === null || latest?.t === undefined) throw new Error(`chain ${chainId} has no indexed data at or before block ${block}`);
-  return Number(latest.t);
-}
-
-/** A snapshot must not be cut from data the indexer has not finished: its rows would change later. */
 async function checkIndexed(db: Kysely<Database>, chainId: number, block: number): Promise<void> {
-  const row = await db
-    .selectFrom('indexer_checkpoints')
-    .where('chain_id', '=', chainId)
-    .where('source', 'like', 'rpc:%')
-    .select((eb) => eb.fn.min('block_number').as('block'))
-    .executeTakeFirst();
-  if (row?.block !== null && row?.block !== undefined && Number(row.block) < block)
-    throw new Error(`the indexer of chain ${chainId} has reached block ${row.block}, not ${block}: index further first`);
+  await checkIndexerReached(db, chainId, block);
   const latest = await db
     .selectFrom('lending_events')
     .where('chain_id', '=', chainId)
@@ -167,7 +146,8 @@ export async function createCreditSnapshot(db: Kysely<Database>, chainId: number
 }
 
 /** Checks what the header claims against the rows: counts, positives, widths and the Merkle root. */
-export function checkSnapshot(snapshot: EvaluationSnapshot, label: string): void {
+export function checkSnapshot(snapshot: AnySnapshot, label: string): void {
+  if (snapshot.kind === 'collateral') return checkCollateralSnapshot(snapshot, label);
   const fail = (what: string): never => {
     throw new Error(`${label}: ${what}`);
   };
@@ -182,24 +162,28 @@ export function checkSnapshot(snapshot: EvaluationSnapshot, label: string): void
 }
 
 /** Reads a snapshot file (canonical JSON; the id is the keccak256 of its bytes) and checks it. Errors name the file. */
-export function readSnapshot(file: string): { snapshot: EvaluationSnapshot; id: string } {
+export function readSnapshot(file: string): { snapshot: AnySnapshot; id: string } {
   const label = `snapshot ${file}`;
   const { value, id } = readCanonicalFile(file, label, (parsed) => {
-    const result = snapshotSchema.safeParse(parsed);
+    const kind = (parsed as { kind?: unknown } | null)?.kind;
+    const result = (kind === 'collateral' ? collateralSnapshotSchema : snapshotSchema).safeParse(parsed);
     if (!result.success) {
       const issue = result.error.issues[0]!;
       throw new Error(`${label}: ${issue.path.join('.') || 'the file'}: ${issue.message}`);
     }
   });
-  const snapshot = value as EvaluationSnapshot;
+  const snapshot = value as AnySnapshot;
   checkSnapshot(snapshot, label);
   return { snapshot, id };
 }
 
+/** A row's entity in `feature_rows`: `wallet@t` (credit) or `asset@t` (collateral). */
+const entityOf = (row: AnySnapshot['rows'][number]): string => `${'wallet' in row ? row.wallet : row.asset}@${row.t}`;
+
 const ROW_BATCH = 1_000;
 
 /** Stores the snapshot (header and rows) in one transaction; storing the same snapshot again changes nothing. */
-export async function storeSnapshot(db: Kysely<Database>, snapshot: EvaluationSnapshot): Promise<string> {
+export async function storeSnapshot(db: Kysely<Database>, snapshot: AnySnapshot): Promise<string> {
   const id = snapshotId(snapshot);
   const { rows, ...header } = snapshot;
   await db.transaction().execute(async (tx) => {
@@ -224,9 +208,9 @@ export async function storeSnapshot(db: Kysely<Database>, snapshot: EvaluationSn
       await tx
         .insertInto('feature_rows')
         .values(
-          rows.slice(i, i + ROW_BATCH).map((r) => ({
+          (rows as AnySnapshot['rows']).slice(i, i + ROW_BATCH).map((r) => ({
             snapshot_id: id,
-            entity: `${r.wallet}@${r.t}`,
+            entity: entityOf(r),
             features: JSON.stringify(Object.fromEntries(snapshot.features.map((name, j) => [name, r.x[j]!]))),
             label: r.y,
           })),
@@ -238,24 +222,26 @@ export async function storeSnapshot(db: Kysely<Database>, snapshot: EvaluationSn
 }
 
 /** Rebuilds a stored snapshot; its recomputed id must be the one it was stored under. */
-export async function loadSnapshot(db: Kysely<Database>, id: string): Promise<EvaluationSnapshot> {
+export async function loadSnapshot(db: Kysely<Database>, id: string): Promise<AnySnapshot> {
   const head = await db.selectFrom('feature_snapshots').where('id', '=', id).selectAll().executeTakeFirst();
   if (!head) throw new Error(`no snapshot ${id} in the database (snapshot create stores one)`);
   if (!head.header) throw new Error(`snapshot ${id} was stored without its header: re-create it`);
-  const header = head.header as unknown as SnapshotHeader;
+  const header = head.header as unknown as Omit<AnySnapshot, 'rows'>;
+  const key = header.kind === 'collateral' ? 'asset' : 'wallet';
   const stored = await db.selectFrom('feature_rows').where('snapshot_id', '=', id).select(['entity', 'features', 'label']).execute();
   const rows = stored
     .map((r) => {
       const at = r.entity.lastIndexOf('@');
       return {
-        wallet: r.entity.slice(0, at),
+        entity: r.entity.slice(0, at),
         t: Number(r.entity.slice(at + 1)),
         x: header.features.map((f) => r.features[f]!),
         y: Number(r.label),
       };
     })
-    .sort((a, b) => a.t - b.t || (a.wallet < b.wallet ? -1 : a.wallet > b.wallet ? 1 : 0));
-  const snapshot: EvaluationSnapshot = { ...header, rows };
+    .sort((a, b) => a.t - b.t || (a.entity < b.entity ? -1 : a.entity > b.entity ? 1 : 0))
+    .map(({ entity, ...r }) => ({ [key]: entity, ...r }));
+  const snapshot = { ...header, rows } as AnySnapshot;
   checkSnapshot(snapshot, `snapshot ${id} in the database`);
   const again = snapshotId(snapshot);
   if (again !== id) throw new Error(`snapshot ${id} in the database rebuilds to ${again}: its rows were altered`);
