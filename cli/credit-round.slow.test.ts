@@ -18,6 +18,11 @@ describe('risk-oracle propose/sign/publish: credit epochs with the model in forc
   let env: Record<string, string>;
   const run = (args: string[], extra: Record<string, string> = {}) => cliJson(args, { ...env, ...extra });
   const refused = (args: string[], extra: Record<string, string> = {}) => cliRefused(args, { ...env, ...extra });
+  // a proposal is built at the block the indexer has reached: index the chain (its own events) first
+  const propose = async (args: string[], extra: Record<string, string> = {}) => {
+    await run(['index'], extra);
+    return run(['propose', '--no-parameters', ...args, '--json'], extra);
+  };
   const registry = () => chain.deployment.registry.connect(chain.provider);
   const withDb = async <T>(f: (db: Awaited<ReturnType<typeof openDatabase>>['db']) => Promise<T>): Promise<T> => {
     const h = await openDatabase({ dataDir: env.RISK_ORACLE_DATABASE_DATA_DIR! });
@@ -35,7 +40,9 @@ describe('risk-oracle propose/sign/publish: credit epochs with the model in forc
     // 300 wallets scored at the very end of a 70-day simulation are older, quieter and see another week of
     // market volatility than the training pool (observations every 4 days): PSI up to ~5 on age and market
     // features. The flow tests raise the threshold past that; the drift test below uses the default 0.25.
-    env = { ...chain.env, RISK_ORACLE_ORACLE_DRIFT_THRESHOLD: '10' };
+    // The daemon's parameter half reads the imported CSV prices, years older than the chain: it holds each round
+    // (stale prices) and the credit half, this test's subject, goes on.
+    env = { ...chain.env, RISK_ORACLE_ORACLE_DRIFT_THRESHOLD: '10', RISK_ORACLE_ORACLE_PRICE_SOURCE: 'csv' };
     const artifact = path.join(chain.dir, 'model.json');
     // writes 300 simulated wallets' histories into the database, as the indexer would, and trains on them
     const trainArgs = ['--simulate', '300', '--days', '70', '--horizon-days', '3', '--every-days', '4', '--epochs', '3'];
@@ -63,7 +70,7 @@ describe('risk-oracle propose/sign/publish: credit epochs with the model in forc
   });
 
   it('proposes epoch 1 with the model in force; signers recompute it; 3 of 5 publish it; the chain holds its root', async () => {
-    const proposal = await run(['propose', '--no-parameters', '--json']);
+    const proposal = await propose([]);
     expect(proposal.credit).toMatchObject({ epoch: 1, modelId, status: 'proposed', wallets: expect.any(Number) });
     expect(proposal.credit.wallets).toBeGreaterThan(100);
     const { root } = proposal.credit as { root: string };
@@ -87,15 +94,15 @@ describe('risk-oracle propose/sign/publish: credit epochs with the model in forc
     const verified = await run(['verify', '--all', '--artifact', path.join(chain.dir, 'model.json'), '--json'], {});
     expect(verified).toMatchObject({ mismatches: 0 });
     expect(verified.checked).toBeGreaterThan(0);
-  });
+  }, 180_000);
 
   it('a signer whose own recomputation differs refuses to sign; a new proposal supersedes the unsigned one', async () => {
     // nothing new since epoch 1: proposing again changes nothing and costs no bond
-    const unchanged = await run(['propose', '--no-parameters', '--json']);
+    const unchanged = await propose([]);
     expect(unchanged.credit).toMatchObject({ epoch: 1, status: 'unchanged' });
     creditAt = String(Number(unchanged.credit.dataTime) - 86_400);
     // the history up to a day earlier: another population, so another epoch
-    const proposal = await run(['propose', '--no-parameters', '--credit-at', creditAt, '--json']);
+    const proposal = await propose(['--credit-at', creditAt]);
     expect(proposal.credit).toMatchObject({ epoch: 2, status: 'proposed', dataTime: Number(creditAt) });
     // this signer's index disagrees about the data time: it rebuilds other features, so another root
     await withDb((db) =>
@@ -108,15 +115,15 @@ describe('risk-oracle propose/sign/publish: credit epochs with the model in forc
     const message = await refused(['sign', '--key-env', 'SIGNER_1']);
     expect(message).toContain('refusing to sign credit epoch 2: root: proposed');
     // proposing again replaces the unsigned epoch 2 (same number: epoch 1 is the chain's latest)
-    const again = await run(['propose', '--no-parameters', '--credit-at', creditAt, '--json']);
+    const again = await propose(['--credit-at', creditAt]);
     expect(again.credit).toMatchObject({ epoch: 2, status: 'proposed', root: proposal.credit.root });
     expect(await run(['sign', '--key-env', 'SIGNER_1', '--json'])).toMatchObject({ epoch: { epoch: 2 } });
-  });
+  }, 180_000);
 
   it('the drift guard holds an epoch whose features moved away from the training data: recorded, alerted, never signed', async () => {
     // the default threshold (0.25, the usual "significant shift"): age and market features moved past it
     const strict = { RISK_ORACLE_ORACLE_DRIFT_THRESHOLD: '' };
-    const held = await run(['propose', '--no-parameters', '--credit-at', creditAt, '--json'], strict);
+    const held = await propose(['--credit-at', creditAt], strict);
     expect(held.credit).toMatchObject({ epoch: 2, status: 'held' });
     const drift = (held.credit.decisions as Array<{ guard: string; decision: string; reason: string }>).find((d) => d.guard === 'drift')!;
     expect(drift).toMatchObject({ decision: 'hold', reason: expect.stringContaining('feature drift against the training data: age_days') });
@@ -130,7 +137,7 @@ describe('risk-oracle propose/sign/publish: credit epochs with the model in forc
     expect(recorded.decisions).toContainEqual({ guard: 'drift', decision: 'hold' });
     expect(recorded.alerts[0]!.message).toContain('credit epoch 2 held: feature drift');
     expect(Number(await registry().latestEpoch())).toBe(1);
-  });
+  }, 180_000);
 
   it('the daemon keeps the registry current: it supersedes the held epoch, signs with its keys and publishes with the model in force', async () => {
     // a wallet acts again an hour after the last indexed event: new history for the next epoch

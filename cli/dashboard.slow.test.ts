@@ -1,13 +1,15 @@
 import { spawn, type ChildProcess } from 'node:child_process';
-import { existsSync, mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { formatEther, hexlify, keccak256, NonceManager, Wallet, type JsonRpcProvider } from 'ethers';
-import { chromium, type Browser, type Page } from 'playwright-core';
-import { createLogger, createMetricsRegistry, openDatabase, type DatabaseHandle } from '../core';
+import { type Browser, type Page } from 'playwright-core';
+import { configSchema, createLogger, createMetricsRegistry, openDatabase, type DatabaseHandle } from '../core';
 import { createRandom } from '../core/random';
 import { DEFAULT_BOUNDS, passProposal, type Deployment } from '../contracts';
 import { RiskOracle__factory } from '../contracts/build/types';
+import { runIndexer } from '../indexer';
+import { CHROMIUM, hasChromium, launchChromium } from './browser';
 import { canonicalJson } from '../models/credit/canonical-json';
 import { encodeWeights, inferQuantized, ONE, scorecard, weightsHash, type QuantizedModel } from '../models/quantize/model';
 import { challengeCreditEpoch, proposeCreditEpoch, publishCreditEpoch, type EpochEntry } from '../oracle/credit-epoch';
@@ -20,29 +22,20 @@ import { scoreRoute } from '../oracle/scores';
 import { recordShadow, shadowHistory, type CreditShadow } from '../oracle/shadow';
 import { startOracleServer, type OracleServer } from '../oracle/server';
 import { dashboardContracts } from './commands/dashboard';
+import { indexDeployment } from './commands/index-chain';
 import { proposeRound } from './commands/oracle';
 import { deploymentSeed, readDeployment, type DeploymentAddresses } from './deployment';
 import { cli, startOracleChain, type OracleChain, until } from './testing';
+import { EXAMPLE_PRICES_END } from './testing-prices';
 
 /**
  * The dashboard end to end in a real browser: Debian's chromium driven by playwright-core, against a local chain
  * with the whole system deployed, rounds and a credit epoch published, and the oracle's database.
  */
-const CHROMIUM = '/usr/bin/chromium';
-const FLAGS = [
-  '--headless',
-  '--no-sandbox',
-  '--disable-gpu',
-  '--no-first-run',
-  '--disable-background-networking',
-  '--disable-component-update',
-  '--disable-sync',
-  '--disable-quic',
-];
 const BIN = path.join(__dirname, '..', 'bin', 'risk-oracle.js');
 const ARTIFACTS = process.env.RISK_ORACLE_ARTIFACTS ?? mkdtempSync(path.join(tmpdir(), 'ro-dashboard-artifacts-'));
 
-if (!existsSync(CHROMIUM)) {
+if (!hasChromium()) {
   const why = `${CHROMIUM} is missing: install it (apt-get install -y chromium) to run the dashboard's browser test`;
   if (process.env.CI) {
     // CI must run this test: fail loudly rather than pass without a browser
@@ -187,11 +180,17 @@ function dashboardTests(): void {
     started = Date.now();
   };
 
-  /** propose → three signers recompute and sign → the publisher submits the batch: one round for every asset. */
+  /**
+   * index → propose (a back-fill from the imported CSV prices, at the indexed block) → three signers recompute and
+   * sign → the publisher submits the batch: one round for every asset.
+   */
   async function publishRound(): Promise<void> {
     const db = handle!.db;
     const chainId = d.chainId;
-    await proposeRound(db, provider, addresses, chainId, 3_600, log);
+    const market = indexDeployment(chain.env.RISK_ORACLE_CHAIN_DEPLOYMENT!);
+    await runIndexer({ db: handle!, provider, ...market, fromBlock: market.block, logger: log });
+    const oracle = { ...configSchema.parse({}).oracle, priceSource: 'csv' as const };
+    await proposeRound({ db, provider, deployment: addresses, chainId, oracle, log, at: EXAMPLE_PRICES_END });
     const now = (await provider.getBlock('latest'))!.timestamp;
     const reader = RiskOracle__factory.connect(addresses.riskOracle, provider);
     for (const signer of [chain.signers[0]!, chain.signers[2]!, chain.signers[4]!])
@@ -323,7 +322,7 @@ function dashboardTests(): void {
       health: async () => ({ healthy: true, problems: [] }),
       routes: [scoreRoute(handle.db, d.chainId), ...dashboard.routes],
     });
-    browser = await chromium.launch({ executablePath: CHROMIUM, args: FLAGS });
+    browser = await launchChromium();
     page = await browser.newPage({ viewport: { width: 1280, height: 900 } });
     lap('dashboard server and browser');
   }, 240_000);

@@ -4,6 +4,7 @@ import type { HDNodeWallet, JsonRpcProvider } from 'ethers';
 import { openDatabase } from '../core';
 import type { Deployment } from '../contracts';
 import { cli, lastJson, startOracleChain, type OracleChain } from './testing';
+import { EXAMPLE_PRICES_END } from './testing-prices';
 
 const BIN = path.join(__dirname, '..', 'bin', 'risk-oracle.js');
 
@@ -17,14 +18,29 @@ describe('risk-oracle propose, sign (independent signers), publish --apply, veri
 
   beforeAll(async () => {
     chain = await startOracleChain();
-    ({ deployment: d, provider, env, signers, publisher } = chain);
+    ({ deployment: d, provider, signers, publisher } = chain);
+    // rounds from the imported CSV prices (a back-fill at their last time); rounds from indexed feed answers are
+    // cli/propose-indexed.slow.test.ts's subject
+    env = { ...chain.env, RISK_ORACLE_ORACLE_PRICE_SOURCE: 'csv' };
   });
+  const propose = async (...args: string[]) => {
+    const indexed = await cli(['index'], env);
+    expect({ code: indexed.code, stderr: indexed.stderr }).toMatchObject({ code: 0 });
+    return cli(['propose', '--at', String(EXAMPLE_PRICES_END), ...args], env);
+  };
   afterAll(async () => {
     await chain?.stop();
   });
 
   it('three signers recompute and sign, one of them in its own process; the batch is published, applied to Aave and verifies', async () => {
-    const proposed = await cli(['propose', '--json'], env);
+    // CSV prices are judged at the chain's time unless --at says otherwise: these are years old
+    expect((await cli(['index'], env)).code).toBe(0);
+    const stale = await cli(['propose', '--no-credit'], env);
+    expect([stale.code, stale.stderr]).toEqual([
+      1,
+      expect.stringMatching(/Refusing to propose: the price of WETH is \d+ s \(\d+\.\d h\) old at/),
+    ]);
+    const proposed = await propose('--json');
     expect([proposed.code, proposed.stderr]).toEqual([0, '']);
     const proposal = lastJson(proposed.stdout);
     expect(proposal.assets.map((a: { symbol: string; round: number }) => [a.symbol, a.round])).toEqual([
@@ -76,13 +92,13 @@ describe('risk-oracle propose, sign (independent signers), publish --apply, veri
     expect((await cli(['publish', '--key-env', 'PUBLISHER_KEY'], env)).stderr).toMatch(/nothing to publish on chain/);
     for (const out of [proposed, first, published])
       for (const s of [...signers, publisher]) expect(out.stdout + out.stderr).not.toContain(s.privateKey.slice(2));
-  });
+  }, 180_000);
 
   it('a signer refuses a proposal that its own recomputation does not give, naming asset, field and both values', async () => {
     // the next round: minDelay (1 h) must pass before RiskOracle accepts it
     await provider.send('evm_increaseTime', [3_700]);
     await provider.send('evm_mine', []);
-    expect((await cli(['propose'], env)).code).toBe(0);
+    expect((await propose()).code).toBe(0);
     const handle = await openDatabase({ dataDir: path.join(chain.dir, 'db') });
     try {
       const weth = d.market.reserves.find((r) => r.symbol === 'WETH')!.address.toLowerCase();
@@ -105,5 +121,5 @@ describe('risk-oracle propose, sign (independent signers), publish --apply, veri
     } finally {
       await handle.close();
     }
-  });
+  }, 180_000);
 });

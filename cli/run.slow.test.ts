@@ -3,6 +3,7 @@ import path from 'node:path';
 import type { HDNodeWallet } from 'ethers';
 import { DEFAULT_BOUNDS, type Deployment } from '../contracts';
 import { startOracleChain, type OracleChain, until } from './testing';
+import { pushFeedAnswers } from './testing-prices';
 
 const BIN = path.join(__dirname, '..', 'bin', 'risk-oracle.js');
 
@@ -17,6 +18,9 @@ describe('risk-oracle run (the daemon)', () => {
   beforeAll(async () => {
     chain = await startOracleChain({ bounds: { ...DEFAULT_BOUNDS, minDelay: 0 }, logLevel: 'warn' });
     ({ deployment: d, env, signers, publisher } = chain);
+    // three days without a feed answer since the deployment's: the daemon starts on stale on-chain prices
+    await chain.provider.send('evm_increaseTime', [3 * 86_400]);
+    await chain.provider.send('evm_mine', []);
   });
   afterAll(async () => {
     daemon?.kill('SIGKILL');
@@ -43,6 +47,17 @@ describe('risk-oracle run (the daemon)', () => {
     const second = spawnSync(process.execPath, [BIN, ...args], { encoding: 'utf8', env: { ...process.env, ...env }, timeout: 60_000 });
     expect(second.status).not.toBe(0);
     expect(second.stderr).toMatch(/lock|already running/i);
+
+    // stale prices hold the round, counted and alerted, and the daemon carries on
+    await until('a round held for stale prices', async () => {
+      const text = await (await fetch(`${url}/metrics`)).text();
+      return /risk_oracle_round_freshness_holds_total\{reason="stale-price"\} [1-9]/.test(text) ? true : undefined;
+    });
+    const alerts = ((await (await fetch(`${url}/api/dashboard`)).json()) as { alerts: Array<{ kind: string; message: string }> }).alerts;
+    expect(alerts.find((a) => a.kind === 'round-held')?.message).toMatch(/^Refusing to propose: the price of \w+ is \d+ s/);
+    expect((await d.oracle.latest(d.market.reserves[0]!.address)).round).toBe(0n);
+    // new answers on every feed: the daemon indexes them and proposes from them
+    await pushFeedAnswers(chain.provider, d, { steps: 1, stepSeconds: 60 });
 
     const weth = d.market.reserves.find((r) => r.symbol === 'WETH')!.address;
     const round = await until('a published and applied round', async () => {

@@ -45,28 +45,49 @@ export async function cliRefused(args: string[], env: Record<string, string>): P
   return r.stderr;
 }
 
+/** The database the CLI runs against, and the test's own way into it between CLI runs. */
+export interface CliDatabase {
+  env: Record<string, string>;
+  open(): Promise<DatabaseHandle>;
+  /** Opens the database for `f` and closes it after (PGlite allows one process at a time: the CLI's or the test's). */
+  withDb<T>(f: (db: DatabaseHandle['db']) => Promise<T>): Promise<T>;
+  close(): Promise<void>;
+}
+
 /**
  * The database the CLI runs against: a PGlite data directory, or, with DATABASE_URL, a fresh schema on that
  * Postgres reached through the connection's search_path.
  */
-export async function cliDatabase(
-  dir: string,
-): Promise<{ env: Record<string, string>; open(): Promise<DatabaseHandle>; close(): Promise<void> }> {
+export async function cliDatabase(dir: string): Promise<CliDatabase> {
   const url = process.env.DATABASE_URL;
   const base = { RISK_ORACLE_LOG_LEVEL: 'silent', RISK_ORACLE_BACKEND: 'wasm' };
+  const withOpen =
+    (open: () => Promise<DatabaseHandle>) =>
+    async <T>(f: (db: DatabaseHandle['db']) => Promise<T>): Promise<T> => {
+      const h = await open();
+      try {
+        return await f(h.db);
+      } finally {
+        await h.close();
+      }
+    };
   if (!url) {
     const dataDir = path.join(dir, 'db');
+    const open = () => openDatabase({ dataDir });
     return {
       env: { ...base, DATABASE_URL: '', RISK_ORACLE_DATABASE_DATA_DIR: dataDir },
-      open: () => openDatabase({ dataDir }),
+      open,
+      withDb: withOpen(open),
       close: async () => undefined,
     };
   }
   const test = await createTestDatabase();
   const scoped = `${url}${url.includes('?') ? '&' : '?'}options=${encodeURIComponent(`-c search_path=${test.schema}`)}`;
+  const open = async (): Promise<DatabaseHandle> => ({ ...test, close: async () => undefined });
   return {
     env: { ...base, DATABASE_URL: scoped },
-    open: async () => ({ ...test, close: async () => undefined }),
+    open,
+    withDb: withOpen(open),
     close: () => test.close(),
   };
 }

@@ -1,11 +1,10 @@
-import { getBytes, hexlify, JsonRpcProvider, keccak256, parseEther, Wallet, type JsonRpcSigner } from 'ethers';
-import { localProvider, startAnvil, type AnvilInstance } from '../core';
+import { getBytes, hexlify, keccak256, parseEther, Wallet } from 'ethers';
+import type { AnvilInstance } from '../core';
 import { createRandom } from '../core/random';
 import { verifyScoreProof } from '../oracle/epoch';
 import type { CreditScoreRegistry } from './build/types';
-import { deployCreditRegistry } from './deploy/credit';
-import { deployRiskOracle } from './deploy/oracle';
 import { epochSignedBy, revertOf } from './testing';
+import { startCreditChain, type CreditChain } from './testing-credit';
 import { buildFastScoreTree, leafAt, randomLeaves, type FastScoreTree, type PackedLeaves } from './testing-tree';
 import { creditRegistryDomain, type CreditEpoch } from './typed-data';
 
@@ -17,9 +16,8 @@ const BOND = parseEther('1');
  * testing-tree.ts, checked against OpenZeppelin's on smaller trees), its root published, and random leaves proved.
  */
 describe('CreditScoreRegistry: an epoch of 2^20 wallets', () => {
+  let chain: CreditChain;
   let anvil: AnvilInstance;
-  let provider: JsonRpcProvider;
-  let dao: JsonRpcSigner;
   let registry: CreditScoreRegistry;
   let leaves: PackedLeaves;
   let tree: FastScoreTree;
@@ -37,26 +35,19 @@ describe('CreditScoreRegistry: an epoch of 2^20 wallets', () => {
     epoch.root = tree.root;
     process.stderr.write(`built a tree of ${SIZE} leaves in ${((Date.now() - started) / 1000).toFixed(1)} s\n`);
 
-    anvil = await startAnvil();
-    provider = localProvider(anvil.rpcUrl);
-    dao = await provider.getSigner(0);
-    const owner = await dao.getAddress();
-    const { oracle } = await deployRiskOracle(dao, { owner, guardian: owner, signers: signers.map((s) => s.address), threshold: 3 });
-    let models;
-    ({ models, registry } = await deployCreditRegistry(dao, {
-      owner,
-      riskOracle: await oracle.getAddress(),
+    chain = await startCreditChain({
+      signers: signers.map((s) => s.address),
+      threshold: 3,
       bondWei: BOND,
-      challengeWindowSeconds: 3_600,
-    }));
-    await (await models.register(modelId, keccak256('0x01'), keccak256('0x02'), 0, '')).wait();
+      model: { id: modelId, weightsHash: keccak256('0x01') },
+    });
+    ({ anvil, registry } = chain);
     const domain = creditRegistryDomain(anvil.chainId, await registry.getAddress());
     const sigs = await epochSignedBy(signers.slice(0, 3), domain, epoch);
     await (await registry.publishEpoch(epoch.epoch, epoch.root, modelId, epoch.walletCount, sigs, { value: BOND })).wait();
   }, 300_000);
   afterAll(async () => {
-    provider?.destroy();
-    await anvil?.stop();
+    await chain?.stop();
   });
 
   it('random leaves prove with their 20-level proofs (as OpenZeppelin verifies them), within the 70k gas goal', async () => {

@@ -15,14 +15,13 @@ import {
   type JsonRpcSigner,
 } from 'ethers';
 import fc from 'fast-check';
-import { localProvider, startAnvil, type AnvilInstance } from '../core';
+import type { AnvilInstance } from '../core';
 import { createRandom } from '../core/random';
-import { encodeFeatures, encodeWeights, inferQuantized, ONE, scorecard, weightsHash, type QuantizedModel } from '../models/quantize/model';
-import type { CreditScoreRegistry, ModelRegistry, RiskOracle } from './build/types';
+import { encodeFeatures, encodeWeights, inferQuantized, ONE, weightsHash } from '../models/quantize/model';
+import type { CreditScoreRegistry, RiskOracle } from './build/types';
 import { artifact } from './compile';
-import { deployCreditRegistry } from './deploy/credit';
-import { deployRiskOracle } from './deploy/oracle';
 import { epochSignedBy, revertOf } from './testing';
+import { randomCreditModel, startCreditChain, type CreditChain } from './testing-credit';
 import { buildFastScoreTree, leafAt, randomLeaves } from './testing-tree';
 import { creditRegistryDomain, epochDigest, signEpoch, sortBySigner, type CreditEpoch, type SignatureStruct } from './typed-data';
 
@@ -42,19 +41,6 @@ async function revertName(call: Promise<unknown>, errors: Interface = ERRORS): P
   );
 }
 
-/** A deterministic 8 × 8 × 1 credit model. */
-function model(): QuantizedModel {
-  const random = createRandom(5);
-  const w = () => Math.round((random() - 0.5) * 2 * ONE);
-  return {
-    layers: [
-      { weights: Array.from({ length: 8 }, () => Array.from({ length: 8 }, w)), biases: Array.from({ length: 8 }, w) },
-      { weights: [Array.from({ length: 8 }, w)], biases: [-2 * ONE] },
-    ],
-    ...scorecard(),
-  };
-}
-
 interface Wallet_ {
   wallet: string;
   features: number[];
@@ -63,14 +49,14 @@ interface Wallet_ {
 }
 
 describe('CreditScoreRegistry', () => {
+  let chain: CreditChain;
   let anvil: AnvilInstance;
   let provider: JsonRpcProvider;
   let dao: JsonRpcSigner;
   let oracle: RiskOracle;
-  let models: ModelRegistry;
   let registry: CreditScoreRegistry;
   const signers = Array.from({ length: 5 }, () => Wallet.createRandom());
-  const m = model();
+  const m = randomCreditModel({ inputs: 8, hidden: 8, seed: 5, outputBias: -2 * ONE });
   const weights = hexlify(encodeWeights(m));
   const modelId = keccak256(concat([weights, '0x01']));
   const random = createRandom(9);
@@ -89,23 +75,18 @@ describe('CreditScoreRegistry', () => {
   }
 
   beforeAll(async () => {
-    anvil = await startAnvil();
-    ERRORS = new Interface((await artifact('CreditScoreRegistry')).abi as never[]);
-    provider = localProvider(anvil.rpcUrl);
-    dao = await provider.getSigner(0);
-    const owner = await dao.getAddress();
-    ({ oracle } = await deployRiskOracle(dao, { owner, guardian: owner, signers: signers.map((s) => s.address), threshold: 3 }));
-    ({ models, registry } = await deployCreditRegistry(dao, {
-      owner,
-      riskOracle: await oracle.getAddress(),
+    chain = await startCreditChain({
+      signers: signers.map((s) => s.address),
+      threshold: 3,
       bondWei: BOND,
       challengeWindowSeconds: WINDOW,
-    }));
-    await (await models.register(modelId, weightsHash(m), keccak256('0x02'), 0, 'ipfs://metrics')).wait();
+      model: { id: modelId, weightsHash: weightsHash(m), metricsUri: 'ipfs://metrics' },
+    });
+    ({ anvil, provider, dao, oracle, registry } = chain);
+    ERRORS = new Interface((await artifact('CreditScoreRegistry')).abi as never[]);
   });
   afterAll(async () => {
-    provider?.destroy();
-    await anvil?.stop();
+    await chain?.stop();
   });
 
   it('publishes an honest epoch; wallets prove their leaves; scoreOf answers and becomes final after the window', async () => {

@@ -46,6 +46,8 @@ export const configSchema = z.object({
       concurrency: z.number().int().min(1).max(64).default(4),
       /** Poll interval with --follow. Default: 2 000 ms. */
       pollIntervalMs: z.number().int().min(50).default(2_000),
+      /** --workers: how long a hung worker keeps its block range (or phase lock) before another takes it over. Default: 120 000 ms. */
+      leaseMs: z.number().int().min(100).default(120_000),
     })
     .prefault({}),
   subgraph: z
@@ -72,6 +74,18 @@ export const configSchema = z.object({
     .object({
       /** Refuse to propose when the indexer is further behind the head. Default: 50 blocks. */
       maxIndexerLagBlocks: z.number().int().min(0).default(50),
+      /**
+       * Where parameter rounds take their prices: `chain`, the price-feed answers the RPC indexer stored, up to the
+       * round's block; `csv`, prices imported with `import-prices` (back-fills, markets without feeds). Default: chain.
+       */
+      priceSource: z.enum(['chain', 'csv']).default('chain'),
+      /**
+       * Refuse to propose (or sign) when an asset's latest price is older than this at the round's data time.
+       * Default: 90 000 s (25 h): Chainlink feeds update on a deviation or at their heartbeat, which is 24 h for
+       * the calmest (stablecoin) feeds, so a healthy feed is never older than a day; the hour on top covers a
+       * late heartbeat round and block time.
+       */
+      maxPriceAgeSeconds: z.number().int().min(1).default(90_000),
       /** Lifetime of a signed update. Default: 3 600 s. */
       validForSeconds: z.number().int().min(60).default(3_600),
       /** Blocks a publication must have on top of it, its own included, before it counts as confirmed. Default: 1. */

@@ -1,11 +1,11 @@
-import { JsonRpcProvider, keccak256, parseEther, Wallet, type JsonRpcSigner } from 'ethers';
-import { createLogger, startAnvil, type AnvilInstance } from '../core';
+import { keccak256, recoverAddress, Wallet, type JsonRpcProvider } from 'ethers';
+import { createLogger } from '../core';
 import { createRandom } from '../core/random';
 import { createTestDatabase } from '../core/test/db';
-import type { CreditScoreRegistry } from '../contracts/build/types';
-import { deployCreditRegistry } from '../contracts/deploy/credit';
-import { deployRiskOracle } from '../contracts/deploy/oracle';
-import { encodeWeights, inferQuantized, ONE, scorecard, weightsHash, type QuantizedModel } from '../models/quantize/model';
+import type { CreditScoreRegistry, RiskOracle } from '../contracts/build/types';
+import { randomCreditModel, startCreditChain, type CreditChain } from '../contracts/testing-credit';
+import { sortBySigner, type SignatureStruct } from '../contracts/typed-data';
+import { encodeWeights, inferQuantized, ONE, weightsHash } from '../models/quantize/model';
 import { Registry } from 'prom-client';
 import { scoreProof, scoreRoute, type ScoreAnswer } from './scores';
 import { startOracleServer } from './server';
@@ -21,28 +21,15 @@ import {
 
 const log = createLogger({ level: 'silent' });
 
-/** A deterministic 6 × 6 × 1 canonical model. */
-function model(): QuantizedModel {
-  const random = createRandom(11);
-  const w = () => Math.round((random() - 0.5) * 2 * ONE);
-  return {
-    layers: [
-      { weights: Array.from({ length: 6 }, () => Array.from({ length: 6 }, w)), biases: Array.from({ length: 6 }, w) },
-      { weights: [Array.from({ length: 6 }, w)], biases: [-ONE] },
-    ],
-    ...scorecard(),
-  };
-}
-
 describe('credit epochs: propose, sign k-of-n, publish, prove, audit and challenge', () => {
-  let anvil: AnvilInstance;
+  let chain: CreditChain;
   let provider: JsonRpcProvider;
-  let publisher: JsonRpcSigner;
   let registry: CreditScoreRegistry;
+  let oracle: RiskOracle;
   let db: Awaited<ReturnType<typeof createTestDatabase>>;
   let chainId: number;
   const signers = Array.from({ length: 5 }, () => Wallet.createRandom());
-  const m = model();
+  const m = randomCreditModel({ inputs: 6, hidden: 6, seed: 11 });
   const modelId = keccak256(encodeWeights(m));
   const random = createRandom(3);
   const entries: EpochEntry[] = Array.from({ length: 40 }, () => {
@@ -52,26 +39,16 @@ describe('credit epochs: propose, sign k-of-n, publish, prove, audit and challen
   });
 
   beforeAll(async () => {
-    anvil = await startAnvil();
-    chainId = anvil.chainId;
-    provider = new JsonRpcProvider(anvil.rpcUrl, undefined, { staticNetwork: true, cacheTimeout: -1, pollingInterval: 20 });
-    publisher = await provider.getSigner(0);
-    const owner = await publisher.getAddress();
-    const { oracle } = await deployRiskOracle(publisher, { owner, guardian: owner, signers: signers.map((s) => s.address), threshold: 3 });
-    let models;
-    ({ models, registry } = await deployCreditRegistry(publisher, {
-      owner,
-      riskOracle: await oracle.getAddress(),
-      bondWei: parseEther('1'),
-      challengeWindowSeconds: 3_600,
-    }));
-    await (await models.register(modelId, weightsHash(m), keccak256('0x02'), 0, '')).wait();
-    db = await createTestDatabase();
+    [chain, db] = await Promise.all([
+      startCreditChain({ signers: signers.map((s) => s.address), model: { id: modelId, weightsHash: weightsHash(m) } }),
+      createTestDatabase(),
+    ]);
+    // the contracts are connected to their owner: it publishes and changes the signer set
+    ({ provider, oracle, registry } = chain);
+    chainId = chain.anvil.chainId;
   });
   afterAll(async () => {
-    await db?.close();
-    provider?.destroy();
-    await anvil?.stop();
+    await Promise.all([chain?.stop(), db?.close()]);
   });
 
   it('publishes an honest epoch once, whose proofs the registry accepts and whose audit finds nothing', async () => {
@@ -95,7 +72,8 @@ describe('credit epochs: propose, sign k-of-n, publish, prove, audit and challen
     expect(first.submitted).toBe(true);
     expect((await registry.epochOf(1)).stored.root).toBe(stored.root);
     const again = await publishCreditEpoch({ db: db.db, registry, chainId, epoch: 1, signers: [], threshold: 3, log });
-    expect(again).toEqual({ digest: first.digest, submitted: false });
+    // nothing sent again; the answer names the transaction that carried it
+    expect(again).toEqual({ digest: first.digest, submitted: false, txHash: first.txHash, gasUsed: first.gasUsed });
     // once published, the number is taken for good
     await expect(proposeCreditEpoch({ db: db.db, chainId, epoch: 1, modelId, atBlock: 1, entries: entries.slice(1) })).rejects.toThrow(
       /credit epoch 1 is already stored with root/,
@@ -179,5 +157,47 @@ describe('credit epochs: propose, sign k-of-n, publish, prove, audit and challen
       .where('wallet', '=', entries[3]!.wallet.toLowerCase())
       .execute();
     await expect(loadEpoch(db.db, chainId, 1)).rejects.toThrow(/credit epoch 1: the stored leaves give root .* the record says/);
+  });
+
+  it('sends only signatures of signers in the set now: one removed since it signed is set aside; too few left is a clear error', async () => {
+    const all = signers.map((s) => s.address);
+    // the four who sign, by address: the first three are what a publisher taking "the first k" would send
+    const [removed, second, ...rest] = sortBySigner(signers.slice(0, 4).map((w) => ({ signer: w.address }))).map((s) => s.signer);
+    await proposeCreditEpoch({ db: db.db, chainId, epoch: 3, modelId, atBlock: 3, entries: entries.slice(20) });
+    // four signatures stored; asking for five sends nothing
+    await expect(
+      publishCreditEpoch({ db: db.db, registry, chainId, epoch: 3, signers: signers.slice(0, 4), threshold: 5, log }),
+    ).rejects.toThrow('only 4 signature(s) for credit epoch 3; the oracle needs 5');
+    try {
+      // the DAO removes two of them: two usable signatures are left, and the error says which were set aside
+      await (
+        await oracle.setSigners(
+          all.filter((a) => a !== removed && a !== second),
+          3,
+        )
+      ).wait();
+      const refused = publishCreditEpoch({ db: db.db, registry, chainId, epoch: 3, signers: [], log });
+      await expect(refused).rejects.toThrow(
+        `only 2 signature(s) for credit epoch 3; the oracle needs 3 (set aside: ${[removed, second]
+          .map((a) => `${a!.toLowerCase()} (not in RiskOracle's signer set now)`)
+          .join(', ')})`,
+      );
+      expect(await registry.latestEpoch()).toBe(2n);
+      // one of them is back: the epoch goes out with the three signers in the set, not the removed one
+      await (
+        await oracle.setSigners(
+          all.filter((a) => a !== removed),
+          3,
+        )
+      ).wait();
+      const published = await publishCreditEpoch({ db: db.db, registry, chainId, epoch: 3, signers: [], log });
+      expect(published.submitted).toBe(true);
+      const tx = await provider.getTransaction(published.txHash!);
+      const sent = registry.interface.decodeFunctionData('publishEpoch', tx!.data)[4] as SignatureStruct[];
+      expect(sent.map((s) => recoverAddress(published.digest, { v: s.v, r: s.r, s: s.s }))).toEqual([second, ...rest]);
+      expect((await registry.epochOf(3)).stored.publishedAt).not.toBe(0n);
+    } finally {
+      await (await oracle.setSigners(all, 3)).wait();
+    }
   });
 });

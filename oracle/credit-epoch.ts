@@ -2,11 +2,12 @@ import { getBytes, hexlify, keccak256, type BaseWallet, type TransactionReceipt 
 import type { Kysely } from 'kysely';
 import type { Database, EpochStatus, Logger } from '../core';
 import type { GuardDecision } from './guards';
-import { creditRegistryDomain, epochDigest, signEpoch, sortBySigner, type CreditEpoch, type SignatureStruct } from '../contracts';
-import type { CreditScoreRegistry } from '../contracts/build/types';
+import { creditRegistryDomain, epochDigest, signEpoch, type CreditEpoch } from '../contracts';
+import { RiskOracle__factory, type CreditScoreRegistry } from '../contracts/build/types';
 import { decodeFeatures, encodeFeatures, inferQuantized, type QuantizedModel } from '../models/quantize';
 import { buildScoreTree, type ScoreLeaf, type ScoreTree } from './epoch';
 import { sendPublication, settlePublication, signerOf, type SendConfig, type SendOptions } from './send';
+import { usableSignatures } from './signatures';
 import { addSignature, beginPublication, epochLeaves, saveEpoch, signaturesFor, updatePublication } from './store';
 
 /** One wallet's canonical score with the quantised inputs it was computed from (what a challenger needs). */
@@ -113,12 +114,17 @@ export interface EpochPublication {
   gasUsed?: bigint;
 }
 
-const setEpochStatus = (db: Db, chainId: number, epoch: number, status: 'signed' | 'published' | 'invalidated', digest?: string) =>
+/**
+ * Records where a stored epoch stands (`published` once the chain holds it, whichever transaction carried it). An
+ * invalidated epoch stays invalidated.
+ */
+export const setEpochStatus = (db: Db, chainId: number, epoch: number, status: 'signed' | 'published' | 'invalidated', digest?: string) =>
   db
     .updateTable('credit_epochs')
     .set({ status, ...(digest ? { digest } : {}) })
     .where('chain_id', '=', chainId)
     .where('epoch', '=', epoch)
+    .where('status', '!=', 'invalidated')
     .execute();
 
 /**
@@ -132,7 +138,8 @@ export async function publishCreditEpoch(options: {
   chainId: number;
   epoch: number;
   signers: BaseWallet[];
-  threshold: number;
+  /** Signatures to send at least; the signer set's threshold on-chain when that is higher (or this is omitted). */
+  threshold?: number;
   log: Logger;
   /** Sending, replacement and confirmation settings. Default: {@link DEFAULT_SEND_CONFIG}. */
   send?: Partial<SendConfig>;
@@ -156,17 +163,22 @@ export async function publishCreditEpoch(options: {
     await setEpochStatus(db, chainId, stored.epoch, 'published', digest);
     const runner = signerOf(registry, `publishing credit epoch ${stored.epoch}`);
     // record which of our attempts carried it, if one did (a crash before its confirmation was recorded)
-    await settlePublication({ db, runner, chainId, digest, kind: 'epoch', config: options.send, log, heldOnChain: true });
-    return { digest, submitted: false };
+    const ours = await settlePublication({ db, runner, chainId, digest, kind: 'epoch', config: options.send, log, heldOnChain: true });
+    return { digest, submitted: false, ...(ours?.txHash ? { txHash: ours.txHash, gasUsed: ours.gasUsed } : {}) };
   }
   for (const signer of options.signers) {
     const { signature } = await signEpoch(signer, domain, message);
     await addSignature(db, { chainId, digest, signer: signer.address, kind: 'epoch', signature: JSON.stringify(signature) });
   }
-  const collected = sortBySigner(await signaturesFor(db, chainId, digest));
-  if (collected.length < options.threshold)
-    throw new Error(`only ${collected.length} signature(s) for credit epoch ${stored.epoch}; the oracle needs ${options.threshold}`);
-  const signatures = collected.slice(0, options.threshold).map((s) => JSON.parse(s.signature) as SignatureStruct);
+  // the registry checks RiskOracle's set and threshold as they are now, whatever they were when the signers signed
+  const signerSet = RiskOracle__factory.connect(await registry.signerSource(), registry.runner);
+  const signatures = await usableSignatures({
+    stored: await signaturesFor(db, chainId, digest),
+    digest,
+    isSigner: (address) => signerSet.isSigner(address),
+    threshold: Math.max(options.threshold ?? 0, Number(await signerSet.threshold())),
+    what: `credit epoch ${stored.epoch}`,
+  });
   await setEpochStatus(db, chainId, stored.epoch, 'signed', digest);
 
   // sent once whatever happened before: an earlier attempt mined or in a mempool is confirmed or outbid, not repeated

@@ -198,6 +198,19 @@ export const pendingEpoch = async (db: Db, chainId: number, registry: CreditScor
   storedEpochAbove(db, chainId, Number(await registry.latestEpoch()), ['proposed', 'signed', 'submitted']);
 
 /**
+ * The epoch `publish` works on: one signed for submission whose transaction may already be the chain's latest
+ * epoch (a publisher killed after broadcast) comes first, so that it is confirmed and marked rather than left
+ * `signed`; then the pending epoch above the chain's latest.
+ */
+async function epochToPublish(db: Db, chainId: number, registry: CreditScoreRegistry): Promise<number | undefined> {
+  const latest = Number(await registry.latestEpoch());
+  return (
+    (await storedEpochAbove(db, chainId, latest - 1, ['signed', 'submitted'])) ??
+    (await storedEpochAbove(db, chainId, latest, ['proposed']))
+  );
+}
+
+/**
  * What an independent signer does: rebuild the pending epoch from its own index (the wallets' history before the
  * epoch's data time), the model in force at the epoch's block and that model's artifact, and sign the EIP-712
  * digest only if the root, the model and the guards' verdict come out the same. Several keys on one database (the
@@ -261,7 +274,7 @@ export async function publishPendingEpoch(options: {
   send?: Partial<SendConfig>;
   log: Logger;
 }): Promise<(EpochPublication & { epoch: number }) | undefined> {
-  const number = await pendingEpoch(options.db, options.chainId, options.registry);
+  const number = await epochToPublish(options.db, options.chainId, options.registry);
   if (number === undefined) return undefined;
   return { epoch: number, ...(await publishCreditEpoch({ ...options, epoch: number, signers: [] })) };
 }

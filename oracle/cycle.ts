@@ -6,7 +6,8 @@ import type { RiskOracle } from '../contracts/build/types';
 import type { PricePoint } from '../models';
 import { readChainState, type SeedSource } from './chain-state';
 import { guardParameters, type GuardDecision } from './guards';
-import { DEFAULT_COLLATERAL_MODEL, modelIdOf, proposeFromPrices, type CollateralModelSpec } from './propose';
+import type { PriceSource } from './prices';
+import { collateralProposerOf, EMPIRICAL_COLLATERAL_MODEL, pegOf, type CollateralModel } from './collateral-model';
 import { publishParameterBatch, type PublishResult } from './publish';
 import { saveRound } from './store';
 
@@ -34,6 +35,25 @@ export interface CycleResult {
   publication?: PublishResult;
 }
 
+/** The model's proposal function over the cycle's assets, pegs from the assets table (as signers and `verify` read them). */
+async function proposerFor(
+  db: Kysely<Database>,
+  chainId: number,
+  model: CollateralModel,
+  assets: readonly CycleAsset[],
+  at: number,
+): Promise<(asset: CycleAsset) => ReturnType<ReturnType<typeof collateralProposerOf>>> {
+  const kinds = new Map(
+    (await db.selectFrom('assets').select(['address', 'kind']).where('chain_id', '=', chainId).execute()).map((a) => [a.address, a.kind]),
+  );
+  const asModel = (a: CycleAsset) => {
+    const peg = pegOf(kinds.get(a.address.toLowerCase()) ?? a.kind);
+    return { symbol: a.symbol, prices: a.prices, ...(peg === undefined ? {} : { peg }) };
+  };
+  const propose = collateralProposerOf(model, assets.map(asModel), at);
+  return (asset) => propose(asModel(asset));
+}
+
 /**
  * One collateral cycle: propose from prices before `at`, guard against the chain's bounds and current values,
  * record every decision, then sign k-of-n and publish what passed, in one batch.
@@ -51,14 +71,21 @@ export async function runParameterCycle(options: {
   validForSeconds: number;
   atBlock: number;
   log: Logger;
-  spec?: CollateralModelSpec;
+  /** The collateral model in force (`collateralModelInForce`); default: the empirical-quantile spec. */
+  model?: CollateralModel;
   /** Parameters before the oracle's first round (the market's own configuration); step limits apply from them. */
   seed?: SeedSource;
   /** Default true. False: propose and record only; `sign` and `publish` take it from the database. */
   publish?: boolean;
+  /**
+   * Where `assets`' prices came from. Given, it is recorded in each round's explanation with `atBlock`, and the
+   * oracle's bounds, parameters and round are read at `atBlock` (what signers recompute against) rather than at
+   * the latest block. Omitted (the caller's own prices): the explanation says nothing of it, as before.
+   */
+  priceSource?: PriceSource;
 }): Promise<CycleResult> {
-  const spec = options.spec ?? DEFAULT_COLLATERAL_MODEL;
-  const modelId = modelIdOf(spec);
+  const model = options.model ?? EMPIRICAL_COLLATERAL_MODEL;
+  const modelId = model.modelId;
   const outcomes: AssetOutcome[] = [];
   const updates: ParameterUpdate[] = [];
   for (const asset of options.assets) {
@@ -74,8 +101,12 @@ export async function runParameterCycle(options: {
       })
       .onConflict((oc) => oc.columns(['chain_id', 'address']).doNothing())
       .execute();
-    const proposal = proposeFromPrices(asset.prices, options.at, spec);
-    const { bounds, current, round: currentRound } = await readChainState(options.oracle, asset.address, undefined, options.seed);
+  }
+  const propose = await proposerFor(options.db, options.chainId, model, options.assets, options.at);
+  for (const asset of options.assets) {
+    const proposal = propose(asset);
+    const stateBlock = options.priceSource === undefined ? undefined : options.atBlock;
+    const { bounds, current, round: currentRound } = await readChainState(options.oracle, asset.address, stateBlock, options.seed);
     const guarded = guardParameters(proposal.params, current, bounds, options.now);
     const round = currentRound + 1;
     await saveRound(
@@ -90,7 +121,13 @@ export async function runParameterCycle(options: {
         validUntil: options.now + options.validForSeconds,
         atBlock: options.atBlock,
         status: guarded.publishable ? 'proposed' : 'held',
-        explanation: { ...proposal.explanation, proposed: proposal.params, at: options.at, symbol: asset.symbol },
+        explanation: {
+          ...proposal.explanation,
+          proposed: proposal.params,
+          at: options.at,
+          symbol: asset.symbol,
+          ...(options.priceSource === undefined ? {} : { priceSource: options.priceSource, block: options.atBlock }),
+        },
       },
       guarded.decisions,
       { now: options.now },

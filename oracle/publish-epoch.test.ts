@@ -1,11 +1,10 @@
 import { JsonRpcProvider, keccak256, parseEther, Wallet, type HDNodeWallet, type JsonRpcSigner } from 'ethers';
-import { createLogger, localProvider, startAnvil, type AnvilInstance } from '../core';
+import { createLogger, type AnvilInstance } from '../core';
 import { createRandom } from '../core/random';
 import { createTestDatabase } from '../core/test/db';
 import type { CreditScoreRegistry } from '../contracts/build/types';
-import { deployCreditRegistry } from '../contracts/deploy/credit';
-import { deployRiskOracle } from '../contracts/deploy/oracle';
-import { encodeWeights, inferQuantized, ONE, scorecard, weightsHash, type QuantizedModel } from '../models/quantize/model';
+import { randomCreditModel, startCreditChain, type CreditChain } from '../contracts/testing-credit';
+import { encodeWeights, inferQuantized, ONE, weightsHash } from '../models/quantize/model';
 import { proposeCreditEpoch, publishCreditEpoch, type EpochEntry } from './credit-epoch';
 import { recheckPublications } from './publish';
 import type { SendConfig, SendOptions } from './send';
@@ -14,19 +13,8 @@ import { publicationsOf } from './store';
 const log = createLogger({ level: 'silent' });
 const FAST: Partial<SendConfig> = { replaceAfterSeconds: 0.3, pollIntervalMs: 20, rpcRetryDelayMs: 10 };
 
-function model(): QuantizedModel {
-  const random = createRandom(5);
-  const w = () => Math.round((random() - 0.5) * 2 * ONE);
-  return {
-    layers: [
-      { weights: Array.from({ length: 4 }, () => Array.from({ length: 6 }, w)), biases: Array.from({ length: 4 }, w) },
-      { weights: [Array.from({ length: 4 }, w)], biases: [-ONE] },
-    ],
-    ...scorecard(),
-  };
-}
-
 describe('publishing a credit epoch through the shared sender: crash, restart, reorg', () => {
+  let chain: CreditChain;
   let anvil: AnvilInstance;
   let provider: JsonRpcProvider;
   let dao: JsonRpcSigner;
@@ -34,7 +22,7 @@ describe('publishing a credit epoch through the shared sender: crash, restart, r
   let publisher: HDNodeWallet;
   let db: Awaited<ReturnType<typeof createTestDatabase>>;
   const signers = Array.from({ length: 5 }, () => Wallet.createRandom());
-  const m = model();
+  const m = randomCreditModel({ inputs: 6, hidden: 4, seed: 5 });
   const modelId = keccak256(encodeWeights(m));
   const random = createRandom(9);
   const entries = (): EpochEntry[] =>
@@ -58,25 +46,16 @@ describe('publishing a credit epoch through the shared sender: crash, restart, r
     });
 
   beforeAll(async () => {
-    [anvil, db] = await Promise.all([startAnvil(), createTestDatabase()]);
-    provider = localProvider(anvil.rpcUrl);
-    dao = await provider.getSigner(0);
-    const owner = await dao.getAddress();
-    const { oracle } = await deployRiskOracle(dao, { owner, guardian: owner, signers: signers.map((s) => s.address), threshold: 3 });
-    let models;
-    ({ models, registry } = await deployCreditRegistry(dao, {
-      owner,
-      riskOracle: await oracle.getAddress(),
-      bondWei: parseEther('1'),
-      challengeWindowSeconds: 3_600,
-    }));
-    await (await models.register(modelId, weightsHash(m), keccak256('0x02'), 0, '')).wait();
+    [chain, db] = await Promise.all([
+      startCreditChain({ signers: signers.map((s) => s.address), model: { id: modelId, weightsHash: weightsHash(m) } }),
+      createTestDatabase(),
+    ]);
+    ({ anvil, provider, dao, registry } = chain);
     publisher = Wallet.createRandom().connect(provider);
     await (await dao.sendTransaction({ to: publisher.address, value: parseEther('10') })).wait();
   });
   afterAll(async () => {
-    provider?.destroy();
-    await Promise.all([anvil?.stop(), db?.close()]);
+    await Promise.all([chain?.stop(), db?.close()]);
   });
 
   it('a crash after the broadcast with the transaction still pending: the restart outbids it and the epoch lands once', async () => {
@@ -121,5 +100,30 @@ describe('publishing a credit epoch through the shared sender: crash, restart, r
     const stored = (await registry.epochOf(2)).stored;
     expect(stored.publishedAt).not.toBe(0n);
     expect(stored.bondGwei).toBe(1_000_000_000n);
+  });
+
+  it('a crash after the epoch was mined, before it was recorded or marked: recheckPublications confirms it and marks the epoch published', async () => {
+    await proposeCreditEpoch({ db: db.db, chainId: anvil.chainId, epoch: 3, modelId, atBlock: 1, entries: entries() });
+    let sent = '';
+    await expect(
+      publish(3, (step, a) => {
+        sent = a.txHash;
+        if (step === 'broadcast') throw new Error('crash after broadcast');
+      }),
+    ).rejects.toThrow('crash after broadcast');
+    const status = async () =>
+      (await db.db.selectFrom('credit_epochs').select('status').where('epoch', '=', 3).executeTakeFirstOrThrow()).status;
+    // automine put it on-chain; the database still has it signed and its attempt submitted
+    expect((await registry.epochOf(3)).stored.publishedAt).not.toBe(0n);
+    expect(await status()).toBe('signed');
+    const outcomes = await recheckPublications({ db: db.db, chainId: anvil.chainId, runner: publisher, registry, send: FAST, log });
+    expect(outcomes.find((o) => o.txHash === sent)).toMatchObject({ kind: 'epoch', outcome: 'confirmed' });
+    expect(await status()).toBe('published');
+    // a crash after the confirmation was recorded, before the epoch was marked: the next recheck marks it
+    await db.db.updateTable('credit_epochs').set({ status: 'signed' }).where('epoch', '=', 3).execute();
+    const again = await recheckPublications({ db: db.db, chainId: anvil.chainId, runner: publisher, registry, send: FAST, log });
+    expect(again.find((o) => o.txHash === sent)).toMatchObject({ kind: 'epoch', outcome: 'ok' });
+    expect(await status()).toBe('published');
+    expect(await provider.getTransactionCount(publisher.address)).toBe(3);
   });
 });

@@ -1,12 +1,12 @@
-import { JsonRpcProvider, makeError, NonceManager, parseEther, Wallet, type JsonRpcSigner } from 'ethers';
+import { JsonRpcProvider, makeError, NonceManager, parseEther, recoverAddress, Wallet, type BaseWallet, type JsonRpcSigner } from 'ethers';
 import { createLogger, localProvider, startAnvil, type AnvilInstance } from '../core';
 import { createTestDatabase } from '../core/test/db';
-import { deployRiskOracle, type ParameterUpdate } from '../contracts';
+import { batchDigest, deployRiskOracle, riskOracleDomain, signBatch, sortBySigner, type ParameterUpdate } from '../contracts';
 import type { RiskOracle } from '../contracts/build/types';
 import { WIDE_BOUNDS } from '../contracts/testing';
 import { publishParameterBatch, recheckPublications } from './publish';
 import type { SendConfig, SendOptions } from './send';
-import { publicationsOf } from './store';
+import { addSignature, publicationsOf } from './store';
 
 type TestDb = Awaited<ReturnType<typeof createTestDatabase>>;
 
@@ -356,6 +356,64 @@ describe('publishing a parameter batch: gas, replacement, crashes, drops and reo
     expect(after.nonce).toBe(2);
     await after.wait();
     expect(await onChainRound()).toBe(1n);
+  });
+
+  it('sends only valid signatures of signers in the set now; a clear error, nothing sent, when too few remain', async () => {
+    const { update, publisher, onChainRound } = await scenario();
+    const all = signers.map((s) => s.address);
+    const four = sortBySigner(signers.slice(0, 4).map((w) => ({ signer: w.address, w }))).map((s) => s.w);
+    const domain = riskOracleDomain(anvil.chainId, await oracle.getAddress());
+    const digest = batchDigest(domain, [update]);
+    const store = async (signer: string, by: BaseWallet) =>
+      addSignature(h.db, {
+        chainId: anvil.chainId,
+        digest,
+        signer,
+        kind: 'parameters',
+        signature: JSON.stringify((await signBatch(by, domain, [update])).signature),
+      });
+    for (const w of four) await store(w.address, w);
+    // a row that claims the fifth signer but carries another's signature
+    await store(signers[4]!.address, four[0]!);
+    const publish = () =>
+      publishParameterBatch({
+        db: h.db,
+        oracle: oracle.connect(publisher),
+        chainId: anvil.chainId,
+        updates: [update],
+        signers: [],
+        log,
+        send: FAST,
+      });
+    try {
+      // the DAO removes the first two since they signed: two usable signatures are left
+      await (
+        await oracle.setSigners(
+          all.filter((a) => a !== four[0]!.address && a !== four[1]!.address),
+          3,
+        )
+      ).wait();
+      const refused = publish();
+      await expect(refused).rejects.toThrow(`only 2 signature(s) for batch ${digest}; the oracle needs 3 (set aside: `);
+      const message = await refused.catch((err: Error) => err.message);
+      for (const w of four.slice(0, 2)) expect(message).toContain(`${w.address.toLowerCase()} (not in RiskOracle's signer set now)`);
+      expect(message).toContain(`${signers[4]!.address.toLowerCase()} (its signature does not recover to it)`);
+      expect(await provider.getTransactionCount(publisher.address)).toBe(0);
+      // one is back: the batch goes out with three signers of the set, the removed one left out
+      await (
+        await oracle.setSigners(
+          all.filter((a) => a !== four[0]!.address),
+          3,
+        )
+      ).wait();
+      const result = await publish();
+      const tx = await provider.getTransaction(result.txHash!);
+      const sent = oracle.interface.decodeFunctionData('publishBatch', tx!.data)[1] as Array<{ v: bigint; r: string; s: string }>;
+      expect(sent.map((s) => recoverAddress(digest, { v: s.v, r: s.r, s: s.s }))).toEqual(four.slice(1).map((w) => w.address));
+      expect(await onChainRound()).toBe(1n);
+    } finally {
+      await (await oracle.setSigners(all, 3)).wait();
+    }
   });
 
   it('retries RPC calls that fail transiently, including a broadcast whose answer was lost', async () => {

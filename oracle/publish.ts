@@ -1,9 +1,11 @@
 import type { BaseWallet, Signer, TransactionReceipt } from 'ethers';
 import type { Kysely } from 'kysely';
 import type { Database, Logger } from '../core';
-import { batchDigest, riskOracleDomain, signBatch, sortBySigner, type ParameterUpdate } from '../contracts';
+import { batchDigest, riskOracleDomain, signBatch, type ParameterUpdate } from '../contracts';
 import type { CreditScoreRegistry, RiskOracle } from '../contracts/build/types';
-import { sendPublication, settlePublication, signerOf, type SendConfig, type SendOptions } from './send';
+import { sendPublication, settlePublication, signerOf, type PublicationCall, type SendConfig, type SendOptions } from './send';
+import { usableSignatures } from './signatures';
+import { setEpochStatus } from './credit-epoch';
 import { addSignature, publicationsOf, publicationsToRecheck, setRoundStatus, signaturesFor, type PublicationKind } from './store';
 
 export interface PublishResult {
@@ -73,11 +75,13 @@ export async function publishParameterBatch(options: {
       signature: JSON.stringify(signature),
     });
   }
-  const stored = sortBySigner(await signaturesFor(db, chainId, pendingDigest));
-  const threshold = Number(await oracle.threshold());
-  if (stored.length < threshold)
-    throw new Error(`only ${stored.length} signature(s) for batch ${pendingDigest}; the oracle needs ${threshold}`);
-  const signatures = stored.slice(0, threshold).map((s) => JSON.parse(s.signature) as { v: number; r: string; s: string });
+  const signatures = await usableSignatures({
+    stored: await signaturesFor(db, chainId, pendingDigest),
+    digest: pendingDigest,
+    isSigner: (address) => oracle.isSigner(address),
+    threshold: Number(await oracle.threshold()),
+    what: `batch ${pendingDigest}`,
+  });
   for (const u of pending) await setRoundStatus(db, chainId, u.asset, Number(u.round), 'signed', pendingDigest);
 
   const sent = await sendPublication({
@@ -148,37 +152,25 @@ export async function recheckPublications(options: {
   const outcomes: RecheckOutcome[] = [];
   for (const { digest, kind } of await publicationsToRecheck(db, chainId, head - (options.depthBlocks ?? 64), kinds)) {
     const attempts = await publicationsOf(db, chainId, digest);
+    const last = [...attempts].reverse().find((a) => a.calldata !== null && a.to_address !== null);
+    const recorded = last && recordedCall({ db, chainId, kind, oracle, registry }, last.to_address!, last.calldata!, last.value);
+    // a crash after the transaction landed, even after its confirmation was recorded, may have left the round or
+    // epoch short of `published`: each outcome below that finds it on-chain marks it
     const confirmed = attempts.find((a) => a.status === 'confirmed');
     if (confirmed?.tx_hash) {
       const receipt = await provider.getTransactionReceipt(confirmed.tx_hash);
       if (receipt && receipt.blockHash === confirmed.block_hash) {
+        await recorded?.markPublished();
         outcomes.push({ digest, kind, outcome: 'ok', txHash: confirmed.tx_hash });
         continue;
       }
     }
-    const last = [...attempts].reverse().find((a) => a.calldata !== null && a.to_address !== null)!;
-    const call = {
-      to: last.to_address!,
-      data: last.calldata!,
-      value: BigInt(last.value ?? 0),
-      iface: kind === 'parameters' ? oracle!.interface : registry!.interface,
-    };
-    let onChain: () => Promise<boolean>;
-    let rounds: Array<{ asset: string; round: bigint }> = [];
-    if (kind === 'parameters') {
-      const [updates] = oracle!.interface.decodeFunctionData('publishBatch', call.data) as unknown as [
-        Array<{ asset: string; round: bigint }>,
-      ];
-      rounds = updates.map((u) => ({ asset: u.asset, round: u.round }));
-      onChain = () => roundsOnChain(oracle!, rounds);
-    } else {
-      const [epoch] = registry!.interface.decodeFunctionData('publishEpoch', call.data) as unknown as [bigint];
-      onChain = async () => (await registry!.epochOf(epoch)).stored.publishedAt !== 0n;
-    }
     const known = new Set(attempts.map((a) => a.tx_hash));
     try {
+      if (!recorded) throw new Error(`publication ${digest} (${kind}) has no recorded call to send again`);
+      const { call, onChain, markPublished } = recorded;
       const sent = await sendPublication({ db, runner, chainId, digest, kind, call, onChain, config: options.send, log });
-      for (const r of rounds) await setRoundStatus(db, chainId, r.asset, Number(r.round), 'published');
+      await markPublished();
       const outcome = !sent.submitted ? 'on-chain' : known.has(sent.txHash!) ? 'confirmed' : 'resubmitted';
       if (outcome === 'resubmitted') log.warn({ digest, kind, tx: sent.txHash }, 'a dropped or reorged publication was resubmitted');
       outcomes.push({ digest, kind, outcome, txHash: sent.txHash });
@@ -188,4 +180,40 @@ export async function recheckPublications(options: {
     }
   }
   return outcomes;
+}
+
+/**
+ * A recorded publication's call decoded: what to send again, how to tell the chain holds it, and how to mark its
+ * rounds or epoch published.
+ */
+function recordedCall(
+  where: {
+    db: Kysely<Database>;
+    chainId: number;
+    kind: PublicationKind;
+    oracle?: RiskOracle;
+    registry?: CreditScoreRegistry;
+  },
+  to: string,
+  data: string,
+  value: string | null,
+): { call: PublicationCall; onChain: () => Promise<boolean>; markPublished: () => Promise<void> } {
+  const { db, chainId, oracle, registry } = where;
+  if (where.kind === 'parameters') {
+    const [updates] = oracle!.interface.decodeFunctionData('publishBatch', data) as unknown as [Array<{ asset: string; round: bigint }>];
+    const rounds = updates.map((u) => ({ asset: u.asset, round: u.round }));
+    return {
+      call: { to, data, value: BigInt(value ?? 0), iface: oracle!.interface },
+      onChain: () => roundsOnChain(oracle!, rounds),
+      markPublished: async () => {
+        for (const r of rounds) await setRoundStatus(db, chainId, r.asset, Number(r.round), 'published');
+      },
+    };
+  }
+  const [epoch] = registry!.interface.decodeFunctionData('publishEpoch', data) as unknown as [bigint];
+  return {
+    call: { to, data, value: BigInt(value ?? 0), iface: registry!.interface },
+    onChain: async () => (await registry!.epochOf(epoch)).stored.publishedAt !== 0n,
+    markPublished: async () => void (await setEpochStatus(db, chainId, Number(epoch), 'published')),
+  };
 }

@@ -1,12 +1,13 @@
 import type { BaseWallet } from 'ethers';
 import type { Kysely } from 'kysely';
-import type { Database, Logger } from '../core';
+import { UserError, type Database, type Logger } from '../core';
 import { batchDigest, riskOracleDomain, signBatch, type ParameterUpdate } from '../contracts';
-import type { RiskOracle } from '../contracts/build/types';
-import { loadPriceSeries } from '../indexer/csv/import';
+import type { ModelRegistry, RiskOracle } from '../contracts/build/types';
 import { readChainState, type SeedSource } from './chain-state';
+import { FreshnessError, indexedBlock, stalePrices } from './freshness';
 import { guardParameters } from './guards';
-import { DEFAULT_COLLATERAL_MODEL, modelIdOf, proposeFromPrices, type CollateralModelSpec } from './propose';
+import { latestTime, loadRoundPrices, type PriceSource } from './prices';
+import { collateralModelInForce, EMPIRICAL_COLLATERAL_MODEL, proposeForRound, type CollateralModel } from './collateral-model';
 import { publishParameterBatch, type PublishResult } from './publish';
 import type { SendConfig } from './send';
 import { addSignature, type RoundRecord } from './store';
@@ -16,6 +17,8 @@ export interface PendingRound extends Omit<RoundRecord, 'chainId' | 'status' | '
   symbol: string;
   /** Data time of the proposal: prices after it were not used. */
   at: number;
+  /** Where its prices came from; rounds recorded before this was recorded are `csv`. */
+  priceSource: PriceSource;
 }
 
 type Db = Kysely<Database>;
@@ -31,7 +34,7 @@ export async function pendingRounds(db: Db, chainId: number): Promise<PendingRou
     .orderBy('round')
     .execute();
   return rows.map((r) => {
-    const e = (r.explanation ?? {}) as { at?: number; symbol?: string };
+    const e = (r.explanation ?? {}) as { at?: number; symbol?: string; priceSource?: PriceSource };
     if (e.at === undefined || e.symbol === undefined) throw new Error(`round ${r.round} of ${r.asset} has no recorded data time or symbol`);
     return {
       asset: r.asset,
@@ -45,6 +48,7 @@ export async function pendingRounds(db: Db, chainId: number): Promise<PendingRou
       validUntil: r.valid_until,
       atBlock: r.at_block,
       at: e.at,
+      priceSource: e.priceSource ?? 'csv',
     };
   });
 }
@@ -69,25 +73,61 @@ export interface Difference {
 }
 
 /**
- * What an independent signer does before signing: recompute every pending round from its own prices, the model
- * spec and the chain as it was at the proposal's block, and list every field that differs.
+ * Refuses (UserError) when this signer's own index has not reached the block a chain-priced round was built at:
+ * its prices up to that block are not all known here, so it cannot recompute the round.
+ */
+async function assertIndexedTo(db: Db, chainId: number, rounds: readonly PendingRound[]): Promise<void> {
+  const needed = Math.max(-1, ...rounds.filter((r) => r.priceSource === 'chain').map((r) => r.atBlock));
+  if (needed < 0) return;
+  const reached = await indexedBlock(db, chainId);
+  if (reached === undefined || reached < needed)
+    throw new UserError(
+      `refusing to sign: this signer's index of chain ${chainId} has ${reached === undefined ? 'nothing yet' : `reached block ${reached}`}; the proposal was built from prices indexed up to block ${needed}: run risk-oracle index, then sign again`,
+    );
+}
+
+/**
+ * What an independent signer does before signing: recompute every pending round from its own prices (the source
+ * and block the proposal records, so its own index for chain prices), the model spec and the chain as it was at
+ * the proposal's block, and list every field that differs. Refuses outright when its index has not reached the
+ * proposal's block or, with `maxPriceAgeSeconds`, when its prices are stale at the proposal's data time.
  */
 export async function recomputePending(
   db: Db,
   oracle: RiskOracle,
   rounds: readonly PendingRound[],
-  spec: CollateralModelSpec = DEFAULT_COLLATERAL_MODEL,
-  seed?: SeedSource,
+  options: {
+    chainId: number;
+    /** Where the model in force is read (at each proposal's block); without it, the empirical-quantile spec. */
+    models?: ModelRegistry;
+    seed?: SeedSource;
+    maxPriceAgeSeconds?: number;
+  },
 ): Promise<Difference[]> {
+  const { chainId, seed } = options;
+  const inForce = new Map<number, CollateralModel>();
+  const modelAt = async (block: number): Promise<CollateralModel> => {
+    if (!options.models) return EMPIRICAL_COLLATERAL_MODEL;
+    if (!inForce.has(block)) inForce.set(block, await collateralModelInForce(db, options.models, block));
+    return inForce.get(block)!;
+  };
   const differences: Difference[] = [];
   const provider = oracle.runner?.provider;
   if (!provider) throw new Error('the RiskOracle contract has no provider to read the chain with');
+  await assertIndexedTo(db, chainId, rounds);
   for (const r of rounds) {
     const differ = (field: string, proposed: unknown, recomputed: unknown) => {
       if (String(proposed) !== String(recomputed))
         differences.push({ symbol: r.symbol, round: r.round, field, proposed: String(proposed), recomputed: String(recomputed) });
     };
-    const proposal = proposeFromPrices(await loadPriceSeries(db, r.symbol), r.at, spec);
+    const basis = { priceSource: r.priceSource, block: r.atBlock, at: r.at, chainId };
+    const prices = await loadRoundPrices(db, { ...basis, asset: r.asset, symbol: r.symbol });
+    if (options.maxPriceAgeSeconds !== undefined) {
+      const stale = stalePrices({ [r.symbol]: latestTime(prices) }, r.at, options.maxPriceAgeSeconds);
+      if (stale.length) throw new FreshnessError(stale, 'sign');
+    }
+    const model = await modelAt(r.atBlock);
+    const proposal = await proposeForRound(db, model, basis, { address: r.asset, symbol: r.symbol });
     const [{ bounds, current, round }, block] = await Promise.all([
       readChainState(oracle, r.asset, r.atBlock, seed),
       provider.getBlock(r.atBlock),
@@ -95,7 +135,7 @@ export async function recomputePending(
     if (!block) throw new Error(`block ${r.atBlock} of ${r.symbol}'s proposal is not on this chain`);
     const guarded = guardParameters(proposal.params, current, bounds, block.timestamp);
     differ('round', r.round, round + 1);
-    differ('modelId', r.modelId, modelIdOf(spec));
+    differ('modelId', r.modelId, model.modelId);
     differ('inputsRoot', r.inputsRoot, proposal.inputsRoot);
     differ('ltv', r.ltv, guarded.params.ltv);
     differ('liquidationThreshold', r.liquidationThreshold, guarded.params.liquidationThreshold);
@@ -114,8 +154,11 @@ export async function signPendingRounds(options: {
   oracle: RiskOracle;
   chainId: number;
   signer: BaseWallet;
-  spec?: CollateralModelSpec;
+  /** The registry whose collateral model in force the signer recomputes with (see `recomputePending`). */
+  models?: ModelRegistry;
   seed?: SeedSource;
+  /** This signer's `oracle.maxPriceAgeSeconds`: it refuses prices older than that at the proposal's data time. */
+  maxPriceAgeSeconds?: number;
   now: number;
   log: Logger;
 }): Promise<{ digest: string; rounds: PendingRound[] }> {
@@ -125,7 +168,12 @@ export async function signPendingRounds(options: {
   if (!(await oracle.isSigner(signer.address))) throw new Error(`${signer.address} is not in RiskOracle's signer set`);
   const expired = rounds.filter((r) => r.validUntil <= options.now);
   if (expired.length) throw new Error(`the proposal expired at ${expired[0]!.validUntil} (chain time ${options.now}): propose again`);
-  const differences = await recomputePending(db, oracle, rounds, options.spec, options.seed);
+  const differences = await recomputePending(db, oracle, rounds, {
+    chainId,
+    models: options.models,
+    seed: options.seed,
+    maxPriceAgeSeconds: options.maxPriceAgeSeconds,
+  });
   if (differences.length > 0) {
     const lines = differences.map((d) => `${d.symbol} round ${d.round} ${d.field}: proposed ${d.proposed}, recomputed ${d.recomputed}`);
     throw new Error(`refusing to sign: this signer's recomputation differs from the proposal\n  ${lines.join('\n  ')}`);

@@ -1,11 +1,12 @@
 import type { Kysely } from 'kysely';
 import type { Database } from '../core';
-import type { RiskOracle } from '../contracts/build/types';
-import { loadPriceSeries } from '../indexer';
+import type { ModelRegistry, RiskOracle } from '../contracts/build/types';
 import { readChainState, type SeedSource } from './chain-state';
 import { guardParameters } from './guards';
 import { queryLogsInRanges, type LogRangeOptions } from './logs';
-import { modelIdOf, proposeFromPrices, type CollateralModelSpec } from './propose';
+import { collateralModelInForce, proposeForRound, type CollateralModel } from './collateral-model';
+import type { PriceSource } from './prices';
+import { modelIdOf, type CollateralModelSpec } from './propose';
 
 export interface Mismatch {
   asset: string;
@@ -29,7 +30,10 @@ export async function verifyRounds(options: {
   db: Kysely<Database>;
   oracle: RiskOracle;
   chainId: number;
+  /** What the oracle runs while no collateral model is in force (the empirical-quantile spec). */
   spec: CollateralModelSpec;
+  /** The registry whose collateral model in force at each round's block it must have run; without it, `spec`. */
+  models?: ModelRegistry;
   round?: number;
   /** The seed the proposer used before each asset's first round (see `readChainState`). */
   seed?: SeedSource;
@@ -52,7 +56,17 @@ export async function verifyRounds(options: {
   );
   const mismatches: Mismatch[] = [];
   let checked = 0;
-  const expectedModel = modelIdOf(spec);
+  const empirical: CollateralModel = { modelId: modelIdOf(spec), spec };
+  const inForce = new Map<number, Promise<CollateralModel>>();
+  const modelAt = (block: number): Promise<CollateralModel> => {
+    if (!options.models) return Promise.resolve(empirical);
+    if (!inForce.has(block))
+      inForce.set(
+        block,
+        collateralModelInForce(db, options.models, block).then((m) => (m.inForce ? m : empirical)),
+      );
+    return inForce.get(block)!;
+  };
   for (const event of events) {
     const e = event.args;
     const asset = e.asset.toLowerCase();
@@ -63,16 +77,16 @@ export async function verifyRounds(options: {
       if (String(published) !== String(derived))
         mismatches.push({ asset, round, field, published: String(published), derived: String(derived) });
     };
-    differ('modelId', e.modelId, expectedModel);
     const record = await db
       .selectFrom('risk_parameter_rounds as r')
       .innerJoin('assets as a', (j) => j.onRef('a.address', '=', 'r.asset').onRef('a.chain_id', '=', 'r.chain_id'))
-      .select(['a.symbol', 'r.explanation'])
+      .select(['a.symbol', 'r.explanation', 'r.at_block'])
       .where('r.chain_id', '=', chainId)
       .where('r.asset', '=', asset)
       .where('r.round', '=', round)
       .executeTakeFirst();
-    const at = (record?.explanation as { at?: number } | null)?.at;
+    const recorded = (record?.explanation ?? {}) as { at?: number; priceSource?: PriceSource };
+    const at = recorded.at;
     if (!record || at === undefined) {
       mismatches.push({
         asset,
@@ -83,7 +97,12 @@ export async function verifyRounds(options: {
       });
       continue;
     }
-    const proposal = proposeFromPrices(await loadPriceSeries(db, record.symbol), at, spec);
+    // as the signers recomputed it: the model in force at the round's block, on the same prices (feed answers
+    // indexed up to that block, or the imported series)
+    const model = await modelAt(record.at_block);
+    differ('modelId', e.modelId, model.modelId);
+    const basis = { priceSource: recorded.priceSource ?? 'csv', block: record.at_block, at, chainId };
+    const proposal = await proposeForRound(db, model, basis, { address: asset, symbol: record.symbol });
     differ('inputsRoot', e.inputsRoot, proposal.inputsRoot);
     // the chain as the signers saw it: bounds and state just before the publication's block
     const [{ bounds, current }, block] = await Promise.all([

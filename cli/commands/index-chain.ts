@@ -104,6 +104,7 @@ export function registerIndex(program: Command): void {
               concurrency: cfg.concurrency,
               pollIntervalMs: cfg.pollIntervalMs,
               workers,
+              leaseMs: cfg.leaseMs,
               logger: ctx.log,
               onBatch: (b) => progress.note(`blocks ${b.from}–${b.to}: ${b.logs} log(s)`),
             }),

@@ -1,17 +1,19 @@
 import type { Command } from 'commander';
 import { NonceManager, type ContractRunner, type JsonRpcProvider, type Signer } from 'ethers';
 import type { Kysely } from 'kysely';
-import { connectProvider, UserError, type Database, type Logger } from '../../core';
+import { connectProvider, UserError, type Config, type Database, type Logger } from '../../core';
 import {
   CreditScoreRegistry__factory,
   ModelRegistry__factory,
   RiskOracle__factory,
   RiskSteward__factory,
 } from '../../contracts/build/types';
-import { loadPriceSeries } from '../../indexer';
-import { runParameterCycle, type CycleAsset, type CycleResult } from '../../oracle/cycle';
+import { collateralModelInForce } from '../../oracle/collateral-model';
+import { runParameterCycle, type CycleResult } from '../../oracle/cycle';
 import { loadSigner } from '../../oracle/keys';
 import { proposeNextEpoch, publishPendingEpoch, signPendingEpoch, type EpochProposal } from '../../oracle/credit-round';
+import type { FreshnessLimits } from '../../oracle/freshness';
+import { indexedProposalBlock, roundInputs, type PriceBasis } from '../../oracle/prices';
 import { pendingRounds, publishPendingRounds, signPendingRounds } from '../../oracle/rounds';
 import { sendConfigFrom } from '../../oracle/send';
 import { commandContext, withDatabase, type CommandContext } from '../context';
@@ -44,37 +46,75 @@ const timeOf = (value: string, flag = '--at'): number => {
   return Math.floor(n);
 };
 
-/** Proposes and records the next round for every reserve of the deployment that has prices (nothing is sent). */
-export async function proposeRound(
-  db: Kysely<Database>,
-  provider: JsonRpcProvider,
-  deployment: DeploymentAddresses,
-  chainId: number,
-  validForSeconds: number,
-  log: Logger,
-  at?: number,
-): Promise<CycleResult> {
-  const assets: CycleAsset[] = [];
-  for (const r of deployment.aave.reserves) {
-    const prices = await loadPriceSeries(db, r.symbol);
-    if (prices.length) assets.push({ symbol: r.symbol, address: r.address, prices, decimals: r.decimals });
-  }
-  if (assets.length === 0) throw new UserError('no prices for any reserve of the deployment: import-prices first');
-  const head = (await provider.getBlock('latest'))!;
-  return runParameterCycle({
+const freshnessLimits = (oracle: Config['oracle']): FreshnessLimits => ({
+  maxLagBlocks: oracle.maxIndexerLagBlocks,
+  maxPriceAgeSeconds: oracle.maxPriceAgeSeconds,
+});
+
+/** What proposing a round or an epoch needs: the database, the chain, the deployment and the oracle's settings. */
+export interface ProposeContext {
+  db: Kysely<Database>;
+  provider: JsonRpcProvider;
+  deployment: DeploymentAddresses;
+  chainId: number;
+  oracle: Config['oracle'];
+  log: Logger;
+}
+
+/**
+ * Proposes the next credit epoch with the model in force, at the block the indexer has reached (as rounds are):
+ * refuses, storing nothing, when the index lags the head by more than `oracle.maxIndexerLagBlocks` or is below
+ * this oracle's last published epoch.
+ */
+export async function proposeEpoch(options: ProposeContext & { dataTime?: number }): Promise<EpochProposal | undefined> {
+  const { db, provider, chainId } = options;
+  const { block } = await indexedProposalBlock({ db, provider, chainId, limits: freshnessLimits(options.oracle), kind: 'epoch' });
+  return proposeNextEpoch({
+    db,
+    chainId,
+    ...creditContracts(options.deployment, provider),
+    atBlock: block.number,
+    dataTime: options.dataTime,
+    driftThreshold: options.oracle.driftThreshold,
+    log: options.log,
+  });
+}
+
+/**
+ * Proposes and records the next round for every reserve of the deployment, at the block the indexer has reached,
+ * from `oracle.priceSource`'s prices up to it (nothing is sent). Refuses, storing nothing, when the index lags the
+ * head by more than `oracle.maxIndexerLagBlocks` or a reserve's price is older than `oracle.maxPriceAgeSeconds`
+ * at the data time (`at`: the block's time unless an earlier one is given, a back-fill).
+ */
+export async function proposeRound(options: ProposeContext & { at?: number }): Promise<CycleResult & PriceBasis> {
+  const { db, provider, deployment, chainId, oracle } = options;
+  const inputs = await roundInputs({
+    db,
+    provider,
+    chainId,
+    reserves: deployment.aave.reserves,
+    priceSource: oracle.priceSource,
+    limits: freshnessLimits(oracle),
+    at: options.at,
+  });
+  const cycle = await runParameterCycle({
     db,
     oracle: RiskOracle__factory.connect(deployment.riskOracle, provider),
     chainId,
-    assets,
+    assets: inputs.assets,
     signers: [],
-    at: at ?? Math.min(...assets.map((a) => a.prices[a.prices.length - 1]!.t)),
-    now: head.timestamp,
-    validForSeconds,
-    atBlock: head.number,
-    log,
+    at: inputs.at,
+    now: inputs.blockTime,
+    validForSeconds: oracle.validForSeconds,
+    atBlock: inputs.block,
+    priceSource: inputs.priceSource,
+    // the collateral model in force at the round's block (the empirical-quantile spec while the DAO has put none)
+    model: await collateralModelInForce(db, creditContracts(deployment, provider).models, inputs.block),
+    log: options.log,
     publish: false,
     seed: deploymentSeed(deployment, provider),
   });
+  return { ...cycle, priceSource: inputs.priceSource, block: inputs.block, at: inputs.at };
 }
 
 /** The credit side of a deployment: the registry that holds epochs and the one that says which model is in force. */
@@ -109,9 +149,12 @@ export function registerOracle(program: Command): void {
   program
     .command('propose')
     .description(
-      'propose the next round for every reserve with prices (the model, the guards, bounds and step limits read from the chain) and the next credit epoch with the model in force; recorded for the signers',
+      'propose the next round for every reserve at the block the indexer has reached, from its prices (oracle.priceSource: indexed feed answers, or imported CSV), with the model, the guards, bounds and step limits read from the chain, and the next credit epoch with the model in force; recorded for the signers. Refuses when the index lags (oracle.maxIndexerLagBlocks) or a price is stale (oracle.maxPriceAgeSeconds)',
     )
-    .option('--at <time>', 'data time of the parameters, unix seconds or ISO (default: the latest time every asset has a price)')
+    .option(
+      '--at <time>',
+      "data time of the parameters, unix seconds or ISO, no later than the indexed block's time: a back-fill, its prices' age is judged at it (default: the indexed block's time)",
+    )
     .option('--no-parameters', 'skip the parameter round')
     .option('--no-credit', 'skip the credit epoch')
     .option('--credit-at <time>', 'score wallet history before this time, unix seconds or ISO (default: just after the last indexed event)')
@@ -120,34 +163,37 @@ export function registerOracle(program: Command): void {
       const { deployment, provider, chainId } = await connectDeployment(ctx, 'propose, sign and publish');
       try {
         const result = await withDatabase(ctx, async (h) => {
-          const head = await provider.getBlockNumber();
           const parameters = opts.parameters
-            ? await proposeRound(
-                h.db,
+            ? await proposeRound({
+                db: h.db,
                 provider,
                 deployment,
                 chainId,
-                ctx.config.oracle.validForSeconds,
-                ctx.log,
-                opts.at ? timeOf(opts.at) : undefined,
-              )
+                oracle: ctx.config.oracle,
+                log: ctx.log,
+                at: opts.at ? timeOf(opts.at) : undefined,
+              })
             : undefined;
           const credit = opts.credit
-            ? await proposeNextEpoch({
+            ? await proposeEpoch({
                 db: h.db,
+                provider,
+                deployment,
                 chainId,
-                ...creditContracts(deployment, provider),
-                atBlock: head,
-                dataTime: opts.creditAt === undefined ? undefined : timeOf(opts.creditAt, '--credit-at'),
-                driftThreshold: ctx.config.oracle.driftThreshold,
+                oracle: ctx.config.oracle,
                 log: ctx.log,
+                dataTime: opts.creditAt === undefined ? undefined : timeOf(opts.creditAt, '--credit-at'),
               })
             : undefined;
           return { parameters, credit };
         });
         const lines = [
           ...(result.parameters ? result.parameters.assets.map(roundLine) : []),
-          ...(result.parameters ? [`parameters model ${result.parameters.modelId}`] : []),
+          ...(result.parameters
+            ? [
+                `parameters model ${result.parameters.modelId}, ${result.parameters.priceSource} prices up to block ${result.parameters.block} (data time ${new Date(result.parameters.at * 1000).toISOString()})`,
+              ]
+            : []),
           ...(opts.credit ? [epochLine(result.credit)] : []),
           `now sign with ${deployment.riskOracle}'s signers (risk-oracle sign)`,
         ];
@@ -176,7 +222,9 @@ export function registerOracle(program: Command): void {
                 chainId,
                 signer,
                 now,
+                models: creditContracts(deployment, provider).models,
                 seed: deploymentSeed(deployment, provider),
+                maxPriceAgeSeconds: ctx.config.oracle.maxPriceAgeSeconds,
                 log: ctx.log,
               })
             : undefined;

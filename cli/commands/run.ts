@@ -2,16 +2,18 @@ import type { Command } from 'commander';
 import { NonceManager, type Wallet } from 'ethers';
 import { acquireInstanceLock, connectProvider, Counter, createMetricsRegistry, Gauge, UserError } from '../../core';
 import { ModelRegistry__factory, RiskOracle__factory } from '../../contracts/build/types';
-import { indexedBlock } from '../../oracle/freshness';
+import { FreshnessError, indexedBlock } from '../../oracle/freshness';
 import { loadSigner } from '../../oracle/keys';
+import { modelInForceGauge } from '../../oracle/model-gauge';
 import { runIndexer } from '../../indexer';
-import { proposeNextEpoch, publishPendingEpoch, signPendingEpoch } from '../../oracle/credit-round';
+import { publishPendingEpoch, signPendingEpoch } from '../../oracle/credit-round';
 import { recheckPublications } from '../../oracle/publish';
 import { publishPendingRounds, signPendingRounds } from '../../oracle/rounds';
 import { sendConfigFrom } from '../../oracle/send';
+import { raiseAlert } from '../../oracle/store';
 import { startScheduler, type Job } from '../../oracle/scheduler';
 import { scoreRoute } from '../../oracle/scores';
-import { creditShadowJob } from '../../oracle/shadow';
+import { collateralShadowJob, creditShadowJob } from '../../oracle/shadow';
 import { createDashboard } from '../../oracle/dashboard';
 import { startOracleServer, type HealthReport } from '../../oracle/server';
 import { commandContext, openMigratedDatabase } from '../context';
@@ -19,7 +21,7 @@ import { deploymentSeed, readDeployment } from '../deployment';
 import { dashboardContracts } from './dashboard';
 import { keySource, withKeyOptions, type KeyOptions } from '../keys';
 import { indexDeployment } from './index-chain';
-import { applyRounds, creditContracts, proposeRound } from './oracle';
+import { applyRounds, creditContracts, proposeEpoch, proposeRound } from './oracle';
 
 interface RunOptions extends KeyOptions {
   indexSchedule: string;
@@ -100,18 +102,19 @@ export function registerRun(program: Command): void {
         labelNames: ['asset'],
         registers: [registry],
       });
+      const freshnessHolds = new Counter({
+        name: 'risk_oracle_round_freshness_holds_total',
+        help: 'parameter rounds not proposed because the index lagged or a price was stale',
+        labelNames: ['reason'],
+        registers: [registry],
+      });
       const lastEpoch = new Gauge({ name: 'risk_oracle_credit_epoch', help: 'latest published credit epoch', registers: [registry] });
       const epochHolds = new Counter({
         name: 'risk_oracle_credit_epoch_holds_total',
         help: 'credit epochs held by a guard',
         registers: [registry],
       });
-      const modelInForce = new Gauge({
-        name: 'risk_oracle_model_in_force',
-        help: 'the model the oracle publishes with, per kind (value 1)',
-        labelNames: ['kind', 'model'],
-        registers: [registry],
-      });
+      const setModelInForce = modelInForceGauge(registry);
       const publishFailures = new Counter({
         name: 'risk_oracle_publish_failures_total',
         help: 'round or epoch steps and rechecked publications that failed',
@@ -151,10 +154,26 @@ export function registerRun(program: Command): void {
           if (r.outcome === 'failed') publishFailures.inc({ kind: r.kind });
         }
       };
+      // a lagging index or a stale price holds the round (counted, and an alert when the reasons change), like a guard
+      let heldFor = '';
+      const holdRound = async (err: FreshnessError): Promise<void> => {
+        for (const reason of new Set(err.problems.map((p) => p.kind))) freshnessHolds.inc({ reason });
+        const key = err.problems.map((p) => `${p.kind}:${p.subject}`).join(',');
+        ctx.log.warn({ problems: err.problems.map((p) => p.message) }, 'parameter round held');
+        if (key !== heldFor) await raiseAlert(handle.db, 'warning', 'round-held', err.message, { problems: err.problems });
+        heldFor = key;
+      };
+      // rounds and epochs are both proposed at the block the indexer has reached
+      const proposeAt = { db: handle.db, provider, deployment, chainId, oracle: ctx.config.oracle, log: ctx.log };
       // the parameter round: propose, sign with the keys this daemon holds, publish once the threshold is met, apply
       const parameterRound = async () => {
-        const proposal = await proposeRound(handle.db, provider, deployment, chainId, ctx.config.oracle.validForSeconds, ctx.log);
-        modelInForce.set({ kind: 'collateral', model: proposal.modelId }, 1);
+        const proposal = await proposeRound(proposeAt).catch((err: unknown) => {
+          if (err instanceof FreshnessError) return holdRound(err);
+          throw err;
+        });
+        if (!proposal) return;
+        heldFor = '';
+        setModelInForce('collateral', proposal.modelId);
         for (const a of proposal.assets.filter((x) => !x.publishable)) holds.inc({ asset: a.symbol });
         if (!proposal.assets.some((a) => a.publishable)) return;
         const now = (await provider.getBlock('latest'))!.timestamp;
@@ -165,7 +184,9 @@ export function registerRun(program: Command): void {
             chainId,
             signer,
             now,
+            models: credit.models,
             seed: deploymentSeed(deployment, provider),
+            maxPriceAgeSeconds: ctx.config.oracle.maxPriceAgeSeconds,
             log: ctx.log,
           });
         const published = await publishPendingRounds({ db: handle.db, oracle, chainId, send, log: ctx.log });
@@ -178,16 +199,14 @@ export function registerRun(program: Command): void {
       // the credit epoch: the model in force scores every indexed wallet; signed and published like a round
       const creditEpoch = async () => {
         const driftThreshold = ctx.config.oracle.driftThreshold;
-        const proposal = await proposeNextEpoch({
-          db: handle.db,
-          chainId,
-          ...credit,
-          atBlock: await provider.getBlockNumber(),
-          driftThreshold,
-          log: ctx.log,
+        // at the block the indexer has reached; a lagging index is counted and alerted by the round, logged here
+        const proposal = await proposeEpoch(proposeAt).catch((err: unknown) => {
+          if (!(err instanceof FreshnessError)) throw err;
+          ctx.log.warn({ problems: err.problems.map((p) => p.message) }, 'credit epoch not proposed');
+          return undefined;
         });
         if (!proposal) return;
-        modelInForce.set({ kind: 'credit', model: proposal.modelId }, 1);
+        setModelInForce('credit', proposal.modelId);
         if (proposal.status === 'held') return epochHolds.inc();
         if (proposal.status === 'unchanged') return;
         // the keys this daemon holds share one recomputation of the epoch
@@ -206,6 +225,17 @@ export function registerRun(program: Command): void {
         gas.inc(Number(published.gasUsed ?? 0n));
       };
 
+      const shadowOptions = {
+        db: handle.db,
+        registry: ModelRegistry__factory.connect(deployment.modelRegistry, provider),
+        chainId,
+        metrics: registry,
+        log: ctx.log,
+      };
+      const shadowSteps = [
+        ['credit', creditShadowJob(shadowOptions)],
+        ['collateral', collateralShadowJob(shadowOptions)],
+      ] as const;
       const jobList: Job[] = [
         {
           name: 'index',
@@ -247,13 +277,13 @@ export function registerRun(program: Command): void {
         {
           name: 'shadow',
           schedule: opts.shadowSchedule,
-          run: creditShadowJob({
-            db: handle.db,
-            registry: ModelRegistry__factory.connect(deployment.modelRegistry, provider),
-            chainId,
-            metrics: registry,
-            log: ctx.log,
-          }),
+          // credit and collateral candidates beside the models in force; one kind failing does not stop the other
+          run: async () => {
+            const failures: string[] = [];
+            for (const [kind, step] of shadowSteps)
+              await step().catch((err: unknown) => failures.push(`${kind}: ${(err as Error).message}`));
+            if (failures.length) throw new Error(failures.join('; '));
+          },
         },
       ];
       const scheduler = startScheduler(jobList, ctx.log, (job, ok) => {

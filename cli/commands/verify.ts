@@ -1,6 +1,6 @@
 import type { Command } from 'commander';
 import { connectProvider, UserError } from '../../core';
-import { CreditScoreRegistry__factory, RiskOracle__factory } from '../../contracts/build/types';
+import { CreditScoreRegistry__factory, ModelRegistry__factory, RiskOracle__factory } from '../../contracts/build/types';
 import { decodeWeights, readCreditArtifact } from '../../models';
 import { DEFAULT_COLLATERAL_MODEL } from '../../oracle/propose';
 import { verifyEpochs, type EpochVerifyReport } from '../../oracle/verify-epochs';
@@ -61,6 +61,8 @@ export function registerVerify(program: Command): void {
                 oracle: RiskOracle__factory.connect(oracleAddress, provider),
                 chainId,
                 spec: DEFAULT_COLLATERAL_MODEL,
+                // the collateral model in force at each round's block, from the deployment's registry
+                models: deployment ? ModelRegistry__factory.connect(deployment.modelRegistry, provider) : undefined,
                 round,
                 // first rounds are step-limited from Aave's own configuration: the deployment says where to read it,
                 // and from which block events can exist

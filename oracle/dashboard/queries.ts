@@ -253,12 +253,14 @@ export async function artifactMetrics(db: Db): Promise<Map<string, { kind: 'cred
   return new Map(rows.map((r) => [r.model_id.toLowerCase(), { kind: r.kind, metrics: r.metrics ?? {} }]));
 }
 
-/** The models with shadow results on this chain, with how many each has, in order of their first result. */
+/** The credit models with shadow results on this chain, with how many each has, in order of their first result. */
 export async function shadowedModels(db: Db, chainId: number): Promise<Array<{ modelId: string; total: number }>> {
   const rows = await db
     .selectFrom('shadow_results')
     .select(['model_id', sql<string>`count(*)`.as('total'), sql<string>`min(at)`.as('first')])
     .where('chain_id', '=', chainId)
+    // the page's shadow section shows credit figures; collateral candidates are compared in `model shadow`
+    .where('kind', '=', 'credit')
     .groupBy('model_id')
     .orderBy(sql`min(at)`)
     .orderBy('model_id')

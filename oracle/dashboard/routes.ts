@@ -1,7 +1,7 @@
 import { createHash, randomBytes } from 'node:crypto';
 import type { Provider } from 'ethers';
 import type { Logger } from '../../core';
-import { RiskOracle__factory } from '../../contracts/build/types';
+import { ModelRegistry__factory, RiskOracle__factory } from '../../contracts/build/types';
 import type { QuantizedModel } from '../../models/quantize';
 import { aaveSeed } from '../chain-state';
 import type { LogRangeOptions } from '../logs';
@@ -92,6 +92,7 @@ export function createDashboard(options: DashboardOptions): Dashboard {
       : createDashboardVerifier({
           db: options.db,
           oracle: RiskOracle__factory.connect(options.contracts.riskOracle, provider),
+          models: ModelRegistry__factory.connect(options.contracts.modelRegistry, provider),
           chainId: options.chainId,
           seed: options.contracts.dataProvider ? aaveSeed(options.contracts.dataProvider, provider) : undefined,
           creditModel: options.creditModel,

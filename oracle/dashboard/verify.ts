@@ -1,6 +1,6 @@
 import type { Kysely } from 'kysely';
 import type { Database } from '../../core';
-import type { RiskOracle } from '../../contracts/build/types';
+import type { ModelRegistry, RiskOracle } from '../../contracts/build/types';
 import { loadStoredCreditArtifact } from '../../models/credit/stored';
 import { decodeWeights, type QuantizedModel } from '../../models/quantize';
 import type { SeedSource } from '../chain-state';
@@ -32,6 +32,8 @@ const RECHECK_UNKNOWN_MS = 60_000;
 export function createDashboardVerifier(options: {
   db: Kysely<Database>;
   oracle: RiskOracle;
+  /** Rounds are checked against the collateral model in force at their block (see `verifyRounds`). */
+  models?: ModelRegistry;
   chainId: number;
   seed?: SeedSource;
   spec?: CollateralModelSpec;
@@ -68,6 +70,7 @@ export function createDashboardVerifier(options: {
             oracle: options.oracle,
             chainId,
             spec: options.spec ?? DEFAULT_COLLATERAL_MODEL,
+            models: options.models,
             round,
             seed: options.seed,
             fromBlock: Math.min(...blocks),
