@@ -1,6 +1,6 @@
 import path from 'node:path';
 import type { Command } from 'commander';
-import { runDemo } from '../demo/run';
+import { MIN_DAYS, runDemo } from '../demo/run';
 import { commandContext } from '../context';
 import { UserError } from '../../core/errors';
 
@@ -9,7 +9,7 @@ export function registerDemo(program: Command): void {
     .command('demo')
     .description('run the pipeline end to end on a local anvil chain and an embedded database (no server to install)')
     .option('--out <dir>', 'where report.html and summary.json are written', './out/demo')
-    .option('--days <n>', 'days of simulated hourly prices', '90')
+    .option('--days <n>', `days of simulated hourly prices (at least ${MIN_DAYS})`, '90')
     .option('--prices <files...>', 'your own price CSVs (WETH, WBTC, USDC and GOV) instead of simulated ones')
     .option('--wallets <n>', 'on-chain borrower agents on the local Aave market (indexed, scored and published in the credit epoch)', '200')
     .option('--training-wallets <n>', 'simulated borrower histories the credit model trains on', '20000')
@@ -18,7 +18,7 @@ export function registerDemo(program: Command): void {
       const summary = await runDemo({
         outDir: path.resolve(opts.out),
         databaseUrl: ctx.config.database.url,
-        days: Number(opts.days),
+        days: atLeast(opts.days, MIN_DAYS, '--days'),
         prices: opts.prices,
         wallets: positiveInteger(opts.wallets, '--wallets'),
         trainingWallets: positiveInteger(opts.trainingWallets, '--training-wallets'),
@@ -39,7 +39,15 @@ export function registerDemo(program: Command): void {
               `Aave V3 ${a.symbol.padEnd(5)} ltv ${a.before.ltv} → ${a.after.ltv}, liquidation threshold ${a.before.liquidationThreshold} → ${a.after.liquidationThreshold}, bonus ${a.before.liquidationBonus} → ${a.after.liquidationBonus}`,
           ),
         `credit model ${summary.credit.modelId.slice(0, 10)}…: test AUC ${summary.credit.auc.toFixed(3)} (logistic baseline ${summary.credit.baselineAuc.toFixed(3)}, Bayes limit ${summary.credit.bayesAuc?.toFixed(3) ?? 'n/a'})`,
-        `credit epoch 1: ${summary.epochs[0]?.wallets} wallets; CreditLine lent ${summary.creditLine.good.borrowed} USDC to a ${summary.creditLine.good.score} score, refused a ${summary.creditLine.poor.score} (${summary.creditLine.poor.refused ?? 'not refused'})`,
+        `community: ${summary.community.submissions.length} models submitted with bonds and claims on snapshot ${summary.community.snapshot.id.slice(0, 10)}… (${summary.community.snapshot.rows} rows); ${summary.community.submissions
+          .map((x) => `${x.name} ${x.check.reproduced ? 'reproduced' : 'disputed'} → ${x.status}`)
+          .join(', ')}`,
+        ...summary.community.shadow.map(
+          (r) =>
+            `shadow ${r.modelId.slice(0, 10)}… beside the model in force: rank correlation ${r.rankCorrelation.toFixed(3)}, ${r.decisionFlips} of ${r.wallets} decisions flip at ${r.cutoff}, mean PD ${r.meanPd.toFixed(4)} vs ${r.referenceMeanPd.toFixed(4)}`,
+        ),
+        `drift guard: PSI above ${summary.drift.defaultThreshold} on ${Object.values(summary.drift.psi).filter((v) => v > summary.drift.defaultThreshold).length} of ${Object.keys(summary.drift.psi).length} features (${summary.drift.heldAtDefault ? 'held' : 'passed'} at the default); the demo publishes at ${summary.drift.threshold} (see the report's drift section)`,
+        `credit epoch 1 (oracle pipeline, model in force ${summary.epochs[0]?.modelId.slice(0, 10)}…): ${summary.epochs[0]?.wallets} wallets; CreditLine lent ${summary.creditLine.good.borrowed} USDC to a ${summary.creditLine.good.score} score, refused a ${summary.creditLine.poor.score} (${summary.creditLine.poor.refused ?? 'not refused'})`,
         `DAO tightened ${summary.dao.tightened.symbol} max LTV to ${summary.dao.tightened.maxLtvAfter} bps; the next round published ${summary.dao.tightened.publishedLtv}`,
         `tampered epoch ${summary.challenge.epoch} challenged on-chain: ${summary.challenge.invalidated ? 'invalidated' : 'NOT invalidated'}`,
         `verify: ${summary.verify.checked} round(s) and ${summary.verify.scoresChecked} scores re-derived from public data, ${summary.verify.mismatches + summary.verify.epochMismatches} mismatch(es)`,
@@ -52,5 +60,12 @@ export function registerDemo(program: Command): void {
 function positiveInteger(value: string, flag: string): number {
   const n = Number(value);
   if (!Number.isInteger(n) || n < 1) throw new UserError(`${flag} must be a positive whole number, got ${JSON.stringify(value)}`);
+  return n;
+}
+
+function atLeast(value: string, min: number, flag: string): number {
+  const n = Number(value);
+  if (!Number.isFinite(n) || n < min)
+    throw new UserError(`${flag} must be at least ${min} (days of history the demo's story needs), got ${JSON.stringify(value)}`);
   return n;
 }

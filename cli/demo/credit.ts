@@ -1,18 +1,15 @@
-import { keccak256, parseUnits, toBeHex, type Contract, type JsonRpcProvider } from 'ethers';
+import { parseUnits, toBeHex, type Contract, type JsonRpcProvider } from 'ethers';
 import type { Kysely } from 'kysely';
 import type { Database } from '../../core';
 import type { CreditLine, CreditScoreRegistry } from '../../contracts/build/types';
 import {
   buildCreditArtifact,
   buildCreditDataset,
-  creditFeaturesSql,
-  creditScorer,
   decodeWeights,
   selectBackend,
   trainCreditModel,
   type CreditArtifact,
   type CreditMetrics,
-  type WalletScore,
 } from '../../models';
 import { epochProof } from '../../oracle/credit-epoch';
 import { generateWallets, marketView, simulateMarket, walletView } from '../../sim';
@@ -51,35 +48,6 @@ export async function trainDemoCreditModel(options: { seed: number; trainingWall
   const built = await buildCreditArtifact({ trained, data, seed: options.seed, backend, horizonSeconds: HORIZON, codeVersion: 'demo' });
   trained.mlp.model.dispose();
   return { ...built, metrics: trained.metrics, backend, trainSeconds: trained.trainSeconds, trainingWallets: options.trainingWallets };
-}
-
-/**
- * The canonical score of each wallet on its indexed history before `at`, from SQL features (the indexer's tables)
- * and the quantised model; wallets without any indexed event before `at` are left out.
- */
-export async function scoreDemoWallets(
-  db: Kysely<Database>,
-  chainId: number,
-  model: DemoCreditModel,
-  options: { at: number; wallets: readonly string[] },
-): Promise<WalletScore[]> {
-  const wallets = [...new Set(options.wallets.map((w) => w.toLowerCase()))].sort();
-  const seen = await db
-    .selectFrom('lending_events')
-    .select('user_address')
-    .distinct()
-    .where('chain_id', '=', chainId)
-    .where('timestamp', '<', options.at)
-    .execute();
-  const indexed = new Set(seen.map((r) => r.user_address.toLowerCase()));
-  const scored = wallets.filter((w) => indexed.has(w));
-  const rows = await creditFeaturesSql(
-    db,
-    chainId,
-    scored.map((wallet) => ({ wallet, t: options.at })),
-  );
-  const score = creditScorer(model.artifact);
-  return rows.map((r, i) => ({ wallet: scored[i]!, ...score(r) }));
 }
 
 export interface BorrowOutcome {
@@ -140,25 +108,6 @@ export async function proveAndBorrow(options: {
   }
   await provider.send('anvil_stopImpersonatingAccount', [leaf.wallet]);
   return outcome;
-}
-
-/** The ModelRegistry call (for a DAO proposal) that registers the credit model, so epochs may use it. */
-export function registerModelCall(
-  models: { target: unknown; interface: { encodeFunctionData(f: string, a: unknown[]): string } },
-  model: DemoCreditModel,
-) {
-  const weightsHash = keccak256(Buffer.from(model.artifact.quantized.weights.slice(2), 'hex'));
-  if (weightsHash !== model.artifact.quantized.weightsHash) throw new Error('the artifact weights do not match their hash');
-  return {
-    target: String(models.target),
-    data: models.interface.encodeFunctionData('register', [
-      model.modelId,
-      weightsHash,
-      model.artifact.featureSpec.hash,
-      0,
-      'risk-oracle demo',
-    ]),
-  };
 }
 
 /** The quantised weights a challenger submits (the registered ones). */

@@ -114,6 +114,98 @@ function scoreByTypeChart(scores: DemoSummary['market']['scores']): ChartSpec {
   } as ChartSpec;
 }
 
+/** PSI of each credit feature (epoch 1's wallets against the model's training rows), with the two thresholds. */
+function driftChart(drift: DemoSummary['drift']): ChartSpec {
+  const values = Object.entries(drift.psi)
+    .sort((a, b) => b[1] - a[1])
+    .map(([feature, psi]) => ({
+      feature,
+      psi,
+      side: psi > drift.defaultThreshold ? `above ${drift.defaultThreshold}` : `at most ${drift.defaultThreshold}`,
+    }));
+  return {
+    title: 'Feature drift of epoch 1 (PSI against the training rows)',
+    width: 520,
+    height: 420,
+    data: { values },
+    layer: [
+      {
+        mark: { type: 'bar' },
+        encoding: {
+          y: { field: 'feature', type: 'nominal', sort: '-x', title: 'credit feature' },
+          x: { field: 'psi', type: 'quantitative', title: 'population stability index (PSI)' },
+          color: { field: 'side', type: 'nominal', title: 'default guard' },
+        },
+      },
+      {
+        data: { values: [{ threshold: drift.defaultThreshold }] },
+        mark: { type: 'rule', strokeDash: [4, 3], color: '#b00020' },
+        encoding: { x: { field: 'threshold', type: 'quantitative' } },
+      },
+    ],
+  } as ChartSpec;
+}
+
+/** The community path: snapshot, bonded submissions, reproduced claims, the DAO's votes, the candidate in shadow. */
+function communitySections(summary: DemoSummary, driftSvg: string): ReportSection[] {
+  const c = summary.community;
+  const short = (id: string) => `${id.slice(0, 10)}…`;
+  const drift = summary.drift;
+  const above = Object.entries(drift.psi).filter(([, v]) => v > drift.defaultThreshold);
+  return [
+    {
+      id: 'community',
+      title: 'Community models: submitted with a bond, reproduced by anyone, promoted by vote',
+      explanation: `A public snapshot of the chain's indexed history (${c.snapshot.rows} observations, ${c.snapshot.positives} defaults within the horizon, up to block ${c.snapshot.block}; id ${short(c.snapshot.id)}) is what every claim is about: a claim is the keccak256 of a model's canonical evaluation on it. Three community members submitted a credit model with a bond and a claim; a watcher recomputed each evaluation from the published artifact and snapshot, found that one claim does not reproduce and disputed it with a bond. The DAO then voted twice (propose → vote → queue → execute): it promoted the first model to the credit model in force, and upheld the dispute, so the oversold model is rejected and the watcher may withdraw both bonds (${Number(c.disputerOwed) / 1e18} ETH). The artifacts, claims and snapshot are in community/ beside this report: anyone can recompute a claim with risk-oracle evaluate --artifact community/NAME.json --snapshot community/snapshot.json.`,
+      table: {
+        columns: ['submission', 'model id', 'model', 'claimed ROC-AUC', 'reproduced ROC-AUC', 'check', 'status after the votes'],
+        rows: c.submissions.map((s) => [
+          s.name,
+          short(s.modelId),
+          s.description,
+          s.claimedAuc.toFixed(4),
+          s.check.auc.toFixed(4),
+          s.check.reproduced ? 'reproduces' : 'does not reproduce: disputed',
+          s.status,
+        ]),
+      },
+    },
+    {
+      id: 'shadow',
+      title: 'Shadow: the candidate beside the model in force',
+      explanation: `The remaining candidate scored the same wallets at the same time as the model in force, with the same canonical integer inference; nothing of it is published. Rank correlation 1 means both models order every wallet alike; a decision flip is a wallet one model puts at or above the lending cutoff and the other below it. This is the record the DAO reads before promoting a candidate.`,
+      table: {
+        columns: [
+          'candidate',
+          'wallets',
+          'rank correlation',
+          'mean |Δ score|',
+          'max |Δ score|',
+          'decision flips',
+          'mean PD (candidate)',
+          'mean PD (in force)',
+        ],
+        rows: c.shadow.map((r) => [
+          short(r.modelId),
+          r.wallets,
+          r.rankCorrelation.toFixed(4),
+          r.meanAbsScoreDiff.toFixed(1),
+          r.maxAbsScoreDiff,
+          `${r.decisionFlips} at ${r.cutoff}`,
+          r.meanPd.toFixed(4),
+          r.referenceMeanPd.toFixed(4),
+        ]),
+      },
+    },
+    {
+      id: 'drift',
+      title: 'Drift guard on epoch 1',
+      explanation: `Before an epoch is signed, the oracle compares every feature of the wallets it scores with the model's training distribution (population stability index). At the default threshold ${drift.defaultThreshold} the guard ${drift.heldAtDefault ? 'held' : 'passed'} epoch 1 (${above.length} of ${Object.keys(drift.psi).length} features above it): the on-chain agents follow their own loan planner over a few months and are all scored at one instant, with feeds that move every 12 hours, while the model trained on a year of off-chain histories observed at random times with hourly prices; the market-level feature (7-day volatility of the collateral) takes one value per asset at a single instant. The shift is in how the two populations were made, not in the wallets' risk, so the demo's oracle runs with a threshold of ${drift.threshold}; the hold's alert stays on record, and every signer recomputed the epoch under the same setting.`,
+      svg: driftSvg,
+    },
+  ];
+}
+
 /** The on-chain market the agents and the bot made, and what the indexer stored of it. */
 function marketSection(summary: DemoSummary, svg: string): ReportSection {
   const m = summary.market;
@@ -167,10 +259,17 @@ function creditSections(summary: DemoSummary, scoresSvg: string): ReportSection[
       id: 'epochs',
       title: 'Credit epochs (CreditScoreRegistry)',
       explanation:
-        'Each epoch is a Merkle root over (wallet, score, PD, features hash), signed by 3 of the 5 RiskOracle signers and published with a bond. Epoch 2 was tampered with by a colluding quorum: one score inflated.',
+        "Each epoch is a Merkle root over (wallet, score, PD, features hash), signed by 3 of the 5 RiskOracle signers and published with a bond. Epoch 1 went through the oracle's pipeline: proposed with the model in force at its block, guarded, recomputed by each signer before it signed, published once 3 signatures were stored. Epoch 2 was tampered with by a colluding quorum that skipped the recomputation: one score inflated.",
       table: {
-        columns: ['epoch', 'wallets', 'root', 'gas', 'status'],
-        rows: summary.epochs.map((e) => [e.epoch, e.wallets, e.root, e.gas, e.invalidated ? 'invalidated by a challenge' : 'valid']),
+        columns: ['epoch', 'wallets', 'model', 'root', 'gas', 'status'],
+        rows: summary.epochs.map((e) => [
+          e.epoch,
+          e.wallets,
+          `${e.modelId.slice(0, 10)}…`,
+          e.root,
+          e.gas,
+          e.invalidated ? 'invalidated by a challenge' : 'valid',
+        ]),
       },
     },
     {
@@ -285,6 +384,7 @@ export async function writeDemoReport(file: string, summary: DemoSummary, compar
     },
     marketSection(summary, await renderSvg(scoreByTypeChart(summary.market.scores))),
     ...creditSections(summary, await renderSvg(scoreChart(summary.credit.scores))),
+    ...communitySections(summary, await renderSvg(driftChart(summary.drift))),
     {
       id: 'verify',
       title: 'Verification',
@@ -319,6 +419,10 @@ export async function writeDemoReport(file: string, summary: DemoSummary, compar
         label: 'credit AUC (baseline, Bayes)',
         value: `${summary.credit.auc.toFixed(3)} (${summary.credit.baselineAuc.toFixed(3)}, ${summary.credit.bayesAuc?.toFixed(3) ?? 'n/a'})`,
       },
+      {
+        label: 'community models: reproduced, disputed',
+        value: `${summary.community.submissions.filter((x) => x.check.reproduced).length}, ${summary.community.submissions.filter((x) => x.check.dispute).length}`,
+      },
       { label: 'tampered epoch', value: summary.challenge.invalidated ? 'invalidated' : 'NOT invalidated' },
       {
         label: 'verify mismatches',
@@ -327,5 +431,24 @@ export async function writeDemoReport(file: string, summary: DemoSummary, compar
     ],
     sections,
   });
-  writeFileSync(file, html);
+  writeFileSync(file, scrollableTables(html));
+}
+
+/**
+ * Wraps every table in a keyboard-focusable region that scrolls sideways on its own and lets long ids in the
+ * explanations break, so that a phone-width screen never scrolls the whole page (roots, addresses, model ids).
+ * core/report.ts leaves both to its callers; the demo's report adds them itself.
+ */
+function scrollableTables(html: string): string {
+  const style =
+    '<style>section p{overflow-wrap:anywhere}.scroll{overflow-x:auto;max-width:100%}.scroll:focus{outline:2px solid #14213d}</style>';
+  return html
+    .replace('</head>', `${style}</head>`)
+    .replace(
+      /(<section [^>]*><h2 [^>]*>)([^<]*)(<\/h2>[\s\S]*?<\/section>)/g,
+      (_all, open: string, title: string, rest: string) =>
+        `${open}${title}${rest
+          .replace(/<table>/g, `<div class="scroll" role="region" tabindex="0" aria-label="${title} (table)"><table>`)
+          .replace(/<\/table>/g, '</table></div>')}`,
+    );
 }

@@ -7,7 +7,8 @@ import { createLogger, migrate, openDatabase, startAnvil, type AnvilInstance, ty
 import { aaveCollateralConfig, deployAll, ensureCompiled, passProposal, type Deployment } from '../../contracts';
 import { importPrices, loadPriceSeries } from '../../indexer';
 import { compareBaselineWithModel, decodeWeights, type Comparison } from '../../models';
-import { auditCreditEpoch, challengeCreditEpoch, proposeCreditEpoch, publishCreditEpoch, type EpochEntry } from '../../oracle/credit-epoch';
+import { auditCreditEpoch, challengeCreditEpoch, proposeCreditEpoch, publishCreditEpoch } from '../../oracle/credit-epoch';
+import { runCreditShadow, type CreditShadow } from '../../oracle/shadow';
 import { aaveSeed } from '../../oracle/chain-state';
 import { runParameterCycle, type CycleAsset, type CycleResult } from '../../oracle/cycle';
 import { DEFAULT_COLLATERAL_MODEL } from '../../oracle/propose';
@@ -15,7 +16,10 @@ import { verifyRounds, type VerifyReport } from '../../oracle/verify';
 import { writeExamplePrices, type ChainSimulationResult, type PoolEventKind, type WalletType } from '../../sim';
 import { createStepReporter } from '../progress';
 import { indexDemoChain, runDemoMarket, type DemoIndex } from './market';
-import { demoWeights, proveAndBorrow, registerModelCall, scoreDemoWallets, trainDemoCreditModel, type BorrowOutcome } from './credit';
+import { demoWeights, proveAndBorrow, trainDemoCreditModel, type BorrowOutcome } from './credit';
+import { runCommunity, type CheckOutcome, type Submission } from './community';
+import { DEFAULT_DRIFT_THRESHOLD, publishNextEpoch, type DriftReport } from './epochs';
+import { UserError } from '../../core/errors';
 import { writeDemoReport } from './report';
 
 export interface DemoOptions {
@@ -65,6 +69,8 @@ export interface DemoSummary {
   /** The on-chain market: borrower agents with hidden types, a liquidation bot, and what the indexer stored of it. */
   market: {
     agents: number;
+    /** The simulation's liquidity provider: it supplied on the Pool, so the epoch scores it beside the agents. */
+    liquidityProvider: string;
     byType: Record<WalletType, number>;
     /** Price-path points replayed on the feeds, and blocks the simulation mined. */
     steps: number;
@@ -97,7 +103,31 @@ export interface DemoSummary {
     /** The published scores of epoch 1. */
     scores: number[];
   };
-  epochs: Array<{ epoch: number; root: string; wallets: number; gas: number; invalidated: boolean }>;
+  /**
+   * Issue #9's community path on the demo's chain: a public snapshot, three bonded submissions with claims, each
+   * claim reproduced by a second party (the inflated one disputed), the DAO's votes, and the candidate in shadow.
+   */
+  community: {
+    snapshot: { id: string; name: string; block: number; rows: number; positives: number; file: string };
+    submissions: Array<
+      Submission & {
+        description: string;
+        check: CheckOutcome;
+        /** ModelRegistry's status after the DAO's votes. */
+        status: string;
+      }
+    >;
+    /** The model the DAO promoted (in force for credit), and the one whose dispute it upheld. */
+    promoted: string;
+    rejected: string;
+    /** Wei the disputer may withdraw: both bonds of the rejected submission. */
+    disputerOwed: string;
+    /** The candidate scored beside the model in force on the epoch's wallets and time (never published). */
+    shadow: CreditShadow[];
+  };
+  /** The drift guard on epoch 1: PSI per feature, held at the default threshold, published at the demo's. */
+  drift: DriftReport & { defaultThreshold: number; heldAtDefault: boolean };
+  epochs: Array<{ epoch: number; root: string; wallets: number; gas: number; invalidated: boolean; modelId: string; signers: string[] }>;
   creditLine: { good: BorrowOutcome; poor: BorrowOutcome };
   dao: {
     proposals: Array<{ description: string; id: string }>;
@@ -129,6 +159,27 @@ const DAO_MAX = {
   USDC: { ltv: 0.8, liquidationThreshold: 0.85, liquidationBonus: 0.15 },
   GOV: { ltv: 0.7, liquidationThreshold: 0.75, liquidationBonus: 0.15 },
 };
+/**
+ * The shortest history the demo's story fits in: the community snapshot observes wallets from two weeks into the
+ * history to 30 days (the models' horizon) before its end, and the agent planner needs enough replay points.
+ */
+export const MIN_DAYS = 50;
+const HISTORY_NEEDED = `the community snapshot observes wallets from day 14 to 30 days (the credit models' horizon) before the end of the history, and the on-chain agents need room for several loans`;
+
+/**
+ * Refuses price files whose common history is shorter than the story needs, before anything runs on them. The last
+ * hourly point of D days lies one hour before their end: an hour of slack.
+ */
+function checkHistory(series: Record<string, ReadonlyArray<{ t: number }>>, files: string[]): void {
+  const start = Math.max(...Object.values(series).map((s) => s[0]?.t ?? Infinity));
+  const end = Math.min(...Object.values(series).map((s) => s.at(-1)?.t ?? -Infinity));
+  const days = (end - start + 3_600) / 86_400;
+  if (!(days >= MIN_DAYS))
+    throw new UserError(
+      `the price files (${files.join(', ')}) share ${Number.isFinite(days) ? days.toFixed(1) : 0} days of history; the demo needs at least ${MIN_DAYS}: ${HISTORY_NEEDED}`,
+    );
+}
+
 /** Seconds during which a published credit epoch can be challenged (CreditLine waits for it to pass). */
 const CHALLENGE_WINDOW = 3_600;
 const symbols = ['WETH', 'WBTC', 'USDC', 'GOV'] as const;
@@ -156,6 +207,9 @@ const BASELINE = {
  * released on success, failure or Ctrl-C (anvil is killed with this process).
  */
 export async function runDemo(options: DemoOptions): Promise<DemoSummary> {
+  const days = options.days ?? 90;
+  if (!options.prices && !(Number.isFinite(days) && days >= MIN_DAYS))
+    throw new UserError(`--days must be at least ${MIN_DAYS}, got ${days}: ${HISTORY_NEEDED}`);
   const started = Date.now();
   const steps = createStepReporter({ quiet: options.quiet });
   const log = createLogger({ level: 'warn' });
@@ -207,11 +261,15 @@ export async function runDemo(options: DemoOptions): Promise<DemoSummary> {
     steps.note(`RiskOracle ${String(oracle.target)}; every setting now belongs to the timelock ${String(d.dao.timelock.target)}`);
 
     const series = await steps.step(
-      options.prices ? 'import your price files' : 'simulate 90 days of hourly prices (calm, volatile, a crash, a depeg) and import them',
+      options.prices
+        ? 'import your price files'
+        : `simulate ${days} days of hourly prices (calm, volatile, a crash, a depeg) and import them`,
       async () => {
-        const files = options.prices ?? writeExamplePrices(path.join(scratch), { days: options.days ?? 90, assets: [...symbols] });
+        const files = options.prices ?? writeExamplePrices(path.join(scratch), { days, assets: [...symbols] });
         await importPrices(db.db, files);
-        return Object.fromEntries(await Promise.all(symbols.map(async (s) => [s, await loadPriceSeries(db.db, s)] as const)));
+        const loaded = Object.fromEntries(await Promise.all(symbols.map(async (s) => [s, await loadPriceSeries(db.db, s)] as const)));
+        if (options.prices) checkHistory(loaded, options.prices);
+        return loaded;
       },
     );
 
@@ -258,15 +316,28 @@ export async function runDemo(options: DemoOptions): Promise<DemoSummary> {
     steps.note(
       `test AUC: model ${m.model.rocAuc.toFixed(4)}, logistic baseline ${m.baseline.rocAuc.toFixed(4)}, Bayes limit ${m.bayesAuc?.toFixed(4)} (${credit.backend}, ${credit.trainSeconds.toFixed(1)} s)`,
     );
+    // two more community models: the same architecture on other seeds and a fifth (a tenth) of the histories
+    const others = await steps.step('two more community credit models: other seeds, a fifth and a tenth of the histories', async () => ({
+      shadow: await trainDemoCreditModel({ seed: 2, trainingWallets: Math.max(1_500, Math.round(trainingWallets / 5)), days: 365 }),
+      oversold: await trainDemoCreditModel({ seed: 3, trainingWallets: Math.max(1_500, Math.round(trainingWallets / 10)), days: 365 }),
+    }));
 
     const proposals: DemoSummary['dao']['proposals'] = [];
     const propose = async (description: string, calls: Array<{ target: string; data: string }>) => {
       const id = await passProposal(d.dao, rpc, deployer, calls, description);
       proposals.push({ description, id: id.toString() });
     };
-    await steps.step('DAO: propose, vote, queue and execute the registration of the credit model', () =>
-      propose(`Register credit model ${credit.modelId}`, [registerModelCall(d.models, credit)]),
-    );
+    const community = await runCommunity({
+      steps,
+      db: db.db,
+      chainId: chain.chainId,
+      d,
+      rpc,
+      propose,
+      lastBlock: indexed.indexer.lastBlock ?? sim.toBlock,
+      dir: path.join(options.outDir, 'community'),
+      models: { credit, ...others },
+    });
 
     // the first round moves from Aave's own configuration by at most the DAO's step, like every later one
     const seed = aaveSeed(String(market.dataProvider.target), rpc);
@@ -311,41 +382,54 @@ export async function runDemo(options: DemoOptions): Promise<DemoSummary> {
       );
     }
 
-    const scoredAt = sim.endAt + 1;
-    const scores = await steps.step(
-      'score every indexed agent on its on-chain history with the canonical quantised model (SQL features)',
-      () => scoreDemoWallets(db.db, chain.chainId, credit, { at: scoredAt, wallets: onChain.agents.map((a) => a.address) }),
-    );
-    const entries: EpochEntry[] = scores.map((w) => ({ wallet: w.wallet, score: w.score, pd: w.pd, features: w.features }));
     const epochs: DemoSummary['epochs'] = [];
-    const publishEpoch = async (epoch: number, list: EpochEntry[]) => {
-      const head = await rpc.getBlockNumber();
-      const stored = await proposeCreditEpoch({
-        db: db.db,
-        chainId: chain.chainId,
-        epoch,
-        modelId: credit.modelId,
-        atBlock: head,
-        entries: list,
-        // every agent was scored on its indexed history strictly before this time
-        dataTime: scoredAt,
-      });
-      const published = await publishCreditEpoch({
-        db: db.db,
-        registry: d.registry,
-        chainId: chain.chainId,
-        epoch,
-        signers: signers.slice(0, 3),
-        threshold: 3,
-        log,
-      });
-      epochs.push({ epoch, root: stored.root, wallets: list.length, gas: Number(published.gasUsed ?? 0n), invalidated: false });
-    };
-    await steps.step(`credit epoch 1: ${entries.length} scores in a Merkle tree, signed 3-of-5, published with a bond`, () =>
-      publishEpoch(1, entries),
+    const oracleEpoch = await steps.step(
+      'credit epoch 1 through the oracle: propose with the model in force, guards (drift), 3 of 5 signers each recompute and sign, publish with a bond',
+      async () =>
+        publishNextEpoch({
+          db: db.db,
+          chainId: chain.chainId,
+          models: d.models,
+          registry: d.registry,
+          signerSet: oracle,
+          signers: signers.slice(0, 3),
+          threshold: 3,
+          atBlock: await rpc.getBlockNumber(),
+          // the hold at the default threshold is expected and explained below and in the report, not a warning
+          log: createLogger({ level: 'error' }),
+        }),
     );
+    const drift = oracleEpoch.drift;
+    const worst = Object.entries(drift.psi).sort((a, b) => b[1] - a[1]);
+    steps.note(
+      `drift guard at PSI ${DEFAULT_DRIFT_THRESHOLD}: ${drift.atDefault.decision} (${worst.filter(([, v]) => v > DEFAULT_DRIFT_THRESHOLD).length} of ${worst.length} features above; largest ${worst
+        .slice(0, 3)
+        .map(([f, v]) => `${f} ${v.toFixed(2)}`)
+        .join(', ')}); published at the demo's threshold ${drift.threshold}`,
+    );
+    epochs.push({
+      epoch: oracleEpoch.epoch,
+      root: oracleEpoch.root,
+      wallets: oracleEpoch.wallets,
+      gas: oracleEpoch.gas,
+      invalidated: false,
+      modelId: oracleEpoch.modelId,
+      signers: oracleEpoch.signers,
+    });
+    const entries = oracleEpoch.entries;
+    const scores = entries;
+    const shadow = await steps.step(
+      'shadow: the candidate scores the same wallets beside the model in force (recorded, never published)',
+      () => runCreditShadow(db.db, d.models, chain.chainId, oracleEpoch.dataTime),
+    );
+    for (const r of shadow.results)
+      steps.note(
+        `${r.modelId.slice(0, 10)}…: rank correlation ${r.rankCorrelation.toFixed(3)}, ${r.decisionFlips} of ${r.wallets} decisions flip at ${r.cutoff}, mean PD ${r.meanPd.toFixed(4)} vs ${r.referenceMeanPd.toFixed(4)}`,
+      );
 
-    const byScore = [...scores].sort((a, b) => b.score - a.score);
+    // the epoch scores every wallet with indexed history (the liquidity provider too); CreditLine's story is the agents'
+    const agentSet = new Set(onChain.agents.map((a) => a.address.toLowerCase()));
+    const byScore = scores.filter((s) => agentSet.has(s.wallet.toLowerCase())).sort((a, b) => b.score - a.score);
     const lending = await steps.step('CreditLine: the best-scored wallet proves its score and borrows; the worst is refused', async () => {
       const usdc = market.reserves.find((r) => r.symbol === 'USDC')!;
       const liquidity = parseUnits('50000', usdc.decimals);
@@ -402,10 +486,36 @@ export async function runDemo(options: DemoOptions): Promise<DemoSummary> {
       'a colluding quorum inflates one score in epoch 2; anyone recomputes it on-chain and invalidates the epoch',
       async () => {
         const victim = byScore.at(-1)!.wallet;
-        await publishEpoch(
-          2,
-          entries.map((e) => (e.wallet === victim ? { ...e, score: Math.min(850, e.score + 120) } : e)),
-        );
+        // the colluders skip the pipeline's recomputation: they store and sign their own epoch directly
+        const tampered = entries.map((e) => (e.wallet === victim ? { ...e, score: Math.min(850, e.score + 120) } : e));
+        const stored = await proposeCreditEpoch({
+          db: db.db,
+          chainId: chain.chainId,
+          epoch: 2,
+          modelId: credit.modelId,
+          atBlock: await rpc.getBlockNumber(),
+          entries: tampered,
+          dataTime: oracleEpoch.dataTime,
+        });
+        const colluders = signers.slice(0, 3);
+        const published = await publishCreditEpoch({
+          db: db.db,
+          registry: d.registry,
+          chainId: chain.chainId,
+          epoch: 2,
+          signers: colluders,
+          threshold: 3,
+          log,
+        });
+        epochs.push({
+          epoch: 2,
+          root: stored.root,
+          wallets: tampered.length,
+          gas: Number(published.gasUsed ?? 0n),
+          invalidated: false,
+          modelId: credit.modelId,
+          signers: colluders.map((w) => w.address),
+        });
         const wrong = await auditCreditEpoch(db.db, chain.chainId, 2, decodeWeights(demoWeights(credit)));
         const receipt = await challengeCreditEpoch({
           db: db.db,
@@ -471,6 +581,7 @@ export async function runDemo(options: DemoOptions): Promise<DemoSummary> {
       modelId: first.modelId,
       market: {
         agents: sim.agents,
+        liquidityProvider: sim.liquidityProvider,
         byType: sim.byType,
         steps: sim.steps,
         blocks: { from: sim.fromBlock, to: sim.toBlock },
@@ -510,6 +621,8 @@ export async function runDemo(options: DemoOptions): Promise<DemoSummary> {
         ece: m.model.ece,
         scores: scores.map((w) => w.score),
       },
+      community: { ...community, shadow: shadow.results },
+      drift: { ...drift, defaultThreshold: DEFAULT_DRIFT_THRESHOLD, heldAtDefault: drift.atDefault.decision === 'hold' },
       epochs,
       creditLine: lending,
       dao: { proposals, tightened },
