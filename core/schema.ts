@@ -113,6 +113,28 @@ export interface CollateralConfigsTable {
   liquidation_bonus: number;
 }
 
+/** Which of this project's contracts emitted an indexed event. */
+export type OracleContractKind = 'risk_oracle' | 'risk_steward' | 'credit_registry';
+
+/**
+ * An event of RiskOracle, RiskSteward or CreditScoreRegistry. `args`: every argument by name (integers as decimal
+ * strings, addresses lower-case, structs as objects); `asset`, `round`, `epoch` repeat the arguments of those names.
+ */
+export interface OracleEventsTable {
+  chain_id: number;
+  block_number: number;
+  tx_hash: string;
+  log_index: number;
+  timestamp: number;
+  contract: OracleContractKind;
+  address: string;
+  event: string;
+  asset: string | null;
+  round: number | null;
+  epoch: number | null;
+  args: Json<Record<string, unknown>>;
+}
+
 /** A USD price. `chain_id` 0 and `block_number` null for off-chain sources (CSV, subgraph). */
 export interface PricePointsTable {
   chain_id: number;
@@ -311,6 +333,7 @@ export interface Database {
   reserve_updates: ReserveUpdatesTable;
   collateral_configs: CollateralConfigsTable;
   price_points: PricePointsTable;
+  oracle_events: OracleEventsTable;
   wallet_positions: WalletPositionsTable;
   health_factors: HealthFactorsTable;
   feature_snapshots: FeatureSnapshotsTable;

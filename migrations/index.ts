@@ -5,6 +5,7 @@ import * as shadowResults from './2026-11-25T01-00-shadow-results';
 import * as epochDataTime from './2026-11-26T00-00-epoch-data-time';
 import * as indexerRanges from './2026-11-26T01-00-indexer-ranges';
 import * as publicationAttempts from './2026-11-26T02-00-publication-attempts';
+import * as oracleEvents from './2026-12-02T00-00-oracle-events';
 
 /**
  * Every migration, in order. Listed explicitly (not read from the folder at run time) so that they work the
@@ -17,6 +18,7 @@ export const migrations: Record<string, Migration> = {
   '2026-11-26T00-00-epoch-data-time': epochDataTime,
   '2026-11-26T01-00-indexer-ranges': indexerRanges,
   '2026-11-26T02-00-publication-attempts': publicationAttempts,
+  '2026-12-02T00-00-oracle-events': oracleEvents,
 };
 
 export const migrationProvider: MigrationProvider = {

@@ -20,7 +20,7 @@ const kindOf = (symbol: string): AssetKind => {
   return 'volatile';
 };
 
-/** Pool, configurator, price feeds (aggregator → reserve) and reserve metadata from a deployment JSON. */
+/** Pool, configurator, price feeds (aggregator → reserve), our own contracts and reserve metadata from a deployment JSON. */
 export function indexDeployment(file: string): IndexDeployment {
   const d = readDeployment(file);
   return {
@@ -30,6 +30,7 @@ export function indexDeployment(file: string): IndexDeployment {
       pool: d.aave.pool,
       configurator: d.aave.poolConfigurator,
       feeds: Object.fromEntries(d.aave.reserves.map((r) => [r.aggregator, r.address])),
+      oracle: { risk_oracle: d.riskOracle, risk_steward: d.riskSteward, credit_registry: d.creditScoreRegistry },
     },
     assets: d.aave.reserves.map((r) => ({
       chain_id: d.chainId,

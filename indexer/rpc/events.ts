@@ -1,7 +1,8 @@
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { AbiCoder, EventFragment, getAddress, Interface } from 'ethers';
-import type { LendingEventKind, NewRow } from '../../core';
+import type { LendingEventKind, NewRow, OracleContractKind } from '../../core';
+import { decodeOracleLog, type LogBase } from './oracle-events';
 
 /**
  * The events the RPC source indexes, with their ABIs taken from Aave V3's own compiled artifacts (Pool,
@@ -52,9 +53,16 @@ export interface DecodedRows {
   reserve_updates: NewRow<'reserve_updates'>[];
   collateral_configs: NewRow<'collateral_configs'>[];
   price_points: NewRow<'price_points'>[];
+  oracle_events: NewRow<'oracle_events'>[];
 }
 
-export const emptyRows = (): DecodedRows => ({ lending_events: [], reserve_updates: [], collateral_configs: [], price_points: [] });
+export const emptyRows = (): DecodedRows => ({
+  lending_events: [],
+  reserve_updates: [],
+  collateral_configs: [],
+  price_points: [],
+  oracle_events: [],
+});
 
 export interface DecodeContext {
   chainId: number;
@@ -64,6 +72,8 @@ export interface DecodeContext {
   feedAssets: ReadonlyMap<string, string>;
   /** Decimals of each feed's answer (default 8). */
   feedDecimals?: ReadonlyMap<string, number>;
+  /** Lower-case address → which of this project's contracts it is (their every event goes to `oracle_events`). */
+  oracleContracts?: ReadonlyMap<string, OracleContractKind>;
 }
 
 const coder = AbiCoder.defaultAbiCoder();
@@ -81,14 +91,7 @@ export function formatFixed(value: bigint, decimals: number): string {
   return `${negative ? '-' : ''}${int}${frac ? `.${frac}` : ''}`;
 }
 
-type Decoder = (log: RawLog, base: EventBase, ctx: DecodeContext, out: DecodedRows) => void;
-interface EventBase {
-  chain_id: number;
-  block_number: number;
-  tx_hash: string;
-  log_index: number;
-  timestamp: number;
-}
+type Decoder = (log: RawLog, base: LogBase, ctx: DecodeContext, out: DecodedRows) => void;
 
 function lending(
   kind: LendingEventKind,
@@ -263,8 +266,10 @@ export const INDEXED_TOPICS = [...DECODERS.keys()];
 /** Decodes a batch of raw logs into rows; logs of unknown events are skipped. */
 export function decodeLogs(logs: RawLog[], ctx: DecodeContext, out: DecodedRows = emptyRows()): DecodedRows {
   for (const log of logs) {
-    const decoder = DECODERS.get(log.topics[0] ?? '');
-    if (!decoder || log.removed) continue;
+    if (log.removed) continue;
+    const contract = ctx.oracleContracts?.get(log.address.toLowerCase());
+    const decoder = contract ? undefined : DECODERS.get(log.topics[0] ?? '');
+    if (!contract && !decoder) continue;
     const block = Number(log.blockNumber);
     const base = {
       chain_id: ctx.chainId,
@@ -273,7 +278,11 @@ export function decodeLogs(logs: RawLog[], ctx: DecodeContext, out: DecodedRows 
       log_index: Number(log.logIndex),
       timestamp: ctx.timestampOf(block),
     };
-    decoder(log, base, ctx, out);
+    if (decoder) decoder(log, base, ctx, out);
+    else {
+      const row = decodeOracleLog(contract!, log, base);
+      if (row) out.oracle_events.push(row);
+    }
   }
   return out;
 }

@@ -1,5 +1,6 @@
-import { RetryableError } from '../../core';
+import { RetryableError, type OracleContractKind } from '../../core';
 import { decodeLogs, INDEXED_TOPICS, type DecodeContext, type DecodedRows, type RawLog } from './events';
+import { ORACLE_TOPICS } from './oracle-events';
 import { getHeader, getHeaders, getLogs, type BlockHeader, type LogFilter, type RpcClient } from './logs';
 
 /** What the indexer watches. Addresses are lower-cased. */
@@ -10,11 +11,19 @@ export interface IndexerAddresses {
   configurator?: string;
   /** Chainlink-style feeds: feed address → the asset whose USD price it gives. */
   feeds?: Record<string, string>;
+  /** This project's own contracts, whose every event is kept in `oracle_events` (what the oracle published). */
+  oracle?: Partial<Record<OracleContractKind, string>>;
 }
 
 export function logFilter(addresses: IndexerAddresses): LogFilter {
-  const list = [addresses.pool, addresses.configurator, ...Object.keys(addresses.feeds ?? {})].filter((a): a is string => !!a);
-  return { addresses: list.map((a) => a.toLowerCase()), topics: INDEXED_TOPICS };
+  const own = Object.values(addresses.oracle ?? {});
+  const list = [addresses.pool, addresses.configurator, ...Object.keys(addresses.feeds ?? {}), ...own].filter((a): a is string => !!a);
+  return { addresses: list.map((a) => a.toLowerCase()), topics: own.length ? [...INDEXED_TOPICS, ...ORACLE_TOPICS] : INDEXED_TOPICS };
+}
+
+/** Lower-case address → which of our contracts it is. */
+export function oracleContractMap(addresses: IndexerAddresses): Map<string, OracleContractKind> {
+  return new Map(Object.entries(addresses.oracle ?? {}).map(([kind, address]) => [address.toLowerCase(), kind as OracleContractKind]));
 }
 
 export function feedMap(addresses: IndexerAddresses): Map<string, string> {
@@ -37,6 +46,8 @@ export interface FetchOptions {
   filter: LogFilter;
   chainId: number;
   feeds: Map<string, string>;
+  /** Our own contracts by address (see {@link oracleContractMap}); none when absent. */
+  oracleContracts?: ReadonlyMap<string, OracleContractKind>;
   concurrency: number;
   onSplit?: (size: number) => void;
 }
@@ -64,7 +75,12 @@ async function timestamps(o: FetchOptions, logs: RawLog[], headers: BlockHeader[
 }
 
 function decode(o: FetchOptions, logs: RawLog[], times: Map<number, number>): DecodedRows {
-  const ctx: DecodeContext = { chainId: o.chainId, timestampOf: (n) => times.get(n)!, feedAssets: o.feeds };
+  const ctx: DecodeContext = {
+    chainId: o.chainId,
+    timestampOf: (n) => times.get(n)!,
+    feedAssets: o.feeds,
+    oracleContracts: o.oracleContracts,
+  };
   return decodeLogs(logs, ctx);
 }
 

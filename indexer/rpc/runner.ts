@@ -7,6 +7,7 @@ import { claimRange, planRanges, RangeLeaseExpired, withPhaseLock, type RangeKey
 import {
   ChainMovedError,
   feedMap,
+  oracleContractMap,
   fetchFinalized,
   fetchUnfinalized,
   getHead,
@@ -144,6 +145,7 @@ export async function runIndexer(options: RunIndexerOptions): Promise<IndexerRes
     filter: logFilter(options.addresses),
     chainId,
     feeds: feedMap(options.addresses),
+    oracleContracts: oracleContractMap(options.addresses),
     concurrency: options.concurrency ?? 4,
     onSplit: (size) => range.shrinkTo(size),
   };

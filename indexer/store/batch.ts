@@ -46,6 +46,7 @@ export async function insertRows(tx: Tx, rows: DecodedRows): Promise<void> {
   await tx.insert('reserve_updates', rows.reserve_updates);
   await tx.insert('collateral_configs', rows.collateral_configs);
   await tx.insert('price_points', rows.price_points);
+  await tx.insert('oracle_events', rows.oracle_events);
 }
 
 /** Writes a batch's rows, its block headers and its checkpoint in one transaction: all of it, or (after a crash) none. */
@@ -91,7 +92,15 @@ export async function storedBlocks(store: Store, chainId: number): Promise<Array
 }
 
 /** Tables whose rows carry the block they came from, and are removed above a reorg's common ancestor. */
-const BY_BLOCK = ['lending_events', 'reserve_updates', 'collateral_configs', 'price_points', 'wallet_positions', 'health_factors'] as const;
+const BY_BLOCK = [
+  'lending_events',
+  'reserve_updates',
+  'collateral_configs',
+  'price_points',
+  'oracle_events',
+  'wallet_positions',
+  'health_factors',
+] as const;
 
 /**
  * Undoes everything above `ancestor` on `chainId` in one transaction: events, prices, derived rows and block

@@ -18,7 +18,7 @@ export interface Store {
 
 /** Tables the indexer bulk-writes, each with every column it writes. */
 export type BulkTable =
-  'lending_events' | 'reserve_updates' | 'collateral_configs' | 'price_points' | 'wallet_positions' | 'health_factors';
+  'lending_events' | 'reserve_updates' | 'collateral_configs' | 'price_points' | 'oracle_events' | 'wallet_positions' | 'health_factors';
 type Cell = string | number | boolean | null | bigint | undefined;
 type BulkRow = Record<string, Cell>;
 

@@ -3,7 +3,7 @@ import type { Database } from '../../core';
 
 /** Every row the RPC indexer writes for a chain (events, prices, derived rows, kept block headers), in key order. */
 export async function indexedRows(db: Kysely<Database>, chainId: number): Promise<Record<string, unknown[]>> {
-  const events = ['lending_events', 'reserve_updates', 'collateral_configs'] as const;
+  const events = ['lending_events', 'reserve_updates', 'collateral_configs', 'oracle_events'] as const;
   const out: Record<string, unknown[]> = {};
   for (const t of events) {
     out[t] = await db.selectFrom(t).selectAll().where('chain_id', '=', chainId).orderBy('block_number').orderBy('log_index').execute();
@@ -41,6 +41,7 @@ export async function clearIndexedRows(db: Kysely<Database>): Promise<void> {
     'reserve_updates',
     'collateral_configs',
     'price_points',
+    'oracle_events',
     'wallet_positions',
     'health_factors',
     'blocks',
