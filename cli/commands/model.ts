@@ -1,9 +1,9 @@
 import { readFileSync } from 'node:fs';
 import type { Command } from 'commander';
-import { AbiCoder, id as idOf, keccak256, ZeroHash, type JsonRpcProvider } from 'ethers';
+import { AbiCoder, id as idOf, keccak256, type JsonRpcProvider } from 'ethers';
 import { connectProvider, UserError } from '../../core';
 import { ModelRegistry__factory, RiskGovernor__factory, type ModelRegistry } from '../../contracts/build/types';
-import { canonicalJson, evaluateArtifact, readSnapshot, type AnyEvaluation } from '../../models';
+import { canonicalJson, claimDifferences, evaluateArtifact, readSnapshot, type AnyEvaluation } from '../../models';
 import { loadSigner } from '../../oracle/keys';
 import { commandContext, withDatabase, type CommandContext } from '../context';
 import { readDeployment } from '../deployment';
@@ -178,15 +178,14 @@ export function registerModel(program: Command): void {
       const outcome = await withRegistry(ctx, opts.dispute ? opts : undefined, async (registry) => {
         const record = await modelRecord(registry, fileId);
         if (record.status === 'unknown') fail(`model ${fileId} is not registered`);
-        const problems: string[] = [];
-        if (record.weightsHash !== weights) problems.push(`registered weights hash ${record.weightsHash}, the artifact's ${weights}`);
-        if (record.featureSpecHash !== checked.featureSpecHash)
-          problems.push(`registered feature spec ${record.featureSpecHash}, the artifact's ${checked.featureSpecHash}`);
-        if (record.kind !== checked.kind) problems.push(`registered as a ${record.kind} model, the artifact is ${checked.kind}`);
-        if (record.claimHash === ZeroHash) problems.push('no claim to check: the DAO registered this model itself');
-        else if (record.snapshotId !== own.snapshotId)
-          fail(`the claim is on snapshot ${record.snapshotId}; ${opts.snapshot} is ${own.snapshotId}`);
-        else if (record.claimHash !== own.hash) problems.push(`claimed evaluation ${record.claimHash}, reproduced ${own.hash}`);
+        const { problems, otherSnapshot } = claimDifferences(record, {
+          weightsHash: weights,
+          featureSpecHash: checked.featureSpecHash,
+          kind: checked.kind,
+          snapshotId: own.snapshotId,
+          claimHash: own.hash,
+        });
+        if (otherSnapshot) fail(`the claim is on snapshot ${otherSnapshot}; ${opts.snapshot} is ${own.snapshotId}`);
         let dispute: string | undefined;
         if (problems.length && opts.dispute) {
           if (record.status !== 'candidate') fail(`model ${fileId} is ${record.status}: only a candidate can be disputed`);

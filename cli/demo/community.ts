@@ -6,6 +6,7 @@ import type { Database } from '../../core';
 import type { ModelRegistry } from '../../contracts/build/types';
 import {
   canonicalJson,
+  claimDifferences,
   createCreditSnapshot,
   evaluateCredit,
   snapshotId,
@@ -156,14 +157,20 @@ export async function checkClaim(options: {
   const { registry, model } = options;
   const own = claimOf(model, options.snapshot);
   const [record, submission] = await Promise.all([registry.model(model.modelId), registry.submission(model.modelId)]);
-  const problems: string[] = [];
-  if (record.weightsHash !== model.artifact.quantized.weightsHash)
-    problems.push(`registered weights hash ${record.weightsHash}, the artifact's ${model.artifact.quantized.weightsHash}`);
-  if (record.featureSpecHash !== model.artifact.featureSpec.hash)
-    problems.push(`registered feature spec ${record.featureSpecHash}, the artifact's ${model.artifact.featureSpec.hash}`);
-  if (submission.snapshotId !== options.snapshot.id)
-    problems.push(`the claim is on snapshot ${submission.snapshotId}, not ${options.snapshot.id}`);
-  else if (submission.claimHash !== own.hash) problems.push(`claimed evaluation ${submission.claimHash}, reproduced ${own.hash}`);
+  // field by field: an ethers Result spreads to its indices only
+  const registered = {
+    weightsHash: record.weightsHash,
+    featureSpecHash: record.featureSpecHash,
+    snapshotId: submission.snapshotId,
+    claimHash: submission.claimHash,
+  };
+  const { problems, otherSnapshot } = claimDifferences(registered, {
+    weightsHash: model.artifact.quantized.weightsHash,
+    featureSpecHash: model.artifact.featureSpec.hash,
+    snapshotId: options.snapshot.id,
+    claimHash: own.hash,
+  });
+  if (otherSnapshot) problems.push(`the claim is on snapshot ${otherSnapshot}, not ${options.snapshot.id}`);
   const outcome: CheckOutcome = { modelId: model.modelId, reproduced: problems.length === 0, auc: own.evaluation.model.rocAuc, problems };
   if (problems.length && options.disputer) {
     const asDisputer = registry.connect(options.disputer);

@@ -5,3 +5,4 @@ export * from './evaluate';
 export * from './indexed';
 export * from './report';
 export * from './snapshot';
+export * from './claim';
