@@ -91,7 +91,7 @@ describe('risk-oracle propose/sign/publish: credit epochs with the model in forc
     expect(await refused(['sign', '--key-env', 'SIGNER_1'])).toContain('nothing to sign');
 
     // the published scores re-derive from the model in force
-    const verified = await run(['verify', '--all', '--artifact', path.join(chain.dir, 'model.json'), '--json'], {});
+    const verified = await run(['verify', '--all', '--json'], {});
     expect(verified).toMatchObject({ mismatches: 0 });
     expect(verified.checked).toBeGreaterThan(0);
   }, 180_000);

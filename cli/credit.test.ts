@@ -2,16 +2,17 @@ import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { hexlify, JsonRpcProvider, keccak256, toBeHex, Wallet } from 'ethers';
-import { createLogger, migrate, openDatabase, startAnvil, type AnvilInstance } from '../core';
+import { createLogger, migrate, startAnvil, type AnvilInstance } from '../core';
 import { createRandom } from '../core/random';
 import { deployAll, passProposal, writeDeployment, type Deployment } from '../contracts';
 import { canonicalJson } from '../models/credit/canonical-json';
+import { storeArtifact } from '../models/stored-artifact';
 import { encodeWeights, inferQuantized, ONE, scorecard, weightsHash, type QuantizedModel } from '../models/quantize/model';
 import { proposeCreditEpoch, publishCreditEpoch, type EpochEntry } from '../oracle/credit-epoch';
-import { cli, lastJson } from './testing';
+import { cli, cliDatabase, lastJson, type CliDatabase } from './testing';
 
-function model(): QuantizedModel {
-  const random = createRandom(21);
+function model(seed = 21): QuantizedModel {
+  const random = createRandom(seed);
   const w = () => Math.round((random() - 0.5) * 2 * ONE);
   return {
     layers: [
@@ -22,18 +23,20 @@ function model(): QuantizedModel {
   };
 }
 
-describe('risk-oracle proof, verify --epoch/--all and challenge', () => {
-  const dir = mkdtempSync(path.join(tmpdir(), 'ro-credit-cli-'));
-  const m = model();
-  const weights = encodeWeights(m);
-  // the parts of an artifact these commands read; the file is canonical JSON and its keccak256 the modelId
-  const artifactJson = canonicalJson({
+/** The parts of an artifact these commands read; the file is canonical JSON and its keccak256 the modelId. */
+const artifactOf = (m: QuantizedModel): string =>
+  canonicalJson({
     format: 'risk-oracle/credit-model@1',
     kind: 'credit',
     featureSpec: { features: [], hash: keccak256('0x01') },
     normalisation: { mean: [0, 0, 0, 0, 0], std: [1, 1, 1, 1, 1], clip: 16 },
-    quantized: { weights: hexlify(weights), weightsHash: weightsHash(m), dims: [5, 5, 1] },
+    quantized: { weights: hexlify(encodeWeights(m)), weightsHash: weightsHash(m), dims: [5, 5, 1] },
   });
+
+describe(`risk-oracle proof, verify --epoch/--all and challenge (${process.env.DATABASE_URL ? 'Postgres' : 'PGlite'})`, () => {
+  const dir = mkdtempSync(path.join(tmpdir(), 'ro-credit-cli-'));
+  const m = model();
+  const artifactJson = artifactOf(m);
   const modelId = keccak256(Buffer.from(artifactJson));
   const artifact = path.join(dir, 'credit-model.json');
   const deploymentFile = path.join(dir, 'deployment.json');
@@ -47,6 +50,7 @@ describe('risk-oracle proof, verify --epoch/--all and challenge', () => {
   const challenger = Wallet.createRandom();
   let anvil: AnvilInstance;
   let provider: JsonRpcProvider;
+  let database: CliDatabase;
   let env: Record<string, string>;
 
   beforeAll(async () => {
@@ -62,7 +66,8 @@ describe('risk-oracle proof, verify --epoch/--all and challenge', () => {
     await provider.send('anvil_setBalance', [challenger.address, toBeHex(10n ** 19n)]);
 
     // the publisher's database: an honest epoch 1 and an epoch 2 with one inflated score, both published
-    const handle = await openDatabase({ dataDir: path.join(dir, 'db') });
+    database = await cliDatabase(dir);
+    const handle = await database.open();
     await migrate(handle.db);
     const log = createLogger({ level: 'silent' });
     const publish = async (epoch: number, list: EpochEntry[]) => {
@@ -83,11 +88,56 @@ describe('risk-oracle proof, verify --epoch/--all and challenge', () => {
       entries.map((e) => (e === tampered ? { ...e, score: Math.min(850, e.score + 50) } : e)),
     );
     await handle.close();
-    env = { DATABASE_URL: '', RISK_ORACLE_DATABASE_DATA_DIR: path.join(dir, 'db'), RPC_URL: anvil.rpcUrl, RISK_ORACLE_LOG_LEVEL: 'silent' };
+    env = { ...database.env, RPC_URL: anvil.rpcUrl };
   });
   afterAll(async () => {
     provider?.destroy();
     await anvil?.stop();
+    await database?.close();
+  });
+
+  it('recomputes each epoch with the stored artifact of its own model, names the model to import when there is none, and takes --artifact over it', async () => {
+    const verify = (args: string[]) => cli(['verify', ...args, '--deployment', deploymentFile, '--json'], env);
+    const missing = `the database stores no artifact of credit model ${modelId} (risk-oracle model import --artifact FILE, or give verify --artifact FILE)`;
+    for (const args of [['--epoch', '1'], ['--all'], []]) {
+      const refused = await verify(args);
+      expect([args, refused.code]).toEqual([args, 1]);
+      expect(refused.stderr).toContain(`credit epoch 1 cannot be re-derived: ${missing}`);
+    }
+
+    // stored as `model import` stores it
+    await database.withDb((db) =>
+      storeArtifact(
+        db,
+        'credit',
+        { json: artifactJson, modelId },
+        { weightsHash: weightsHash(m), featureSpecHash: keccak256('0x01'), seed: 21, backend: 'test', metrics: {} },
+      ),
+    );
+    const all = await verify(['--all']);
+    expect(all.code).toBe(1);
+    expect(lastJson(all.stdout)).toMatchObject({
+      epochs: 2,
+      scores: 60,
+      mismatches: 1,
+      models: { [modelId]: 'the artifact of its model stored in the database' },
+      list: [{ kind: 'epoch', epoch: 2, wallet: tampered.wallet.toLowerCase(), field: 'score', derived: String(tampered.score) }],
+    });
+    const one = await verify(['--epoch', '1']);
+    expect([one.code, lastJson(one.stdout).mismatches, lastJson(one.stdout).scores]).toEqual([0, 0, 30]);
+    const text = await cli(['verify', '--epoch', '1', '--deployment', deploymentFile], env);
+    expect(text.stdout).toContain(`scores recomputed with model ${modelId}: the artifact of its model stored in the database`);
+
+    // another model given by hand is used instead: the epoch does not name it, and its scores differ
+    const otherJson = artifactOf(model(22));
+    const other = path.join(dir, 'other-model.json');
+    writeFileSync(other, `${otherJson}\n`);
+    const overridden = await verify(['--epoch', '1', '--artifact', other]);
+    expect(overridden.code).toBe(1);
+    const result = lastJson(overridden.stdout);
+    expect(result.models).toEqual({ [keccak256(Buffer.from(otherJson))]: 'the artifact given (--artifact)' });
+    expect(result.list[0]).toMatchObject({ epoch: 1, field: 'modelId', published: modelId, derived: keccak256(Buffer.from(otherJson)) });
+    expect(result.list.length).toBeGreaterThan(1);
   });
 
   it('serves proofs, finds the inflated score, refuses a pointless challenge, invalidates the wrong epoch, and verifies clean after', async () => {

@@ -19,7 +19,14 @@ import { indexedBlock } from '../oracle/freshness';
 import { DEFAULT_COLLATERAL_MODEL, modelIdOf } from '../oracle/propose';
 import { publishPendingRounds, signPendingRounds } from '../oracle/rounds';
 import { scoreRoute } from '../oracle/scores';
-import { recordShadow, shadowHistory, type CreditShadow } from '../oracle/shadow';
+import {
+  collateralShadowHistory,
+  recordCollateralShadow,
+  recordShadow,
+  shadowHistory,
+  type CollateralShadow,
+  type CreditShadow,
+} from '../oracle/shadow';
 import { startOracleServer, type OracleServer } from '../oracle/server';
 import { dashboardContracts } from './commands/dashboard';
 import { indexDeployment } from './commands/index-chain';
@@ -34,6 +41,20 @@ import { EXAMPLE_PRICES_END } from './testing-prices';
  */
 const BIN = path.join(__dirname, '..', 'bin', 'risk-oracle.js');
 const ARTIFACTS = process.env.RISK_ORACLE_ARTIFACTS ?? mkdtempSync(path.join(tmpdir(), 'ro-dashboard-artifacts-'));
+/** `npm run screenshots:dashboard` sets it (docs/img): the README's pictures of the page are written there too. */
+const README_SHOTS = process.env.RISK_ORACLE_README_SCREENSHOTS;
+
+/**
+ * The page as a reader first sees it (the viewport, not the whole page: a README picture stays small), for the
+ * README when asked for.
+ */
+async function readmeShot(page: Page, name: string): Promise<void> {
+  if (!README_SHOTS) return;
+  mkdirSync(README_SHOTS, { recursive: true });
+  // from the top: a reload keeps where the earlier checks left the page scrolled
+  await page.evaluate(() => window.scrollTo(0, 0));
+  await page.screenshot({ path: path.resolve(README_SHOTS, name) });
+}
 
 if (!hasChromium()) {
   const why = `${CHROMIUM} is missing: install it (apt-get install -y chromium) to run the dashboard's browser test`;
@@ -86,6 +107,31 @@ const shadowFigures = (at: number, rankCorrelation: number, decisionFlips: numbe
   cutoff: 650,
   decisionFlips,
 });
+
+/** A collateral candidate in shadow beside the empirical spec (no collateral model is in force by vote here). */
+const COLLATERAL_SHADOWED = keccak256('0xd3');
+
+/** Its comparison on every asset: the candidate asks for 1.5 points less LTV and 0.5 more bonus than the spec. */
+const collateralFigures = (symbols: string[], at: number): CollateralShadow => {
+  const reference = { ltv: 7_000, liquidationThreshold: 7_600, liquidationBonus: 10_600 };
+  const proposed = { ltv: 6_850, liquidationThreshold: 7_600, liquidationBonus: 10_650 };
+  return {
+    modelId: COLLATERAL_SHADOWED.toLowerCase(),
+    referenceModelId: modelIdOf(DEFAULT_COLLATERAL_MODEL),
+    at,
+    assets: [...symbols].sort().map((symbol) => ({
+      symbol,
+      proposed,
+      reference,
+      diff: { ltv: -150, liquidationThreshold: 0, liquidationBonus: 50 },
+      predictedMove: 0.185,
+    })),
+    meanAbsLtDiff: 0,
+    maxAbsLtDiff: 0,
+    meanAbsLtvDiff: 150,
+    skipped: [],
+  };
+};
 
 /**
  * WCAG 2 contrast of every visible text (HTML text nodes and the charts' SVG text) against what is behind it:
@@ -258,6 +304,9 @@ function dashboardTests(): void {
       .execute();
     // the shadow job's record of the undisputed candidate beside the model in force, twice
     await recordShadow(handle.db, d.chainId, [shadowFigures(1_800_000_000, 0.9125, 4), shadowFigures(1_800_003_600, 0.9431, 2)]);
+    // and of a collateral candidate beside the empirical spec
+    const symbols = addresses.aave.reserves.map((r) => r.symbol);
+    await recordCollateralShadow(handle.db, d.chainId, [collateralFigures(symbols, 1_800_000_000)]);
     await publishRound();
     await proposeCreditEpoch({
       db: handle.db,
@@ -410,7 +459,13 @@ function dashboardTests(): void {
     const models = (await page.locator('#models').textContent())!;
     expect(await page.locator(`#models table`).first().locator(`code[title="${credit.modelId}"]`).count()).toBe(1);
     expect(models).toMatch(/active.*credit epoch 1/);
-    expect(await page.locator(`#models code[title="${modelIdOf(DEFAULT_COLLATERAL_MODEL)}"]`).count()).toBe(1);
+    expect(
+      await page
+        .locator(`#models table`)
+        .first()
+        .locator(`code[title="${modelIdOf(DEFAULT_COLLATERAL_MODEL)}"]`)
+        .count(),
+    ).toBe(1);
     expect(models).toContain(`RiskOracle: ${addresses.aave.reserves.map((r) => r.symbol).join(', ')}`);
     expect(await page.locator('#models [data-active="credit"] code').getAttribute('title')).toBe(await d.models.activeModel(0));
     expect(await page.locator('#models [data-active="collateral"]').textContent()).toBe('none');
@@ -453,6 +508,27 @@ function dashboardTests(): void {
     expect(await shadowRow.textContent()).toContain(`${history.length} times`);
     expect(await page.locator('#models figure svg').count()).toBe(2);
 
+    // the collateral candidate's newest comparison, as the database holds it: per asset both proposals and Δ
+    const [collateral] = (await collateralShadowHistory(handle!.db, d.chainId, COLLATERAL_SHADOWED)).slice(-1);
+    const overview = page.locator(`#models tr:has(code[title="${COLLATERAL_SHADOWED.toLowerCase()}"]):has([data-shadow="mean-lt-diff"])`);
+    expect(await overview.count()).toBe(1);
+    expect(await overview.locator(`code[title="${modelIdOf(DEFAULT_COLLATERAL_MODEL)}"]`).count()).toBe(1);
+    expect(await overview.textContent()).toContain(`${(collateral!.meanAbsLtvDiff / 100).toFixed(2)} pp`);
+    expect(collateral!.assets.map((a) => a.symbol)).toEqual([...addresses.aave.reserves.map((r) => r.symbol)].sort());
+    for (const a of collateral!.assets) {
+      const row = page.locator(`#models tr:has([data-collateral-asset="${a.symbol}"])`);
+      expect(await row.count()).toBe(1);
+      const bps = (field: string) => row.locator(`[data-collateral="${field}"]`).getAttribute('data-bps');
+      for (const key of ['ltv', 'liquidationThreshold', 'liquidationBonus'] as const) {
+        expect(await bps(`${key}-in-force`)).toBe(String(a.reference[key]));
+        expect(await bps(`${key}-candidate`)).toBe(String(a.proposed[key]));
+        expect(await bps(`${key}-diff`)).toBe(String(a.diff[key]));
+      }
+      expect(await row.locator('[data-collateral="ltv-candidate"]').textContent()).toBe(pct(a.proposed.ltv));
+      expect(await row.locator('[data-collateral="liquidationBonus-in-force"]').textContent()).toBe(bonusPct(a.reference.liquidationBonus));
+      expect(await row.locator('[data-collateral="ltv-diff"]').textContent()).toBe('−1.50 pp');
+    }
+
     // health: the indexer's block from the database and its lag behind the head
     const at = (await indexedBlock(handle!.db, d.chainId))!;
     expect(await page.locator('#health [data-field="indexed"]').textContent()).toBe(String(at));
@@ -461,6 +537,7 @@ function dashboardTests(): void {
     expect(await page.locator('#health [data-field="lag"]').textContent()).toBe(`${head - at} block(s) (limit 50)`);
 
     await page.screenshot({ path: path.join(ARTIFACTS, 'dashboard-desktop.png'), fullPage: true });
+    await readmeShot(page, 'dashboard-desktop.png');
   });
 
   it('meets WCAG AA contrast for every visible text, the charts included', async () => {
@@ -568,6 +645,7 @@ function dashboardTests(): void {
       expect(label).toMatch(/\S/);
     expect(await page.locator('label[for="wallet"]').count()).toBe(1);
     await page.screenshot({ path: path.join(ARTIFACTS, 'dashboard-phone.png'), fullPage: true });
+    await readmeShot(page, 'dashboard-phone.png');
   });
 
   it('risk-oracle dashboard serves the same page on its own, on 127.0.0.1, read-only', async () => {

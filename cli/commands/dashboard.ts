@@ -1,6 +1,6 @@
 import { InvalidArgumentError, type Command } from 'commander';
 import { acquireInstanceLock, createMetricsRegistry, UserError } from '../../core';
-import { decodeWeights, readCreditArtifact } from '../../models';
+import { givenCreditModel, readCreditArtifact } from '../../models';
 import { createDashboard, type DashboardContracts } from '../../oracle/dashboard';
 import { scoreRoute } from '../../oracle/scores';
 import { startOracleServer } from '../../oracle/server';
@@ -56,10 +56,7 @@ export function registerDashboard(program: Command): void {
     )
     .action(async (opts: DashboardCommandOptions, command: Command) => {
       const ctx = commandContext(command);
-      const artifact = opts.artifact ? readCreditArtifact(opts.artifact) : undefined;
-      const creditModel = artifact
-        ? { modelId: artifact.modelId, model: decodeWeights(Buffer.from(artifact.artifact.quantized.weights.slice(2), 'hex')) }
-        : undefined;
+      const creditModel = opts.artifact ? givenCreditModel(readCreditArtifact(opts.artifact)) : undefined;
       const { deployment, provider, chainId } = await connectDeployment(ctx, 'dashboard');
       const handle = await openMigratedDatabase(ctx);
       // PGlite serves one process: never beside a daemon on the same directory (the daemon serves this page itself)

@@ -3,7 +3,7 @@ import type { Kysely } from 'kysely';
 import { UserError, type Database } from '../../core';
 import {
   collateralWeightsHash,
-  decodeWeights,
+  quantizedNetwork,
   readCollateralArtifact,
   readCreditArtifact,
   storeCollateralArtifact,
@@ -47,7 +47,7 @@ export function checkedModel(file: string): CheckedModel {
     return { ...loaded, kind: 'collateral', weightsHash: collateralWeightsHash(artifact), featureSpecHash: artifact.featureSpec.hash };
   }
   const { artifact, modelId } = loadArtifact(file); // canonical form, feature spec, weights decode and validate
-  const decoded = weightsHash(decodeWeights(Buffer.from(artifact.quantized.weights.slice(2), 'hex')));
+  const decoded = weightsHash(quantizedNetwork(artifact));
   if (decoded !== artifact.quantized.weightsHash)
     throw new UserError(`credit artifact ${file}: its weights hash to ${decoded}, it states ${artifact.quantized.weightsHash}`);
   const { json } = readCreditArtifact(file);

@@ -1,7 +1,7 @@
 import type { Command } from 'commander';
 import { connectProvider, UserError } from '../../core';
 import { CreditScoreRegistry__factory, ModelRegistry__factory, RiskOracle__factory } from '../../contracts/build/types';
-import { decodeWeights, readCreditArtifact } from '../../models';
+import { givenCreditModel, readCreditArtifact } from '../../models';
 import { DEFAULT_COLLATERAL_MODEL } from '../../oracle/propose';
 import { verifyEpochs, type EpochVerifyReport } from '../../oracle/verify-epochs';
 import { verifyRounds, type VerifyReport } from '../../oracle/verify';
@@ -30,23 +30,32 @@ export function registerVerify(program: Command): void {
       're-derive published rounds and credit epochs from public data and the models, and compare them bit for bit with the chain',
     )
     .option('--round <n>', 'only this parameter round')
-    .option('--epoch <n>', 'only this credit epoch (needs --artifact)')
-    .option('--all', 'every round and, with --artifact, every credit epoch (the default without --round or --epoch)')
-    .option('--artifact <file>', 'the credit model artifact the epochs name (its keccak256 is their modelId)')
+    .option('--epoch <n>', 'only this credit epoch')
+    .option(
+      '--all',
+      'every round and, where the credit registry is known (--registry or the deployment file), every credit epoch (the default without --round or --epoch)',
+    )
+    .option(
+      '--artifact <file>',
+      "recompute the epochs' scores with this credit model artifact instead of the stored artifact of each epoch's own model (model import)",
+    )
     .option('--oracle <address>', 'RiskOracle (default: from the deployment file)')
     .option('--registry <address>', 'CreditScoreRegistry (default: from the deployment file)')
     .action(async (opts: VerifyOptions, command: Command) => {
       const ctx = commandContext(command);
       const round = opts.round === undefined ? undefined : whole(opts.round, '--round');
       const epoch = opts.epoch === undefined ? undefined : whole(opts.epoch, '--epoch');
-      if (epoch !== undefined && !opts.artifact) throw new UserError('--epoch needs --artifact: the scores are recomputed with that model');
       const doRounds = epoch === undefined;
-      const doEpochs = epoch !== undefined || (round === undefined && opts.artifact !== undefined);
-      const artifact = doEpochs ? readCreditArtifact(opts.artifact!) : undefined;
+      // every epoch is checked when there is a registry to check it against (`--epoch` and `--artifact` ask for one)
+      const doEpochs =
+        epoch !== undefined ||
+        (round === undefined && (opts.artifact !== undefined || opts.registry !== undefined || Boolean(ctx.config.chain.deployment)));
       const oracleAddress = doRounds ? contractAddress(ctx, 'riskOracle', { name: '--oracle', value: opts.oracle }) : undefined;
       const registryAddress = doEpochs
         ? contractAddress(ctx, 'creditScoreRegistry', { name: '--registry', value: opts.registry })
         : undefined;
+      // without --artifact, each epoch is recomputed with the stored artifact of its own model (see verifyEpochs)
+      const override = doEpochs && opts.artifact ? givenCreditModel(readCreditArtifact(opts.artifact)) : undefined;
       const deployment = ctx.config.chain.deployment ? readDeployment(ctx.config.chain.deployment) : undefined;
       const provider = await connectProvider(ctx.config.chain.rpcUrl, {
         timeoutMs: ctx.config.chain.timeoutMs,
@@ -71,17 +80,15 @@ export function registerVerify(program: Command): void {
                 logRange: { chunk: ctx.config.indexer.maxBlockRange },
               })
             : undefined;
-          const epochs: EpochVerifyReport | undefined =
-            registryAddress && artifact
-              ? await verifyEpochs({
-                  db: h.db,
-                  registry: CreditScoreRegistry__factory.connect(registryAddress, provider),
-                  chainId,
-                  model: decodeWeights(Buffer.from(artifact.artifact.quantized.weights.slice(2), 'hex')),
-                  modelId: artifact.modelId,
-                  epochs: epoch === undefined ? undefined : [epoch],
-                })
-              : undefined;
+          const epochs: EpochVerifyReport | undefined = registryAddress
+            ? await verifyEpochs({
+                db: h.db,
+                registry: CreditScoreRegistry__factory.connect(registryAddress, provider),
+                chainId,
+                model: override,
+                epochs: epoch === undefined ? undefined : [epoch],
+              })
+            : undefined;
           return { rounds, epochs };
         });
         const list = [
@@ -99,6 +106,7 @@ export function registerVerify(program: Command): void {
           ...(epochs
             ? [
                 `${epochs.epochs} epoch(s) and ${epochs.scores} score(s) checked, ${epochs.mismatches.length} mismatch(es)${epochs.invalidated.length ? `; already invalidated on-chain: ${epochs.invalidated.join(', ')}` : ''}`,
+                ...Object.entries(epochs.models).map(([id, basis]) => `scores recomputed with model ${id}: ${basis}`),
               ]
             : []),
         ];
@@ -109,6 +117,7 @@ export function registerVerify(program: Command): void {
           epochs: epochs?.epochs ?? 0,
           scores: epochs?.scores ?? 0,
           invalidatedEpochs: epochs?.invalidated ?? [],
+          models: epochs?.models ?? {},
           list,
         });
         if (list.length > 0) process.exitCode = 1;

@@ -1,4 +1,4 @@
-import { compileQuantized, decodeWeights, featuresHash, quantizeFeatures, type Inference } from '../quantize';
+import { compileQuantized, decodeWeights, featuresHash, quantizeFeatures, type Inference, type QuantizedModel } from '../quantize';
 import type { CreditArtifact } from './artifact';
 import { featureSpecHash } from './features';
 
@@ -14,6 +14,10 @@ export function canonicalInputs(raw: ArrayLike<number>, normalisation: CreditArt
   return quantizeFeatures(Array.from(raw, (v, j) => (v - normalisation.mean[j]!) / normalisation.std[j]!));
 }
 
+/** The integer network an artifact publishes with: its quantised weights, decoded (never the float layers). */
+export const quantizedNetwork = (artifact: Pick<CreditArtifact, 'quantized'>): QuantizedModel =>
+  decodeWeights(Buffer.from(artifact.quantized.weights.slice(2), 'hex'));
+
 /**
  * The published scorer of an artifact: canonical integer inference on the quantised weights (never the float
  * layers). Refuses an artifact whose feature spec is not the one this code computes.
@@ -25,7 +29,7 @@ export function creditScorer(artifact: CreditArtifact): (raw: ArrayLike<number>)
   if (artifact.featureSpec.hash !== featureSpecHash()) {
     throw new Error(`the artifact was trained on feature spec ${artifact.featureSpec.hash}, this code computes ${featureSpecHash()}`);
   }
-  const scorer = compileQuantized(decodeWeights(Buffer.from(artifact.quantized.weights.slice(2), 'hex')));
+  const scorer = compileQuantized(quantizedNetwork(artifact));
   return (raw) => {
     const features = canonicalInputs(raw, artifact.normalisation);
     return { ...scorer.infer(features), features, featuresHash: featuresHash(features) };

@@ -1,6 +1,6 @@
 import { createMetricsRegistry, Gauge } from '../../core';
 import { createTestDatabase } from '../../core/test/db';
-import { recordShadow, type CreditShadow } from '../shadow';
+import { recordCollateralShadow, recordShadow, type CollateralShadow, type CreditShadow } from '../shadow';
 import { addSignature, raiseAlert, saveEpoch, saveRound, setRoundStatus, type RoundRecord } from '../store';
 import type { ChainSubmission } from './chain';
 import { gatherSnapshot, type GatherOptions } from './gather';
@@ -335,12 +335,37 @@ describe(`dashboard data (${process.env.DATABASE_URL ? 'Postgres' : 'PGlite'}, a
     await recordShadow(h.db, CHAIN, [figures(1_700_000_000, 0.9)]);
     await recordShadow(h.db, CHAIN, [figures(1_700_003_600, 0.93)]);
     await recordShadow(h.db, CHAIN + 1, [figures(1_700_000_000, 0.1)]);
+    // a collateral candidate (another kind of row in the same table): only its newest comparison is shown
+    const collateralCandidate = `0x${'c7'.repeat(32)}`;
+    const collateral = (at: number, ltv: number): CollateralShadow => ({
+      modelId: collateralCandidate,
+      referenceModelId: `0x${'c0'.repeat(32)}`,
+      at,
+      assets: [
+        {
+          symbol: 'WETH',
+          proposed: { ltv, liquidationThreshold: 8_000, liquidationBonus: 10_500 },
+          reference: { ltv: 7_500, liquidationThreshold: 8_000, liquidationBonus: 10_500 },
+          diff: { ltv: ltv - 7_500, liquidationThreshold: 0, liquidationBonus: 0 },
+          predictedMove: 0.125,
+        },
+      ],
+      meanAbsLtDiff: 0,
+      maxAbsLtDiff: 0,
+      meanAbsLtvDiff: Math.abs(ltv - 7_500),
+      skipped: [],
+    });
+    await recordCollateralShadow(h.db, CHAIN, [collateral(1_700_000_000, 7_400)]);
+    await recordCollateralShadow(h.db, CHAIN, [collateral(1_700_003_600, 7_350)]);
     try {
       const s = await gatherSnapshot(options);
       expect(s.models.active).toEqual({ credit: MODEL, collateral: null });
       expect(s.models.submissions).toEqual([{ ...submission, kind: 'credit', status: 'Rejected', index: 2 }]);
       expect(s.models.shadow).toEqual([
         { modelId: candidate, status: 'Rejected', total: 2, points: [figures(1_700_000_000, 0.9), figures(1_700_003_600, 0.93)] },
+      ]);
+      expect(s.models.collateralShadow).toEqual([
+        { modelId: collateralCandidate, status: 'unregistered', total: 2, newest: collateral(1_700_003_600, 7_350) },
       ]);
     } finally {
       chain.models = [{ modelId: MODEL, kind: 'credit', status: 'Active', index: 1 }];

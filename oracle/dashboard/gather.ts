@@ -3,7 +3,7 @@ import type { Registry } from 'prom-client';
 import type { Database } from '../../core';
 import { indexedBlock } from '../freshness';
 import type { HealthReport } from '../server';
-import { shadowHistory } from '../shadow';
+import { collateralShadowHistory, shadowHistory } from '../shadow';
 import type { ChainParameterEvent, DashboardChain, DashboardContracts, RegistryModel } from './chain';
 import {
   artifactMetrics,
@@ -17,7 +17,18 @@ import {
   shadowedModels,
   storedSigners,
 } from './queries';
-import type { AssetView, CreditView, DashboardSnapshot, EpochView, HealthView, ModelsView, ModelView, RoundView } from './types';
+import type {
+  AssetView,
+  CollateralShadowView,
+  CreditView,
+  DashboardSnapshot,
+  EpochView,
+  HealthView,
+  ModelsView,
+  ModelView,
+  RoundView,
+  ShadowView,
+} from './types';
 import { roundKey, type DashboardVerifier } from './verify';
 
 export interface GatherOptions {
@@ -260,24 +271,31 @@ async function gatherCredit(o: GatherOptions, limit: number): Promise<CreditView
  * the model in force per kind, bonded submissions with their disputes, and the candidates' shadow results.
  */
 async function gatherModels(o: GatherOptions, assets: AssetView[], credit: CreditView): Promise<ModelsView> {
-  const [registered, metrics, active, submitted, shadowed] = await Promise.all([
+  const [registered, metrics, active, submitted, shadowed, collateralShadowed] = await Promise.all([
     o.chain.models(),
     artifactMetrics(o.db),
     o.chain.activeModels(),
     o.chain.submissions(),
-    shadowedModels(o.db, o.chainId),
+    shadowedModels(o.db, o.chainId, 'credit'),
+    shadowedModels(o.db, o.chainId, 'collateral'),
   ]);
   const byId = new Map(registered.map((m) => [m.modelId.toLowerCase(), m]));
+  const status = (modelId: string) => byId.get(modelId.toLowerCase())?.status ?? 'unregistered';
   const submissions = submitted.map((s) => {
     const m = byId.get(s.modelId.toLowerCase());
     return { ...s, kind: m?.kind ?? null, status: m?.status ?? 'unregistered', index: m?.index ?? null };
   });
-  const shadow = [];
+  const shadow: ShadowView[] = [];
   for (const { modelId, total } of shadowed) {
     const points = (await shadowHistory(o.db, o.chainId, modelId)).slice(-SHADOW_POINTS);
-    shadow.push({ modelId, status: byId.get(modelId.toLowerCase())?.status ?? 'unregistered', points, total });
+    shadow.push({ modelId, status: status(modelId), points, total });
   }
-  return { models: modelViews(registered, metrics, assets, credit), active, submissions, shadow };
+  const collateralShadow: CollateralShadowView[] = [];
+  for (const { modelId, total } of collateralShadowed) {
+    const newest = (await collateralShadowHistory(o.db, o.chainId, modelId)).at(-1)!;
+    collateralShadow.push({ modelId, status: status(modelId), newest, total });
+  }
+  return { models: modelViews(registered, metrics, assets, credit), active, submissions, shadow, collateralShadow };
 }
 
 function modelViews(

@@ -1,6 +1,6 @@
 import { getAddress } from 'ethers';
 import { sql, type Kysely } from 'kysely';
-import type { Database } from '../../core';
+import type { Database, ModelKind } from '../../core';
 import type { CollateralParams, Decision } from '../guards';
 import type { AlertView, GuardView, ProposalView, ScoreDistribution } from './types';
 
@@ -253,14 +253,14 @@ export async function artifactMetrics(db: Db): Promise<Map<string, { kind: 'cred
   return new Map(rows.map((r) => [r.model_id.toLowerCase(), { kind: r.kind, metrics: r.metrics ?? {} }]));
 }
 
-/** The credit models with shadow results on this chain, with how many each has, in order of their first result. */
-export async function shadowedModels(db: Db, chainId: number): Promise<Array<{ modelId: string; total: number }>> {
+/** The models of `kind` with shadow results on this chain, with how many each has, in order of their first result. */
+export async function shadowedModels(db: Db, chainId: number, kind: ModelKind): Promise<Array<{ modelId: string; total: number }>> {
   const rows = await db
     .selectFrom('shadow_results')
     .select(['model_id', sql<string>`count(*)`.as('total'), sql<string>`min(at)`.as('first')])
     .where('chain_id', '=', chainId)
-    // the page's shadow section shows credit figures; collateral candidates are compared in `model shadow`
-    .where('kind', '=', 'credit')
+    // each kind records its own figures (oracle/shadow.ts): the page shows them in a table of their own
+    .where('kind', '=', kind)
     .groupBy('model_id')
     .orderBy(sql`min(at)`)
     .orderBy('model_id')

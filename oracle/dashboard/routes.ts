@@ -2,7 +2,7 @@ import { createHash, randomBytes } from 'node:crypto';
 import type { Provider } from 'ethers';
 import type { Logger } from '../../core';
 import { ModelRegistry__factory, RiskOracle__factory } from '../../contracts/build/types';
-import type { QuantizedModel } from '../../models/quantize';
+import type { CreditModelSource } from '../../models/credit/stored';
 import { aaveSeed } from '../chain-state';
 import type { LogRangeOptions } from '../logs';
 import type { Route, RouteAnswer } from '../server';
@@ -29,7 +29,7 @@ export interface DashboardOptions extends Omit<GatherOptions, 'chain' | 'verifie
    * A credit model given by hand (`--artifact`): epochs scored by it are recomputed with it when the database does
    * not store its artifact (stored artifacts come first; without either, an epoch is checked against its root).
    */
-  creditModel?: { modelId: string; model: QuantizedModel };
+  creditModel?: CreditModelSource;
   /** How event logs are read: in ranges of at most `chunk` blocks (default 5 000), halved where the RPC refuses. */
   logRange?: LogRangeOptions;
   /** Read the chain through this instead of JSON-RPC (tests). */

@@ -1,6 +1,6 @@
 import { renderPage } from './page';
 import { renderSections } from './sections';
-import { CANDIDATE, MODEL, REJECTED, sampleSnapshot } from './testing';
+import { CANDIDATE, COLLATERAL_CANDIDATE, COLLATERAL_MODEL, MODEL, REJECTED, sampleSnapshot } from './testing';
 import type { DashboardCharts } from './charts';
 
 const charts: DashboardCharts = {
@@ -107,6 +107,34 @@ describe('dashboard sections', () => {
     expect(shadow).toContain('5.20 % / 4.90 %');
     expect(shadow).toContain('<svg id="rank"></svg>');
     expect(shadow).toMatch(/aria-label="Decision flips at the cutoff over time, per candidate; newest: 0xefefefef… 7 of 120"/);
+  });
+
+  it("shows each collateral candidate's newest proposals per asset beside the model in force's, with the difference", () => {
+    const m = html('models');
+    const overview = m.slice(m.indexOf('Collateral candidates in shadow'));
+    const row = overview.split('<tr>').find((r) => r.includes(`title="${COLLATERAL_CANDIDATE}"`))!;
+    expect(row).toContain('compared 3 times');
+    expect(row).toContain('<span data-shadow="mean-lt-diff">0.50 pp</span>');
+    expect(row).toMatch(/1\.00 pp.*1\.25 pp.*<td>2<\/td>/s);
+    expect(row).toContain(`title="${COLLATERAL_MODEL}"`);
+    expect(row).toContain('candidate (shadow)');
+    const perAsset = m.slice(m.indexOf('Collateral candidate 0xc7c7c7c7…c7c7c7 per asset'));
+    const weth = perAsset.split('<tr>').find((r) => r.includes('data-collateral-asset="WETH"'))!;
+    expect(weth).toContain('<span data-collateral="ltv-in-force" data-bps="7500">75.00 %</span>');
+    expect(weth).toContain('<span data-collateral="ltv-candidate" data-bps="7350">73.50 %</span>');
+    expect(weth).toContain('<span data-collateral="ltv-diff" data-bps="-150">−1.50 pp</span>');
+    expect(weth).toContain('<span data-collateral="liquidationThreshold-diff" data-bps="0">±0.00 pp</span>');
+    expect(weth).toContain('<span data-collateral="liquidationBonus-candidate" data-bps="10550">5.50 %</span>');
+    expect(weth).toContain('<span data-collateral="liquidationBonus-diff" data-bps="50">+0.50 pp</span>');
+    expect(weth).toContain('12.3 %');
+    // every column is named for itself (no bare "candidate" or "Δ" a screen reader could not place)
+    expect(perAsset).toContain('<th scope="col">Δ threshold</th><th scope="col">bonus in force</th>');
+    // without results it says how they come
+    const none = sampleSnapshot();
+    none.models.collateralShadow = [];
+    const empty = renderSections(none, charts).find((s) => s.id === 'models')!.html;
+    expect(empty).toContain('No collateral shadow result recorded yet');
+    expect(empty).not.toContain('per asset: in force, candidate');
   });
 
   it('says on which basis an epoch verified', () => {

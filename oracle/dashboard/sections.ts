@@ -1,7 +1,7 @@
 import { formatEther } from 'ethers';
 import type { DashboardCharts } from './charts';
 import { bonusPct, duration, figure, hex, pct, pill, table, text, time, verifyBadge } from './html';
-import type { AssetView, DashboardSnapshot, EpochView, RoundView, ShadowView, SubmissionView } from './types';
+import type { AssetView, CollateralShadowView, DashboardSnapshot, EpochView, RoundView, ShadowView, SubmissionView } from './types';
 
 /** One block of the page, replaced as a whole when the live update brings a new version of it. */
 export interface Section {
@@ -335,6 +335,65 @@ function shadowTable(list: ShadowView[]): string {
   });
 }
 
+/** A difference in basis points as signed percentage points: -25 → "−0.25 pp" (a minus sign, not a hyphen). */
+const ppDiff = (bps: number): string => `${bps > 0 ? '+' : bps < 0 ? '−' : '±'}${(Math.abs(bps) / 100).toFixed(2)} pp`;
+
+const COLLATERAL_PARAMS = [
+  ['ltv', 'LTV', pct],
+  ['liquidationThreshold', 'threshold', pct],
+  ['liquidationBonus', 'bonus', bonusPct],
+] as const;
+
+/** Every collateral candidate's newest comparison in a line, then per candidate both proposals per asset. */
+function collateralShadowTables(list: CollateralShadowView[]): string {
+  const overview = table({
+    caption: 'Collateral candidates in shadow beside the model in force: their newest comparison',
+    columns: [
+      'candidate',
+      'mean |Δ threshold|',
+      'max |Δ threshold|',
+      'mean |Δ LTV|',
+      'assets',
+      'newest at (data time)',
+      'against (in force then)',
+      'registry now',
+    ],
+    rows: list.map(({ modelId, total, status, newest: r }) => [
+      `${hex(modelId)}<span class="sub stack">compared ${text(total)} time${total === 1 ? '' : 's'}</span>`,
+      `<span data-shadow="mean-lt-diff">${text((r.meanAbsLtDiff / 100).toFixed(2))} pp</span>`,
+      `${text((r.maxAbsLtDiff / 100).toFixed(2))} pp`,
+      `${text((r.meanAbsLtvDiff / 100).toFixed(2))} pp`,
+      text(r.assets.length),
+      time(r.at),
+      hex(r.referenceModelId),
+      registryStatus(status),
+    ]),
+    empty:
+      'No collateral shadow result recorded yet: the daemon compares each collateral candidate whose artifact it holds (model shadow --kind collateral).',
+  });
+  const perCandidate = list.map(({ modelId, newest: r }) =>
+    table({
+      caption: `Collateral candidate ${modelId.slice(0, 10)}…${modelId.slice(-6)} per asset: in force, candidate, Δ (candidate − in force)`,
+      columns: [
+        'asset',
+        ...COLLATERAL_PARAMS.flatMap(([, label]) => [`${label} in force`, `${label} candidate`, `Δ ${label}`]),
+        "candidate's predicted adverse move",
+      ],
+      rows: r.assets.map((a) => [
+        `<span data-collateral-asset="${text(a.symbol)}">${text(a.symbol)}</span>`,
+        ...COLLATERAL_PARAMS.flatMap(([key, , fmt]) => [
+          `<span data-collateral="${key}-in-force" data-bps="${a.reference[key]}">${fmt(a.reference[key])}</span>`,
+          `<span data-collateral="${key}-candidate" data-bps="${a.proposed[key]}">${fmt(a.proposed[key])}</span>`,
+          `<span data-collateral="${key}-diff" data-bps="${a.diff[key]}">${ppDiff(a.diff[key])}</span>`,
+        ]),
+        `${text((a.predictedMove * 100).toFixed(1))} %`,
+      ]),
+      empty: `Collateral candidate ${modelId}: no asset it could propose for at ${new Date(r.at * 1000).toISOString()}.`,
+    }),
+  );
+  return [overview, ...perCandidate].join('\n');
+}
+
 function models(s: DashboardSnapshot, charts: DashboardCharts): Section {
   const { models: list, active, shadow } = s.models;
   const comparisons = (['credit', 'collateral'] as const)
@@ -377,8 +436,8 @@ ${table({
 <h3>Submissions and disputes</h3>
 <p>Anyone may submit a model with a bond and a claim: the hash of the evaluation JSON that <code>risk-oracle evaluate</code> gives on a public snapshot. Anyone who cannot reproduce the claim may dispute it with a bond; the DAO decides, and the winner takes both bonds.</p>
 ${submissions(s.models.submissions)}
-<h3>Shadow results</h3>
-<p>Each candidate whose artifact the oracle holds is scored beside the model in force on the same wallets at the same time, never published: how alike they order wallets (Spearman rank correlation, 1 = the same order), how far their scores are apart, and how many wallets a lender's yes-or-no at the cutoff would flip.</p>
+<h3>Shadow results: credit</h3>
+<p>Each credit candidate whose artifact the oracle holds is scored beside the model in force on the same wallets at the same time, never published: how alike they order wallets (Spearman rank correlation, 1 = the same order), how far their scores are apart, and how many wallets a lender's yes-or-no at the cutoff would flip.</p>
 ${shadowTable(shadow)}
 ${
   shadow.length
@@ -390,7 +449,10 @@ ${
         `Decision flips at the cutoff over time, per candidate; newest: ${newest.map((p) => `${p.modelId.slice(0, 10)}… ${p.decisionFlips} of ${p.wallets}`).join(', ')}`,
       )}</div>`
     : ''
-}`,
+}
+<h3>Shadow results: collateral</h3>
+<p>Each collateral candidate whose artifact the oracle holds proposes parameters from the same indexed prices at the same time as the collateral model in force (the empirical-quantile spec while the DAO has put none in force), never published: both proposals per asset before the oracle's guards, and the candidate's difference in percentage points. These are proposals, not the parameters on-chain (see Parameters).</p>
+${collateralShadowTables(s.models.collateralShadow)}`,
   };
 }
 

@@ -19,6 +19,8 @@ export const ROOT = `0x${'cd'.repeat(32)}`;
 /** Submitted credit candidates: one in shadow, one disputed. */
 export const CANDIDATE = `0x${'ef'.repeat(32)}`;
 export const REJECTED = `0x${'e0'.repeat(32)}`;
+/** A collateral candidate in shadow. */
+export const COLLATERAL_CANDIDATE = `0x${'c7'.repeat(32)}`;
 /** The collateral model's id that the fake chain's publications carry. */
 export const COLLATERAL_MODEL = `0x${'c0'.repeat(32)}`;
 
@@ -382,6 +384,38 @@ export function sampleSnapshot(): DashboardSnapshot {
             cutoff: 650,
             decisionFlips: 9 - i * 2,
           })),
+        },
+      ],
+      collateralShadow: [
+        {
+          modelId: COLLATERAL_CANDIDATE,
+          status: 'Candidate',
+          total: 3,
+          newest: {
+            modelId: COLLATERAL_CANDIDATE,
+            referenceModelId: COLLATERAL_MODEL,
+            at: 1_749_990_000,
+            assets: [
+              {
+                symbol: 'WETH',
+                proposed: { ltv: 7_350, liquidationThreshold: 7_900, liquidationBonus: 10_550 },
+                reference: { ltv: 7_500, liquidationThreshold: 7_900, liquidationBonus: 10_500 },
+                diff: { ltv: -150, liquidationThreshold: 0, liquidationBonus: 50 },
+                predictedMove: 0.1234,
+              },
+              {
+                symbol: evil,
+                proposed: { ltv: 6_000, liquidationThreshold: 6_800, liquidationBonus: 10_800 },
+                reference: { ltv: 5_900, liquidationThreshold: 6_700, liquidationBonus: 10_800 },
+                diff: { ltv: 100, liquidationThreshold: 100, liquidationBonus: 0 },
+                predictedMove: 0.3,
+              },
+            ],
+            meanAbsLtDiff: 50,
+            maxAbsLtDiff: 100,
+            meanAbsLtvDiff: 125,
+            skipped: [],
+          },
         },
       ],
     },

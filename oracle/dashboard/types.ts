@@ -1,5 +1,5 @@
 import type { AssetBounds, CollateralParams, Decision } from '../guards';
-import type { CreditShadow } from '../shadow';
+import type { CollateralShadow, CreditShadow } from '../shadow';
 import type { ChainSubmission } from './chain';
 
 /**
@@ -214,10 +214,25 @@ export interface ShadowView {
   total: number;
 }
 
+/**
+ * A collateral candidate's newest shadow comparison (table `shadow_results`, kind `collateral`): per asset what it
+ * and the collateral model in force (the empirical spec while none is) would propose on the same prices.
+ */
+export interface CollateralShadowView {
+  modelId: string;
+  /** The registry's status now, or `unregistered`. */
+  status: string;
+  newest: CollateralShadow;
+  /** All comparisons recorded for the model. */
+  total: number;
+}
+
 export interface ModelsView {
   models: ModelView[];
   /** ModelRegistry.activeModel per kind. */
   active: { credit: string | null; collateral: string | null };
   submissions: SubmissionView[];
+  /** Credit candidates in shadow. */
   shadow: ShadowView[];
+  collateralShadow: CollateralShadowView[];
 }

@@ -3,6 +3,7 @@ import type { RiskOracle } from '../../contracts/build/types';
 import { createRandom } from '../../core/random';
 import { createTestDatabase } from '../../core/test/db';
 import { canonicalJson } from '../../models/credit/canonical-json';
+import type { CreditModelSource } from '../../models/credit/stored';
 import { encodeWeights, inferQuantized, ONE, scorecard, weightsHash, type QuantizedModel } from '../../models/quantize/model';
 import { proposeCreditEpoch, type EpochEntry } from '../credit-epoch';
 import { DEFAULT_COLLATERAL_MODEL, modelIdOf } from '../propose';
@@ -88,7 +89,7 @@ describe(`dashboard verification of rounds and epochs (${process.env.DATABASE_UR
     await h?.close();
   });
 
-  const check = async (options: { creditModel?: { modelId: string; model: QuantizedModel } } = {}) => {
+  const check = async (options: { creditModel?: CreditModelSource } = {}) => {
     const verifier = createDashboardVerifier({ db: h.db, oracle, chainId: CHAIN, ...options });
     // two epochs per refresh: ask until every one has an answer
     let out = await verifier.epochs(onChain);
@@ -111,16 +112,20 @@ describe(`dashboard verification of rounds and epochs (${process.env.DATABASE_UR
     // no artifact of epoch 2's model anywhere: its root only
     expect(out.get(2)).toEqual({
       state: 'unknown',
-      reason:
-        'root matches the stored leaves; scores not recomputed: the database stores no artifact of its model (model import --artifact FILE, or give the dashboard --artifact)',
+      reason: `root matches the stored leaves; scores not recomputed: the database stores no artifact of credit model ${byHand.modelId} (risk-oracle model import --artifact FILE, or give the dashboard --artifact FILE)`,
     });
   });
 
   it('falls back to the artifact given by hand for a model the database does not store', async () => {
-    const out = await check({ creditModel: { modelId: byHand.modelId, model: byHand.model } });
+    const given = (m: typeof byHand): CreditModelSource => ({
+      modelId: m.modelId,
+      model: m.model,
+      basis: 'the artifact given (--artifact)',
+    });
+    const out = await check({ creditModel: given(byHand) });
     expect(out.get(2)).toEqual({ state: 'verified', basis: 'every score recomputed with the artifact given (--artifact)' });
     expect(out.get(1)).toMatchObject({ state: 'verified', basis: expect.stringContaining('stored in the database') });
-    const other = await check({ creditModel: { modelId: stored.modelId, model: stored.model } });
+    const other = await check({ creditModel: given(stored) });
     expect(other.get(2)).toMatchObject({
       state: 'unknown',
       reason: expect.stringContaining(`and the artifact given is of another model (${stored.modelId})`),

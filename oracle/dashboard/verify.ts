@@ -1,8 +1,7 @@
 import type { Kysely } from 'kysely';
 import type { Database } from '../../core';
 import type { ModelRegistry, RiskOracle } from '../../contracts/build/types';
-import { loadStoredCreditArtifact } from '../../models/credit/stored';
-import { decodeWeights, type QuantizedModel } from '../../models/quantize';
+import { creditModelFor, type CreditModelSource } from '../../models/credit/stored';
 import type { SeedSource } from '../chain-state';
 import { auditCreditEpoch, loadEpoch } from '../credit-epoch';
 import type { LogRangeOptions } from '../logs';
@@ -42,14 +41,14 @@ export function createDashboardVerifier(options: {
    * does not hold (`model_artifacts`, stored by `model submit` and `model import`). With neither, an epoch is
    * checked against its root only.
    */
-  creditModel?: { modelId: string; model: QuantizedModel };
+  creditModel?: CreditModelSource;
   /** How RiskOracle's events are read (bounded ranges; see `queryLogsInRanges`). */
   logRange?: LogRangeOptions;
 }): DashboardVerifier {
   const { db, chainId } = options;
   const roundResults = new Map<string, { status: VerifyStatus; at: number }>();
   const epochResults = new Map<number, { status: VerifyStatus; at: number }>();
-  const models = new Map<string, { model: QuantizedModel; basis: string }>();
+  const models = new Map<string, CreditModelSource>();
   /** A verdict is kept; "cannot tell" is asked again after a while (the database may have caught up since). */
   const known = <K>(results: Map<K, { status: VerifyStatus; at: number }>, key: K): VerifyStatus | undefined => {
     const r = results.get(key);
@@ -151,8 +150,8 @@ export function createDashboardVerifier(options: {
     const fields: string[] = [];
     if (stored.root !== e.root) fields.push(`root: published ${e.root}, database ${stored.root}`);
     if (stored.modelId !== e.modelId) fields.push(`modelId: published ${e.modelId}, database ${stored.modelId}`);
-    const source = await creditModelFor(e.modelId);
-    if (!source.model)
+    const source = await modelOf(e.modelId);
+    if (!('model' in source))
       return fields.length
         ? { state: 'mismatch', fields }
         : { state: 'unknown', reason: `root matches the stored leaves; scores not recomputed: ${source.why}` };
@@ -164,34 +163,12 @@ export function createDashboardVerifier(options: {
     return fields.length ? { state: 'mismatch', fields } : { state: 'verified', basis: `every score recomputed with ${source.basis}` };
   }
 
-  /**
-   * The model an epoch was scored with: its artifact as the database stores it (checked against its id), else the
-   * one given by hand when it is that model; otherwise why there is none. Decoded models are kept by id.
-   */
-  async function creditModelFor(modelId: string): Promise<{ model?: QuantizedModel; basis?: string; why?: string }> {
-    const id = modelId.toLowerCase();
-    const cached = models.get(id);
+  /** The model an epoch was scored with (see `creditModelFor`); decoded models are kept by id. */
+  async function modelOf(modelId: string): Promise<CreditModelSource | { why: string }> {
+    const cached = models.get(modelId.toLowerCase());
     if (cached) return cached;
-    let why = 'the database stores no artifact of its model';
-    try {
-      const stored = await loadStoredCreditArtifact(db, id);
-      if (stored) {
-        const found = {
-          model: decodeWeights(Buffer.from(stored.artifact.quantized.weights.slice(2), 'hex')),
-          basis: 'the artifact of its model stored in the database',
-        };
-        models.set(id, found);
-        return found;
-      }
-    } catch (err) {
-      why = (err as Error).message;
-    }
-    const given = options.creditModel;
-    if (given && given.modelId.toLowerCase() === id) return { model: given.model, basis: 'the artifact given (--artifact)' };
-    return {
-      why: given
-        ? `${why}, and the artifact given is of another model (${given.modelId})`
-        : `${why} (model import --artifact FILE, or give the dashboard --artifact)`,
-    };
+    const found = await creditModelFor(db, modelId, { command: 'the dashboard', given: options.creditModel });
+    if ('model' in found) models.set(found.modelId, found);
+    return found;
   }
 }
