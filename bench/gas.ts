@@ -81,7 +81,7 @@ async function main(): Promise<void> {
     const steward = await deployRiskSteward(dao, {
       owner: await dao.getAddress(),
       riskOracle: await oracle.getAddress(),
-      configurator: await market.configurator.getAddress(),
+      addressesProvider: await market.addressesProvider.getAddress(),
       maxAgeSeconds: 86_400,
     });
     await (await market.aclManager.getFunction('addRiskAdmin')(await steward.getAddress())).wait();
@@ -91,6 +91,11 @@ async function main(): Promise<void> {
     await (await oracle.publish(wu, await signedBy(signers.slice(0, 3), domain, wu))).wait();
     const applyAave = await gasOf(steward.applyParameters(weth));
     if ((await aaveCollateralConfig(market, weth)).ltv !== 7_600) throw new Error('the steward did not apply the round');
+    // the guardian (here the DAO's signer too) pauses and puts back what Aave had before round 1
+    await (await oracle.pause()).wait();
+    const fallBackAave = await gasOf(steward.fallBack(weth));
+    if ((await aaveCollateralConfig(market, weth)).ltv !== 8_000) throw new Error('the fall-back did not restore the parameters');
+    await (await oracle.unpause()).wait();
 
     progress('measuring credit epochs, proofs, scoreOf and a challenge');
     const { models, registry } = await deployCreditRegistry(dao, {
@@ -158,6 +163,7 @@ async function main(): Promise<void> {
       publishBatch20PerAsset: Math.round(batchWarm / 20),
       publishBatch20PerAssetCold: Math.round(batchCold / 20),
       applyAave,
+      fallBackAave,
       epochPublish10,
       epochPublish1M,
       epochPublishFirstOfModel: epochPublishFirst,
@@ -192,6 +198,7 @@ async function main(): Promise<void> {
       `| publishBatch, 20 assets, per asset (routine update) | ${Math.round(batchWarm / 20)} | 25,000 | ${figures.ratioToGoal.publishBatch20PerAsset} |`,
       `| publishBatch, 20 assets, per asset (first update) | ${Math.round(batchCold / 20)} | | |`,
       `| RiskSteward.applyParameters → Aave PoolConfigurator | ${applyAave} | | |`,
+      `| RiskSteward.fallBack → Aave PoolConfigurator (guardian, oracle paused) | ${fallBackAave} | | |`,
       `| publishEpoch, 10 wallets | ${epochPublish10} | 120,000 | ${(epochPublish10 / 120_000).toFixed(3)} |`,
       `| publishEpoch, 2^20 wallets | ${epochPublish1M} | 120,000 | ${figures.ratioToGoal.epochPublish} |`,
       `| publishEpoch, first epoch of a publisher and a model (records both once) | ${epochPublishFirst} | | |`,
@@ -206,6 +213,9 @@ async function main(): Promise<void> {
       "two cold slots behind a cold call: the wallet's score, and its model's id, which also says that none of the",
       "model's epochs was ever invalidated (once one is, the id is kept aside and `scoreOf` reads the epoch's flag too:",
       'two more slots, for that model only). An epoch is two new slots (root; publisher id, times, bond, model index).',
+      '',
+      "RiskSteward's apply records what Aave had (one view call to the Pool) in the slot that already holds the",
+      'applied round, so keeping the fall-back parameters costs no extra storage write.',
       '',
     ].join('\n');
     writeFileSync(path.join(__dirname, '..', 'contracts', 'GAS.md'), table);

@@ -45,6 +45,9 @@ describe('risk-oracle chain deploy', () => {
     const accounts = (await provider.send('eth_accounts', [])) as string[];
     expect((await oracle.signers()).map((s) => s.toLowerCase())).toEqual(accounts.slice(1, 5).map((a) => a.toLowerCase()));
     expect(Number(await oracle.threshold())).toBe(3);
+    // the guardian defaults to the deployer
+    expect(String(printed.guardian).toLowerCase()).toBe(accounts[0]!.toLowerCase());
+    expect(await oracle.guardian()).toBe(printed.guardian);
     expect(d.aave.reserves.map((x) => x.symbol)).toEqual(['WETH', 'WBTC', 'USDC', 'GOV']);
   });
 
@@ -68,10 +71,13 @@ describe('risk-oracle chain deploy', () => {
     expect(malformed.code).not.toBe(0);
     expect(malformed.stderr).toContain('RO_TEST_KEY');
     expect(malformed.stderr + malformed.stdout).not.toContain(secret);
+    const guardian = await cli(['chain', 'deploy', '--rpc', anvil.rpcUrl, '--guardian', '0x1234'], env);
+    expect([guardian.code, guardian.stderr]).toEqual([1, expect.stringContaining('--guardian: not an address: 0x1234')]);
   });
 
-  it('chain deploy --deployer-key-env deploys from that key and never prints it', async () => {
+  it('chain deploy --deployer-key-env deploys from that key and never prints it; --guardian names who may pause', async () => {
     const key = Wallet.createRandom();
+    const guardian = Wallet.createRandom().address;
     await provider.send('anvil_setBalance', [key.address, toBeHex(10n ** 21n)]);
     const out = path.join(dir, 'keyed.json');
     const signers = [Wallet.createRandom().address, Wallet.createRandom().address];
@@ -89,6 +95,8 @@ describe('risk-oracle chain deploy', () => {
         '2',
         '--deployer-key-env',
         'RO_TEST_KEY',
+        '--guardian',
+        guardian,
       ],
       { ...env, RO_TEST_KEY: key.privateKey, RISK_ORACLE_LOG_LEVEL: 'debug' },
     );
@@ -99,5 +107,6 @@ describe('risk-oracle chain deploy', () => {
     const oracle = RiskOracle__factory.connect(d.riskOracle, provider);
     expect(await oracle.signers()).toEqual(signers);
     expect(Number(await oracle.threshold())).toBe(2);
+    expect(await oracle.guardian()).toBe(guardian);
   });
 });

@@ -6,6 +6,7 @@ import { registerDashboard } from './commands/dashboard';
 import { registerDemo } from './commands/demo';
 import { registerDoctor } from './commands/doctor';
 import { registerEvaluate } from './commands/evaluate';
+import { registerGuardian } from './commands/guardian';
 import { registerMigrate } from './commands/migrate';
 import { registerModel } from './commands/model';
 import { registerOracle } from './commands/oracle';
@@ -37,6 +38,7 @@ export function buildProgram(): Command {
   registerBacktest(program);
   registerOracle(program);
   registerRun(program);
+  registerGuardian(program);
   registerDashboard(program);
   registerVerify(program);
   registerCredit(program);

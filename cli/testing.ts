@@ -105,10 +105,11 @@ export interface OracleChain {
 }
 
 /**
- * A chain with everything deployed (5 signers, 3 must sign), a funded publisher outside the signer set, a migrated
+ * A chain with everything deployed (5 signers, 3 must sign; the guardian is anvil's account 0, the deployer, unless
+ * given), a funded publisher outside the signer set, a migrated
  * database and 45 days of example prices imported: where propose, sign, publish and run start from.
  */
-export async function startOracleChain(options: { bounds?: Bounds; logLevel?: string } = {}): Promise<OracleChain> {
+export async function startOracleChain(options: { bounds?: Bounds; logLevel?: string; guardian?: string } = {}): Promise<OracleChain> {
   const dir = mkdtempSync(path.join(tmpdir(), 'ro-oracle-chain-'));
   const deploymentFile = path.join(dir, 'deployment.json');
   const signers = Array.from({ length: 5 }, () => Wallet.createRandom());
@@ -119,6 +120,7 @@ export async function startOracleChain(options: { bounds?: Bounds; logLevel?: st
     signers: signers.map((s) => s.address),
     threshold: 3,
     ...(options.bounds ? { bounds: options.bounds } : {}),
+    ...(options.guardian ? { guardian: options.guardian } : {}),
   });
   writeDeployment(deploymentFile, deployment);
   await provider.send('anvil_setBalance', [publisher.address, toBeHex(10n ** 19n)]);

@@ -6,7 +6,7 @@ import { aaveCollateralConfig, deployAaveMarket, type AaveMarket } from './deplo
 import { deployRiskSteward } from './deploy/credit';
 import { deployRiskOracle } from './deploy/oracle';
 import { riskOracleDomain, type ParameterUpdate } from './typed-data';
-import { WIDE_BOUNDS, signedBy } from './testing';
+import { WIDE_BOUNDS, revertOf, signedBy } from './testing';
 
 let ERRORS: Interface;
 async function revertName(call: Promise<unknown>): Promise<string> {
@@ -36,7 +36,7 @@ describe('a real Aave V3 market, steered by the oracle', () => {
     steward = await deployRiskSteward(admin, {
       owner,
       riskOracle: await oracle.getAddress(),
-      configurator: await market.configurator.getAddress(),
+      addressesProvider: await market.addressesProvider.getAddress(),
       maxAgeSeconds: 3_600,
     });
     ERRORS = new Interface((await artifact('RiskSteward')).abi as never[]);
@@ -97,4 +97,98 @@ describe('a real Aave V3 market, steered by the oracle', () => {
     await (await steward.applyParameters(weth)).wait();
     expect((await aaveCollateralConfig(market, weth)).ltv).toBe(7_500);
   });
+
+  it('the guardian pauses and falls back one step to the parameters Aave had before the bad round; the DAO unpauses', async () => {
+    const wbtc = market.reserves[1]!.address;
+    const dao = admin;
+    const [guardian, stranger] = await Promise.all([provider.getSigner(1), provider.getSigner(2)]);
+    await (await oracle.setGuardian(await guardian.getAddress())).wait();
+    await (await oracle.setBounds(wbtc, WIDE_BOUNDS)).wait();
+    const domain = riskOracleDomain(anvil.chainId, await oracle.getAddress());
+    const publishAndApply = async (round: bigint, p: Params) => {
+      const now = (await provider.getBlock('latest'))!.timestamp;
+      const u: ParameterUpdate = {
+        asset: wbtc,
+        ...p,
+        round,
+        validUntil: BigInt(now + 600),
+        modelId: `0x${'11'.repeat(32)}`,
+        inputsRoot: ZERO32,
+      };
+      await (await oracle.publish(u, await signedBy(signers.slice(0, 3), domain, u))).wait();
+      await (await steward.applyParameters(wbtc)).wait();
+    };
+    const previousOf = async (asset: string) => {
+      const p = await steward.previous(asset);
+      return { round: p.round, ltv: p.ltv, liquidationThreshold: p.liquidationThreshold, liquidationBonus: p.liquidationBonus };
+    };
+    const initial = await aaveCollateralConfig(market, wbtc);
+    expect(await previousOf(wbtc)).toEqual(NOTHING);
+    const good = { ltv: 7_200, liquidationThreshold: 7_700, liquidationBonus: 10_600 };
+    const bad = { ltv: 6_800, liquidationThreshold: 7_300, liquidationBonus: 11_000 };
+    await publishAndApply(1n, good);
+    // what Aave had before round 1 is kept, then replaced by round 1's when round 2 applies
+    expect(await previousOf(wbtc)).toEqual({ round: 1n, ...big(initial) });
+    await publishAndApply(2n, bad);
+    expect(await aaveCollateralConfig(market, wbtc)).toEqual(bad);
+    expect(await previousOf(wbtc)).toEqual({ round: 2n, ...big(good) });
+
+    const asStranger = steward.connect(stranger);
+    expect(await revertOf(asStranger.fallBack.staticCall(wbtc))).toBe(`RiskStewardNotGuardian(${await stranger.getAddress()})`);
+    const asGuardian = steward.connect(guardian);
+    expect(await revertOf(asGuardian.fallBack.staticCall(wbtc))).toBe('RiskStewardNotPaused()');
+    await (await oracle.connect(guardian).pause()).wait();
+    // a stranger still may not, paused or not
+    expect(await revertOf(asStranger.fallBack.staticCall(wbtc))).toBe(`RiskStewardNotGuardian(${await stranger.getAddress()})`);
+
+    const receipt = (await (await asGuardian.fallBack(wbtc)).wait())!;
+    const restored = receipt.logs.map((l) => steward.interface.parseLog(l)).find((e) => e?.name === 'ParametersRestored');
+    expect(restored?.args.toObject()).toEqual({ asset: wbtc, round: 2n, ...big(good), by: await guardian.getAddress() });
+    expect(await aaveCollateralConfig(market, wbtc)).toEqual(good);
+    expect(await steward.appliedRound(wbtc)).toBe(2n);
+    expect(await previousOf(wbtc)).toEqual(NOTHING);
+    // one step back only; the DAO (the steward's owner) passes the guardian check and meets the same refusal
+    expect(await revertOf(asGuardian.fallBack.staticCall(wbtc))).toBe(`RiskStewardNothingToRestore(${wbtc})`);
+    expect(await revertOf(steward.connect(dao).fallBack.staticCall(wbtc))).toBe(`RiskStewardNothingToRestore(${wbtc})`);
+    // an asset the steward never applied has nothing to restore
+    const usdc = market.reserves[2]!.address;
+    expect(await revertOf(asGuardian.fallBack.staticCall(usdc))).toBe(`RiskStewardNothingToRestore(${usdc})`);
+
+    // while paused nothing is published or applied
+    const now = (await provider.getBlock('latest'))!.timestamp;
+    const third: ParameterUpdate = {
+      asset: wbtc,
+      ltv: 7_100,
+      liquidationThreshold: 7_600,
+      liquidationBonus: 10_600,
+      round: 3n,
+      validUntil: BigInt(now + 600),
+      modelId: `0x${'11'.repeat(32)}`,
+      inputsRoot: ZERO32,
+    };
+    const thirdSigs = await signedBy(signers.slice(0, 3), domain, third);
+    expect(await revertOf(oracle.publish.staticCall(third, thirdSigs))).toBe('RiskOraclePaused()');
+    expect(await revertOf(steward.applyParameters.staticCall(wbtc))).toBe('RiskStewardPaused()');
+    // the guardian cannot resume; the DAO can, and the undone round 2 is never applied again
+    expect(await revertOf(oracle.connect(guardian).unpause.staticCall())).toBe(
+      `OwnableUnauthorizedAccount(${await guardian.getAddress()})`,
+    );
+    await (await oracle.connect(dao).unpause()).wait();
+    expect(await revertOf(steward.applyParameters.staticCall(wbtc))).toBe(`RiskStewardNothingToApply(${wbtc},2,2)`);
+    await (await oracle.publish(third, thirdSigs)).wait();
+    await (await steward.applyParameters(wbtc)).wait();
+    expect(await aaveCollateralConfig(market, wbtc)).toEqual({ ltv: 7_100, liquidationThreshold: 7_600, liquidationBonus: 10_600 });
+    expect(await previousOf(wbtc)).toEqual({ round: 3n, ...big(good) });
+  });
+});
+
+const ZERO32 = `0x${'00'.repeat(32)}`;
+type Params = { ltv: number; liquidationThreshold: number; liquidationBonus: number };
+/** What `previous` returns when there is nothing to restore. */
+const NOTHING = { round: 0n, ltv: 0n, liquidationThreshold: 0n, liquidationBonus: 0n };
+/** Collateral parameters as the bigints a contract view returns. */
+const big = (p: Params) => ({
+  ltv: BigInt(p.ltv),
+  liquidationThreshold: BigInt(p.liquidationThreshold),
+  liquidationBonus: BigInt(p.liquidationBonus),
 });

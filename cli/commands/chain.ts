@@ -12,6 +12,7 @@ interface DeployFlags {
   threshold?: string;
   signer?: string[];
   deployerKeyEnv?: string;
+  guardian?: string;
 }
 
 const wholeNumber = (value: string, flag: string, min: number): number => {
@@ -73,6 +74,7 @@ export function registerChain(program: Command): void {
     .option('--threshold <k>', 'signatures a round needs (default: a majority)')
     .option('--signer <addresses...>', 'RiskOracle signer addresses (instead of --signers)')
     .option('--deployer-key-env <name>', "variable holding the deployer's private key (default: the RPC's unlocked account 0)")
+    .option('--guardian <address>', 'who may pause RiskOracle and fall back to the last good parameters (default: the deployer)')
     .action(async (opts: DeployFlags, command: Command) => {
       const ctx = commandContext(command);
       const progress = createStepReporter({ quiet: ctx.json });
@@ -82,12 +84,16 @@ export function registerChain(program: Command): void {
         chainId: ctx.config.chain.chainId,
       });
       try {
+        if (opts.guardian !== undefined && !isAddress(opts.guardian)) throw new UserError(`--guardian: not an address: ${opts.guardian}`);
         const deployer = await deployerSigner(provider, opts.deployerKeyEnv);
         const set = await signerSet(provider, opts);
-        const d = await progress.step(`deploying (RiskOracle ${set.threshold}-of-${set.signers.length})`, () => deployAll(deployer, set));
+        const d = await progress.step(`deploying (RiskOracle ${set.threshold}-of-${set.signers.length})`, () =>
+          deployAll(deployer, { ...set, ...(opts.guardian ? { guardian: opts.guardian } : {}) }),
+        );
         const out = path.resolve(opts.out);
         writeDeployment(out, d);
         const json = deploymentJson(d);
+        const guardian = await d.oracle.guardian();
         const rows: Array<[string, unknown]> = [
           ['Aave Pool', d.market.pool.target],
           ['RiskOracle', d.oracle.target],
@@ -102,10 +108,10 @@ export function registerChain(program: Command): void {
           [
             `deployed on chain ${d.chainId} from block ${d.block} by ${d.deployer}`,
             ...rows.map(([k, v]) => `  ${k.padEnd(20)} ${String(v)}`),
-            `signers (${set.threshold} of ${set.signers.length}): ${set.signers.join(', ')}`,
+            `signers (${set.threshold} of ${set.signers.length}): ${set.signers.join(', ')}; guardian ${String(guardian)}`,
             `wrote ${out}`,
           ].join('\n'),
-          { ...json, signers: set.signers, threshold: set.threshold, file: out },
+          { ...json, signers: set.signers, threshold: set.threshold, guardian, file: out },
         );
       } finally {
         provider.destroy();

@@ -98,7 +98,7 @@ export async function deployAll(deployer: Signer, options: DeployAllOptions): Pr
   const steward = await deployRiskSteward(deployer, {
     owner: timelock,
     riskOracle: oracleAddress,
-    configurator: await market.configurator.getAddress(),
+    addressesProvider: await market.addressesProvider.getAddress(),
     maxAgeSeconds: options.stewardMaxAgeSeconds ?? 86_400,
   });
   const { models, registry } = await deployCreditRegistry(deployer, {

@@ -19,12 +19,20 @@ export async function deployCreditRegistry(
   return { models, registry };
 }
 
-/** Deploys the RiskSteward for a PoolConfigurator; it still needs Aave's RISK_ADMIN role (a governance action). */
+/**
+ * Deploys the RiskSteward for the market behind an Aave PoolAddressesProvider (it reads the Pool and the
+ * PoolConfigurator from it); it still needs Aave's RISK_ADMIN role (a governance action).
+ */
 export async function deployRiskSteward(
   deployer: Signer,
-  options: { owner: string; riskOracle: string; configurator: string; maxAgeSeconds: number },
+  options: { owner: string; riskOracle: string; addressesProvider: string; maxAgeSeconds: number },
 ): Promise<RiskSteward> {
-  return deploy<RiskSteward>('RiskSteward', deployer, [options.owner, options.riskOracle, options.configurator, options.maxAgeSeconds]);
+  return deploy<RiskSteward>('RiskSteward', deployer, [
+    options.owner,
+    options.riskOracle,
+    options.addressesProvider,
+    options.maxAgeSeconds,
+  ]);
 }
 
 /** A CreditLine's terms (see ICreditLine.Terms). */

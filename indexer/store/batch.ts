@@ -92,7 +92,7 @@ export async function storedBlocks(store: Store, chainId: number): Promise<Array
 }
 
 /** Tables whose rows carry the block they came from, and are removed above a reorg's common ancestor. */
-const BY_BLOCK = [
+export const BY_BLOCK = [
   'lending_events',
   'reserve_updates',
   'collateral_configs',

@@ -1,5 +1,6 @@
 import type { Kysely } from 'kysely';
 import type { Database } from '../../core';
+import { BY_BLOCK } from '../store/batch';
 
 /** Every row the RPC indexer writes for a chain (events, prices, derived rows, kept block headers), in key order. */
 export async function indexedRows(db: Kysely<Database>, chainId: number): Promise<Record<string, unknown[]>> {
@@ -36,17 +37,6 @@ export async function indexedRows(db: Kysely<Database>, chainId: number): Promis
 
 /** Empties everything the indexers write (tests reuse one database: creating one takes seconds on PGlite). */
 export async function clearIndexedRows(db: Kysely<Database>): Promise<void> {
-  const tables = [
-    'lending_events',
-    'reserve_updates',
-    'collateral_configs',
-    'price_points',
-    'oracle_events',
-    'wallet_positions',
-    'health_factors',
-    'blocks',
-    'indexer_checkpoints',
-    'assets',
-  ] as const;
+  const tables = [...BY_BLOCK, 'blocks', 'indexer_checkpoints', 'assets'] as const;
   for (const t of tables) await db.deleteFrom(t).execute();
 }

@@ -8,30 +8,73 @@ interface IPoolConfiguratorCollateral {
     function configureReserveAsCollateral(address asset, uint256 ltv, uint256 liquidationThreshold, uint256 liquidationBonus) external;
 }
 
+/// @notice The one Aave V3 Pool function the steward reads: a reserve's configuration bitmap.
+interface IPoolReserveConfiguration {
+    /// @dev Aave's `DataTypes.ReserveConfigurationMap`; bits 0-15 LTV, 16-31 liquidation threshold, 32-47 bonus.
+    struct ReserveConfigurationMap {
+        uint256 data;
+    }
+
+    function getConfiguration(address asset) external view returns (ReserveConfigurationMap memory);
+}
+
+/// @notice Where the steward finds the market's Pool and PoolConfigurator (Aave V3's PoolAddressesProvider).
+interface IPoolAddressesProviderLookup {
+    function getPool() external view returns (address);
+    function getPoolConfigurator() external view returns (address);
+}
+
 /// @title IRiskSteward
 /// @notice Holds Aave's RISK_ADMIN role (granted by governance through the ACLManager) and applies RiskOracle's
 /// latest parameters to the real PoolConfigurator. (`apply` is a reserved word in Solidity, hence `applyParameters`.)
+/// Before each round it records what Aave had, so that while the oracle is paused its guardian (or the DAO) can put
+/// those parameters back: one step back per applied round.
 interface IRiskSteward {
+    /// @notice Aave's collateral parameters for an asset just before the steward applied `round` (Aave units).
+    /// @dev `round` is the round applied over these parameters, the one a fall-back undoes; 0: nothing to restore.
+    struct Previous {
+        uint64 round;
+        uint16 ltv;
+        uint16 liquidationThreshold;
+        uint16 liquidationBonus;
+    }
+
     error RiskStewardPaused();
     error RiskStewardNothingToApply(address asset, uint64 round, uint64 appliedRound);
     error RiskStewardStale(address asset, uint256 age, uint256 maxAge);
+    error RiskStewardNotGuardian(address caller);
+    error RiskStewardNotPaused();
+    error RiskStewardNothingToRestore(address asset);
 
     /// @notice Emitted when an oracle round is applied to Aave.
     event ParametersApplied(address indexed asset, uint64 indexed round, uint64 previousRound, uint16 ltv, uint16 liquidationThreshold, uint16 liquidationBonus);
+    /// @notice Emitted when a fall-back puts back the parameters Aave had before `round` was applied.
+    event ParametersRestored(address indexed asset, uint64 indexed round, uint16 ltv, uint16 liquidationThreshold, uint16 liquidationBonus, address by);
     /// @notice Emitted when the DAO changes the maximum age.
     event MaxAgeSet(uint256 oldMaxAge, uint256 maxAge);
 
-    /// @notice Anyone: applies the asset's latest oracle round to Aave.
+    /// @notice Anyone: applies the asset's latest oracle round to Aave, first recording what Aave has now (see {previous}).
     /// @dev Reverts when the oracle is paused, the round was already applied, or it is older than `maxAge` seconds.
     function applyParameters(address asset) external;
+
+    /// @notice The oracle's guardian or the DAO, while the oracle is paused: gives Aave back the parameters it had
+    /// before the asset's last applied round, and forgets them (one step back, not repeatable).
+    /// @dev `appliedRound` stays, so the undone round is never applied again; the next new round applies normally.
+    /// Reverts with `RiskStewardNotGuardian`, `RiskStewardNotPaused` or `RiskStewardNothingToRestore`.
+    function fallBack(address asset) external;
 
     /// @notice DAO only: the oldest round (in seconds) that may still be applied.
     function setMaxAge(uint256 newMaxAge) external;
 
     function oracle() external view returns (IRiskOracle);
     function configurator() external view returns (IPoolConfiguratorCollateral);
+    /// @notice The Aave Pool whose reserve configuration the steward records before each round.
+    function pool() external view returns (IPoolReserveConfiguration);
     function maxAge() external view returns (uint256);
 
     /// @notice The last round applied for `asset` (0 when none).
     function appliedRound(address asset) external view returns (uint64);
+
+    /// @notice What a fall-back would restore for `asset` (`round` 0 when nothing).
+    function previous(address asset) external view returns (Previous memory);
 }

@@ -1,0 +1,185 @@
+import type { Command } from 'commander';
+import { getAddress, isAddress, NonceManager, type ContractRunner, type Wallet } from 'ethers';
+import { UserError } from '../../core';
+import { RiskOracle__factory, RiskSteward__factory, type RiskOracle, type RiskSteward } from '../../contracts/build/types';
+import { loadSigner } from '../../oracle/keys';
+import type { CollateralParams } from '../../oracle/guards';
+import { commandContext } from '../context';
+import { deploymentSeed, type DeploymentAddresses } from '../deployment';
+import { keySource, withKeyOptions, type KeyOptions } from '../keys';
+import { connectDeployment } from './oracle';
+
+/** The guardian's development key variable (a keystore is the production path, as for signers). */
+export const GUARDIAN_KEY_ENV = 'RISK_ORACLE_GUARDIAN_KEY';
+
+interface Asset {
+  symbol: string;
+  address: string;
+}
+
+/**
+ * Reserve symbols (case-insensitive) or addresses, each asset once; an address the deployment does not list keeps
+ * its address as name.
+ */
+export function resolveAssets(deployment: DeploymentAddresses, names: string[]): Asset[] {
+  const reserves = deployment.aave.reserves;
+  const assets = names.map((name): Asset => {
+    const lower = name.toLowerCase();
+    const known = reserves.find((r) => (isAddress(name) ? r.address.toLowerCase() : r.symbol.toLowerCase()) === lower);
+    if (known) return { symbol: known.symbol, address: getAddress(known.address) };
+    if (isAddress(name)) return { symbol: getAddress(name), address: getAddress(name) };
+    throw new UserError(`${name} is neither an address nor a reserve of the deployment (${reserves.map((r) => r.symbol).join(', ')})`);
+  });
+  return [...new Map(assets.map((a) => [a.address, a])).values()];
+}
+
+const contracts = (deployment: DeploymentAddresses, runner: ContractRunner): { oracle: RiskOracle; steward: RiskSteward } => ({
+  oracle: RiskOracle__factory.connect(deployment.riskOracle, runner),
+  steward: RiskSteward__factory.connect(deployment.riskSteward, runner),
+});
+
+/** Refuses, before any gas is spent, a key that may not pause or fall back (the guardian, or the steward's owner). */
+async function checkGuardian(deployment: DeploymentAddresses, runner: ContractRunner, signer: Wallet): Promise<void> {
+  const { oracle, steward } = contracts(deployment, runner);
+  const [guardian, owner] = await Promise.all([oracle.guardian(), steward.owner()]);
+  if (signer.address !== getAddress(guardian) && signer.address !== getAddress(owner))
+    throw new UserError(`${signer.address} is neither RiskOracle's guardian (${guardian}) nor the steward's owner (${owner})`);
+}
+
+const paramsOf = (p: { ltv: bigint; liquidationThreshold: bigint; liquidationBonus: bigint }): CollateralParams => ({
+  ltv: Number(p.ltv),
+  liquidationThreshold: Number(p.liquidationThreshold),
+  liquidationBonus: Number(p.liquidationBonus),
+});
+
+const paramsLine = (p: CollateralParams): string => `ltv ${p.ltv}, threshold ${p.liquidationThreshold}, bonus ${p.liquidationBonus}`;
+
+/** One asset as `guardian status` shows it. */
+export interface GuardianAssetStatus extends Asset {
+  /** The oracle's latest round and the last one the steward applied to Aave. */
+  oracleRound: number;
+  appliedRound: number;
+  aave: CollateralParams;
+  /** What a fall-back would put back, and the round it would undo; null when there is nothing to restore. */
+  previous: (CollateralParams & { round: number }) | null;
+}
+
+async function assetStatus(deployment: DeploymentAddresses, runner: ContractRunner, asset: Asset): Promise<GuardianAssetStatus> {
+  const { oracle, steward } = contracts(deployment, runner);
+  const [latest, applied, previous, aave] = await Promise.all([
+    oracle.latest(asset.address),
+    steward.appliedRound(asset.address),
+    steward.previous(asset.address),
+    deploymentSeed(deployment, runner)(asset.address),
+  ]);
+  return {
+    ...asset,
+    oracleRound: Number(latest.round),
+    appliedRound: Number(applied),
+    aave,
+    previous: previous.round === 0n ? null : { round: Number(previous.round), ...paramsOf(previous) },
+  };
+}
+
+export function registerGuardian(program: Command): void {
+  const guardian = program
+    .command('guardian')
+    .description(
+      "RiskOracle's guardian: pause publishing, and while paused give Aave back the parameters it had before an asset's last applied round",
+    );
+
+  withKeyOptions(guardian.command('pause'), 'guardian', GUARDIAN_KEY_ENV)
+    .description('stop RiskOracle publishing (and so the steward applying); only the DAO resumes it')
+    .action(async (opts: KeyOptions, command: Command) => {
+      const ctx = commandContext(command);
+      const { deployment, provider } = await connectDeployment(ctx, 'guardian pause');
+      try {
+        const signer = await loadSigner(keySource(opts, GUARDIAN_KEY_ENV), provider);
+        await checkGuardian(deployment, provider, signer);
+        const { oracle } = contracts(deployment, signer);
+        if (await oracle.paused()) {
+          ctx.print(`RiskOracle ${deployment.riskOracle} is already paused: nothing sent`, { paused: true, submitted: false });
+          return;
+        }
+        const receipt = (await (await oracle.pause()).wait())!;
+        ctx.print(`paused RiskOracle ${deployment.riskOracle} in ${receipt.hash} (${receipt.gasUsed} gas); the DAO unpauses`, {
+          paused: true,
+          submitted: true,
+          by: signer.address,
+          txHash: receipt.hash,
+          gasUsed: Number(receipt.gasUsed),
+        });
+      } finally {
+        provider.destroy();
+      }
+    });
+
+  withKeyOptions(guardian.command('fall-back').argument('<assets...>', 'reserve symbols or addresses'), 'guardian', GUARDIAN_KEY_ENV)
+    .description(
+      "while RiskOracle is paused: for each asset, give Aave back the parameters it had before the steward's last applied round (one step back; that round is never applied again, the next one is)",
+    )
+    .action(async (names: string[], opts: KeyOptions, command: Command) => {
+      const ctx = commandContext(command);
+      const { deployment, provider } = await connectDeployment(ctx, 'guardian fall-back');
+      try {
+        const assets = resolveAssets(deployment, names);
+        const signer = await loadSigner(keySource(opts, GUARDIAN_KEY_ENV), provider);
+        await checkGuardian(deployment, provider, signer);
+        // everything checked before the first transaction: either every asset falls back or none does
+        if (!(await contracts(deployment, provider).oracle.paused()))
+          throw new UserError(`RiskOracle ${deployment.riskOracle} is not paused: run risk-oracle guardian pause first`);
+        const before = await Promise.all(assets.map((a) => assetStatus(deployment, provider, a)));
+        const nothing = before.filter((s) => s.previous === null);
+        if (nothing.length > 0)
+          throw new UserError(
+            `nothing to restore for ${nothing.map((s) => s.symbol).join(', ')}: no round applied since the deployment or the last fall-back`,
+          );
+        // several transactions in a row: count nonces locally
+        const { steward } = contracts(deployment, new NonceManager(signer));
+        const restored = [];
+        for (const s of before) {
+          const receipt = (await (await steward.fallBack(s.address)).wait())!;
+          restored.push({ symbol: s.symbol, address: s.address, ...s.previous!, txHash: receipt.hash, gasUsed: Number(receipt.gasUsed) });
+        }
+        ctx.print(
+          restored
+            .map((r) => `${r.symbol}: undid round ${r.round}, Aave back to ${paramsLine(r)} (${r.txHash}, ${r.gasUsed} gas)`)
+            .join('\n'),
+          { by: signer.address, restored },
+        );
+      } finally {
+        provider.destroy();
+      }
+    });
+
+  guardian
+    .command('status')
+    .description(
+      "whether RiskOracle is paused, and per reserve: the oracle's and the applied round, Aave's parameters and what a fall-back would restore",
+    )
+    .action(async (_opts: unknown, command: Command) => {
+      const ctx = commandContext(command);
+      const { deployment, provider } = await connectDeployment(ctx, 'guardian status');
+      try {
+        const { oracle } = contracts(deployment, provider);
+        const [paused, guardianAddress] = await Promise.all([oracle.paused(), oracle.guardian()]);
+        const assets = await Promise.all(
+          deployment.aave.reserves.map((r) => assetStatus(deployment, provider, { symbol: r.symbol, address: getAddress(r.address) })),
+        );
+        ctx.print(
+          [
+            `RiskOracle ${deployment.riskOracle}: ${paused ? 'PAUSED' : 'publishing'}; guardian ${guardianAddress}`,
+            ...assets.map(
+              (a) =>
+                `${a.symbol.padEnd(5)} oracle round ${a.oracleRound}, applied ${a.appliedRound}; Aave ${paramsLine(a.aave)}; ${
+                  a.previous ? `a fall-back undoes round ${a.previous.round}: ${paramsLine(a.previous)}` : 'nothing to fall back to'
+                }`,
+            ),
+          ].join('\n'),
+          { paused, guardian: guardianAddress, assets },
+        );
+      } finally {
+        provider.destroy();
+      }
+    });
+}
