@@ -1,11 +1,20 @@
 import { ZeroHash } from 'ethers';
 import type { ModelRegistry } from '../contracts/build/types';
 import { createTestDatabase } from '../core/test/db';
-import { collateralProposer, selectBackend, storeCollateralArtifact, trainCollateral, type CollateralArtifact } from '../models';
+import {
+  collateralProposer,
+  createCollateralSnapshot,
+  evaluateCollateral,
+  selectBackend,
+  storeCollateralArtifact,
+  trainCollateral,
+  type CollateralArtifact,
+} from '../models';
 import { simulateMarket, writeSimulation } from '../sim';
 import { DEFAULT_COLLATERAL_MODEL, modelIdOf, proposeFromPrices } from './propose';
 import { createLogger, createMetricsRegistry } from '../core';
 import { collateralShadowHistory, collateralShadowJob, runCollateralShadow, shadowHistory } from './shadow';
+import { shadowBacktest } from './shadow-backtest';
 
 const CHAIN = 31_337;
 
@@ -82,6 +91,34 @@ describe(`collateral shadow (${process.env.DATABASE_URL ? 'Postgres' : 'PGlite'}
       .sort((a, b) => (a.symbol < b.symbol ? -1 : 1));
   };
 
+  /** Both backtests recomputed here: `evaluate` of each model on a snapshot of the index up to `at` on the candidate's grid. */
+  const expectedBacktest = async (at: number, candidate: CollateralArtifact, reference?: CollateralArtifact) => {
+    const row = await db.db
+      .selectFrom('price_points')
+      .where('chain_id', '=', CHAIN)
+      .where('timestamp', '<=', at)
+      .select((eb) => eb.fn.max('block_number').as('b'))
+      .executeTakeFirstOrThrow();
+    const snapshot = await createCollateralSnapshot(db.db, CHAIN, {
+      block: Number(row.b),
+      stepSeconds: 3_600,
+      horizonSteps: 24,
+      referenceAsset: 'WETH',
+    });
+    const ids = { modelId: '0x', snapshotId: 'x' };
+    const mine = evaluateCollateral(candidate, ids, snapshot).backtest;
+    const theirs = reference ? evaluateCollateral(reference, ids, snapshot).backtest.model : mine.baseline;
+    const pick = (p: typeof theirs) => ({ badDebtPct: p.badDebtPct, meanLtv: p.meanLtv, liquidations: p.liquidations });
+    return {
+      from: mine.from,
+      to: mine.to,
+      steps: mine.steps,
+      candidate: pick(mine.model),
+      reference: pick(theirs),
+      referenceBasis: reference ? 'model in force' : 'empirical quantile',
+    };
+  };
+
   it('beside the empirical-quantile spec while no model is in force: both proposals per asset, recorded once', async () => {
     const [a] = trained;
     const unstored = `0x${'ab'.repeat(32)}`;
@@ -95,6 +132,9 @@ describe(`collateral shadow (${process.env.DATABASE_URL ? 'Postgres' : 'PGlite'}
     expect(r.assets).toEqual(expected(at, a!.artifact));
     expect(r.assets.map((x) => x.symbol)).toEqual(['DAI', 'GOV', 'USDC', 'WBTC', 'WETH']);
     expect(r.maxAbsLtDiff).toBe(Math.max(...r.assets.map((x) => Math.abs(x.diff.liquidationThreshold))));
+    // both policies walked forward over the same indexed window, the reference being the empirical quantile
+    expect(r.backtest).toEqual(await expectedBacktest(at, a!.artifact));
+    expect((r.backtest as { steps: number }).steps).toBeGreaterThan(100);
 
     await runCollateralShadow(db.db, registry, CHAIN); // the same time again: nothing new
     const history = await collateralShadowHistory(db.db, CHAIN, a!.modelId);
@@ -108,6 +148,12 @@ describe(`collateral shadow (${process.env.DATABASE_URL ? 'Postgres' : 'PGlite'}
     const run = await runCollateralShadow(db.db, registryStub({ active: b!.modelId, listed: [a!.modelId] }), CHAIN, at);
     expect(run).toMatchObject({ at, inForce: b!.modelId, empirical: false, missing: [] });
     expect(run.results[0]!.assets).toEqual(expected(at, a!.artifact, b!.artifact));
+    const backtest = await expectedBacktest(at, a!.artifact, b!.artifact);
+    expect(run.results[0]!.backtest).toEqual(backtest);
+    expect(backtest.reference).not.toEqual((await expectedBacktest(at, a!.artifact)).reference); // not the empirical one
+    // too little history before the time for a window: the backtest says why, the proposals still compare
+    const early = await shadowBacktest(db.db, CHAIN, market.start + 20 * 86_400, { ...b!, modelId: b!.modelId }, a!);
+    expect(early).toEqual({ unavailable: expect.stringContaining('a row needs') });
     expect((await collateralShadowHistory(db.db, CHAIN, a!.modelId)).map((h) => [h.at, h.referenceModelId])).toEqual([
       [at, b!.modelId],
       [market.start + (market.steps - 1) * market.stepSeconds, modelIdOf(DEFAULT_COLLATERAL_MODEL)],
@@ -127,6 +173,13 @@ describe(`collateral shadow (${process.env.DATABASE_URL ? 'Postgres' : 'PGlite'}
     const text = await metrics.metrics();
     expect(text).toContain(`risk_oracle_collateral_shadow_mean_abs_lt_diff_bps{model="${b!.modelId}"} ${recorded!.meanAbsLtDiff}`);
     expect(text).toContain(`risk_oracle_collateral_shadow_max_abs_lt_diff_bps{model="${b!.modelId}"} ${recorded!.maxAbsLtDiff}`);
+    const bt = recorded!.backtest as { candidate: { badDebtPct: number }; reference: { meanLtv: number } };
+    expect(text).toContain(
+      `risk_oracle_collateral_shadow_backtest_bad_debt_pct{model="${b!.modelId}",policy="candidate"} ${bt.candidate.badDebtPct}`,
+    );
+    expect(text).toContain(
+      `risk_oracle_collateral_shadow_backtest_mean_ltv{model="${b!.modelId}",policy="reference"} ${bt.reference.meanLtv}`,
+    );
   });
 
   it("the daemon's job is a no-op without collateral candidates, even on a chain with no indexed prices yet", async () => {

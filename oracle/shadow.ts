@@ -18,6 +18,7 @@ import {
   type IndexedAssetPrices,
 } from '../models';
 import { collateralModelInForce, collateralProposerOf, type CollateralModel } from './collateral-model';
+import { shadowBacktest, type BacktestFigures, type ShadowBacktest } from './shadow-backtest';
 import { DEFAULT_COLLATERAL_MODEL, modelIdOf, type CollateralModelSpec } from './propose';
 
 export interface CreditModelRef {
@@ -274,6 +275,8 @@ export interface CollateralShadow {
   meanAbsLtvDiff: number;
   /** Assets the candidate could not propose for (no reference series, too short a history), with why. */
   skipped: Array<{ symbol: string; reason: string }>;
+  /** Both policies walked forward over the same indexed window (see `shadowBacktest`), or why none could be. */
+  backtest?: ShadowBacktest | { unavailable: string };
 }
 
 /** A proposal function over the indexed series (pegs from the assets table); see `collateralProposerOf`. */
@@ -360,7 +363,30 @@ function collateralFigures(r: CollateralShadow): Record<string, number> {
     }
     figures[`${a.symbol}.predictedMove`] = a.predictedMove;
   }
+  if (r.backtest && !('unavailable' in r.backtest)) {
+    const b = r.backtest;
+    Object.assign(figures, { 'backtest.from': b.from, 'backtest.to': b.to, 'backtest.steps': b.steps });
+    Object.assign(figures, { 'backtest.referenceIsModel': b.referenceBasis === 'model in force' ? 1 : 0 });
+    for (const side of ['candidate', 'reference'] as const) for (const k of BACKTEST_FIGURES) figures[`backtest.${side}.${k}`] = b[side][k];
+  }
   return figures;
+}
+
+const BACKTEST_FIGURES = ['badDebtPct', 'meanLtv', 'liquidations'] as const;
+
+/** The backtest recorded in a shadow row's figures, if one was. */
+function recordedBacktest(f: Record<string, number>): ShadowBacktest | undefined {
+  if (f['backtest.steps'] === undefined) return undefined;
+  const side = (name: string) =>
+    Object.fromEntries(BACKTEST_FIGURES.map((k) => [k, f[`backtest.${name}.${k}`]!])) as unknown as BacktestFigures;
+  return {
+    from: f['backtest.from']!,
+    to: f['backtest.to']!,
+    steps: f['backtest.steps'],
+    candidate: side('candidate'),
+    reference: side('reference'),
+    referenceBasis: f['backtest.referenceIsModel'] === 1 ? 'model in force' : 'empirical quantile',
+  };
 }
 
 /** Records collateral shadow results (kind `collateral`); a re-run at the same time changes nothing. */
@@ -398,6 +424,7 @@ export async function collateralShadowHistory(db: Kysely<Database>, chainId: num
       maxAbsLtDiff: f.maxAbsLtDiff!,
       meanAbsLtvDiff: f.meanAbsLtvDiff!,
       skipped: [],
+      ...(recordedBacktest(f) ? { backtest: recordedBacktest(f) } : {}),
     };
   });
 }
@@ -438,6 +465,7 @@ export async function runCollateralShadow(
   const missing = ids.filter((_, i) => loaded[i] === undefined);
   at ??= await latestIndexedPrice(db, chainId);
   const results = candidates.length ? shadowCollateral(await indexedPrices(db, chainId, { at }), at, reference, candidates) : [];
+  for (const [i, r] of results.entries()) r.backtest = await shadowBacktest(db, chainId, at, reference, candidates[i]!);
   await recordCollateralShadow(db, chainId, results);
   return { at, inForce: reference.modelId, empirical: 'spec' in reference, results, missing };
 }
@@ -456,6 +484,15 @@ export function collateralShadowJob(options: ShadowJobOptions): () => Promise<vo
     'risk_oracle_collateral_shadow_max_abs_lt_diff_bps',
     'largest |Δ liquidation threshold| of a candidate against the reference',
   );
+  const backtest = (name: string, help: string) => new Gauge({ name, help, labelNames: ['model', 'policy'], registers: [options.metrics] });
+  const badDebt = backtest(
+    'risk_oracle_collateral_shadow_backtest_bad_debt_pct',
+    'bad debt, % of borrowed, of a candidate and of the reference over the same indexed window',
+  );
+  const meanLtv = backtest(
+    'risk_oracle_collateral_shadow_backtest_mean_ltv',
+    'mean allowed LTV of a candidate and of the reference over the same indexed window',
+  );
   return async () => {
     // nothing to compare (and maybe no indexed prices yet): the step is a no-op, not a failure
     if ((await collateralCandidates(options.registry)).length === 0) return;
@@ -463,6 +500,11 @@ export function collateralShadowJob(options: ShadowJobOptions): () => Promise<vo
     for (const r of run.results) {
       mean.set({ model: r.modelId }, r.meanAbsLtDiff);
       max.set({ model: r.modelId }, r.maxAbsLtDiff);
+      if (!r.backtest || 'unavailable' in r.backtest) continue;
+      for (const policy of ['candidate', 'reference'] as const) {
+        badDebt.set({ model: r.modelId, policy }, r.backtest[policy].badDebtPct);
+        meanLtv.set({ model: r.modelId, policy }, r.backtest[policy].meanLtv);
+      }
     }
     if (run.missing.length)
       options.log.warn({ missing: run.missing }, 'collateral shadow: candidates whose artifacts are not stored (model import)');

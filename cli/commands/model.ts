@@ -11,7 +11,16 @@ import { keySource, withKeyOptions, type KeyOptions } from '../keys';
 import { checkedModel, evaluationHeadline, storeCheckedModel, type CheckedModel } from './model-artifact';
 import { parseTime } from './score';
 import { dataChainId, wholeFlag } from './chain-id';
-import { runCollateralShadow, runCreditShadow } from '../../oracle/shadow';
+import { runCollateralShadow, runCreditShadow, type CollateralShadow } from '../../oracle/shadow';
+
+/** A collateral shadow's backtest in one line: both policies over the same window, or why there is none. */
+function backtestLine(b: CollateralShadow['backtest']): string {
+  if (!b) return 'backtest: not run';
+  if ('unavailable' in b) return `backtest: none (${b.unavailable})`;
+  const side = (f: { badDebtPct: number; meanLtv: number }) =>
+    `bad debt ${f.badDebtPct.toFixed(3)} %, mean LTV ${(f.meanLtv * 100).toFixed(1)} %`;
+  return `backtest over ${b.steps} steps: candidate ${side(b.candidate)}; ${b.referenceBasis} ${side(b.reference)}`;
+}
 
 /** ModelRegistry's Status enum, by value. */
 export const MODEL_STATUS = ['unknown', 'candidate', 'active', 'retired', 'disputed', 'rejected'] as const;
@@ -276,6 +285,7 @@ export function registerModel(program: Command): void {
                   `  ${a.symbol}: lt ${a.proposed.liquidationThreshold} vs ${a.reference.liquidationThreshold}, ltv ${a.proposed.ltv} vs ${a.reference.ltv}, bonus ${a.proposed.liquidationBonus} vs ${a.reference.liquidationBonus}`,
               ),
               ...r.skipped.map((x) => `  ${x.symbol}: skipped (${x.reason})`),
+              `  ${backtestLine(r.backtest)}`,
             ]),
             ...missingLines(outcome.missing),
           ].join('\n'),

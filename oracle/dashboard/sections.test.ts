@@ -118,6 +118,10 @@ describe('dashboard sections', () => {
     expect(row).toMatch(/1\.00 pp.*1\.25 pp.*<td>2<\/td>/s);
     expect(row).toContain(`title="${COLLATERAL_MODEL}"`);
     expect(row).toContain('candidate (shadow)');
+    // both policies' backtest over the same window, candidate first
+    expect(row).toContain('<span data-shadow="backtest-bad-debt">0.012 / 0.009 %</span>');
+    expect(row).toContain('806 steps; reference: model in force');
+    expect(row).toContain('<span data-shadow="backtest-mean-ltv">74.1 / 72.7 %</span>');
     const perAsset = m.slice(m.indexOf('Collateral candidate 0xc7c7c7c7…c7c7c7 per asset'));
     const weth = perAsset.split('<tr>').find((r) => r.includes('data-collateral-asset="WETH"'))!;
     expect(weth).toContain('<span data-collateral="ltv-in-force" data-bps="7500">75.00 %</span>');
@@ -129,6 +133,11 @@ describe('dashboard sections', () => {
     expect(weth).toContain('12.3 %');
     // every column is named for itself (no bare "candidate" or "Δ" a screen reader could not place)
     expect(perAsset).toContain('<th scope="col">Δ threshold</th><th scope="col">bonus in force</th>');
+    // a window too short for a backtest is said, not left blank
+    const short = sampleSnapshot();
+    short.models.collateralShadow[0]!.newest.backtest = { unavailable: 'a row needs 745 steps' };
+    const shortHtml = renderSections(short, charts).find((x) => x.id === 'models')!.html;
+    expect(shortHtml).toContain('<span class="sub">none: a row needs 745 steps</span>');
     // without results it says how they come
     const none = sampleSnapshot();
     none.models.collateralShadow = [];

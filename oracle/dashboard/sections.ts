@@ -344,6 +344,18 @@ const COLLATERAL_PARAMS = [
   ['liquidationBonus', 'bonus', bonusPct],
 ] as const;
 
+/** The shadow's backtest in two cells (bad debt, mean LTV), or why there is none. */
+function shadowBacktestCells(b: CollateralShadowView['newest']['backtest']): [string, string] {
+  if (!b) return ['not run', 'not run'];
+  if ('unavailable' in b) return [`<span class="sub">none: ${text(b.unavailable)}</span>`, '—'];
+  const pair = (c: number, r: number, digits: number, unit: string) => `${text(c.toFixed(digits))} / ${text(r.toFixed(digits))}${unit}`;
+  const days = `<span class="sub stack">${text(b.steps)} steps; reference: ${text(b.referenceBasis)}</span>`;
+  return [
+    `<span data-shadow="backtest-bad-debt">${pair(b.candidate.badDebtPct, b.reference.badDebtPct, 3, ' %')}</span>${days}`,
+    `<span data-shadow="backtest-mean-ltv">${pair(b.candidate.meanLtv * 100, b.reference.meanLtv * 100, 1, ' %')}</span>`,
+  ];
+}
+
 /** Every collateral candidate's newest comparison in a line, then per candidate both proposals per asset. */
 function collateralShadowTables(list: CollateralShadowView[]): string {
   const overview = table({
@@ -356,6 +368,8 @@ function collateralShadowTables(list: CollateralShadowView[]): string {
       'assets',
       'newest at (data time)',
       'against (in force then)',
+      'backtest, same window: bad debt, candidate / reference',
+      'backtest: mean allowed LTV, candidate / reference',
       'registry now',
     ],
     rows: list.map(({ modelId, total, status, newest: r }) => [
@@ -366,6 +380,7 @@ function collateralShadowTables(list: CollateralShadowView[]): string {
       text(r.assets.length),
       time(r.at),
       hex(r.referenceModelId),
+      ...shadowBacktestCells(r.backtest),
       registryStatus(status),
     ]),
     empty:
