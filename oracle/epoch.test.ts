@@ -1,6 +1,7 @@
-import { AbiCoder, keccak256, concat, Wallet, zeroPadValue, toBeHex } from 'ethers';
+import { StandardMerkleTree } from '@openzeppelin/merkle-tree';
+import { AbiCoder, keccak256, concat, getAddress, hexlify, Wallet, zeroPadValue, toBeHex } from 'ethers';
 import fc from 'fast-check';
-import { buildScoreTree, verifyScoreProof, type ScoreLeaf } from './epoch';
+import { buildScoreTree, SCORE_LEAF_TYPES, verifyScoreProof, type ScoreLeaf } from './epoch';
 
 const leafOf = (i: number): ScoreLeaf => ({
   wallet: zeroPadValue(toBeHex(i + 1), 20),
@@ -48,6 +49,33 @@ describe('credit epoch Merkle tree', () => {
         expect(buildScoreTree(changed).root).not.toBe(root);
       }),
       { numRuns: 60 },
+    );
+  });
+});
+
+describe('credit epoch Merkle tree against OpenZeppelin StandardMerkleTree', () => {
+  const tuple = (l: ScoreLeaf) => [getAddress(l.wallet), String(l.score), l.pd.toString(), l.featuresHash];
+  it('property: the same root, proofs and dump as StandardMerkleTree.of for any leaves', () => {
+    fc.assert(
+      fc.property(
+        fc.uniqueArray(
+          fc.record({
+            wallet: fc.uint8Array({ minLength: 20, maxLength: 20 }).map((b) => hexlify(b)),
+            score: fc.integer({ min: 0, max: 65_535 }),
+            pd: fc.bigInt({ min: 0n, max: 10n ** 18n }),
+            featuresHash: fc.uint8Array({ minLength: 32, maxLength: 32 }).map((b) => hexlify(b)),
+          }),
+          { minLength: 1, maxLength: 40, selector: (l) => l.wallet },
+        ),
+        (leaves) => {
+          const ours = buildScoreTree(leaves);
+          const reference = StandardMerkleTree.of(leaves.map(tuple), [...SCORE_LEAF_TYPES]);
+          expect(ours.root).toBe(reference.root);
+          leaves.forEach((l, i) => expect(ours.proof(l.wallet)!.proof).toEqual(reference.getProof(i)));
+          expect(ours.dump()).toEqual(reference.dump());
+        },
+      ),
+      { numRuns: 100 },
     );
   });
 });

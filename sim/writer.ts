@@ -190,5 +190,8 @@ export async function writeSimulation(
       await insertBatches(trx, 'health_factors', rows.snapshots, options);
     });
   }
+  // fresh statistics for the planner: until autovacuum gets to them, a bulk write's rows are planned with the empty
+  // tables' estimates (the credit features' SQL reads all four)
+  await sql`analyze assets, price_points, lending_events, health_factors`.execute(db);
   return { events: rows.events.length, snapshots: rows.snapshots.length, prices: rows.prices.length };
 }

@@ -1,5 +1,5 @@
 import type { Command } from 'commander';
-import { NonceManager, type ContractRunner, type JsonRpcProvider, type Signer } from 'ethers';
+import { NonceManager, type BaseWallet, type ContractRunner, type JsonRpcProvider, type Signer } from 'ethers';
 import type { Kysely } from 'kysely';
 import { connectProvider, UserError, type Config, type Database, type Logger } from '../../core';
 import {
@@ -123,6 +123,84 @@ export const creditContracts = (deployment: DeploymentAddresses, runner: Contrac
   models: ModelRegistry__factory.connect(deployment.modelRegistry, runner),
 });
 
+/**
+ * What `sign` does with one key: recompute the pending round (when there is one) and the pending credit epoch from
+ * this database, the chain at the proposal's block and the models in force, and sign each only if identical.
+ * Either part is undefined when nothing of that kind is pending.
+ */
+export async function signPending(options: ProposeContext & { signer: BaseWallet }): Promise<{
+  rounds?: Awaited<ReturnType<typeof signPendingRounds>>;
+  epoch?: Awaited<ReturnType<typeof signPendingEpoch>>;
+}> {
+  const { db, provider, deployment, chainId, signer, log } = options;
+  const oracle = RiskOracle__factory.connect(deployment.riskOracle, provider);
+  const credit = creditContracts(deployment, provider);
+  const rounds = (await pendingRounds(db, chainId)).length
+    ? await signPendingRounds({
+        db,
+        oracle,
+        chainId,
+        signer,
+        now: (await provider.getBlock('latest'))!.timestamp,
+        models: credit.models,
+        seed: deploymentSeed(deployment, provider),
+        maxPriceAgeSeconds: options.oracle.maxPriceAgeSeconds,
+        log,
+      })
+    : undefined;
+  const epoch = await signPendingEpoch({
+    db,
+    chainId,
+    ...credit,
+    signerSet: oracle,
+    signers: [signer],
+    driftThreshold: options.oracle.driftThreshold,
+    log,
+  });
+  return { rounds, epoch };
+}
+
+/** The parts of a publication, for callers that time them (`step`). */
+export type PublishStep = 'rounds' | 'apply' | 'epoch';
+
+/**
+ * What `publish` does: send the pending batch once its signatures meet the threshold, with `apply` have the steward
+ * push every published round to Aave, then send the pending credit epoch. `sender` sends several transactions in a
+ * row: give it a NonceManager. `step` wraps each part (a timer); by default it just runs it.
+ */
+export async function publishPending(options: {
+  db: Kysely<Database>;
+  deployment: DeploymentAddresses;
+  chainId: number;
+  sender: Signer;
+  config: Config;
+  apply: boolean;
+  log: Logger;
+  step?: <T>(name: PublishStep, run: () => Promise<T>) => Promise<T>;
+}) {
+  const { db, deployment, chainId, sender, log } = options;
+  const step = options.step ?? ((_name, run) => run());
+  const send = sendConfigFrom(options.config);
+  const oracle = RiskOracle__factory.connect(deployment.riskOracle, sender);
+  const published = await step('rounds', async () =>
+    (await pendingRounds(db, chainId)).length ? publishPendingRounds({ db, oracle, chainId, send, log }) : undefined,
+  );
+  const applied = await step('apply', async () =>
+    options.apply && published?.submitted ? applyRounds(deployment, sender, published.rounds) : [],
+  );
+  const epoch = await step('epoch', async () =>
+    publishPendingEpoch({
+      db,
+      chainId,
+      registry: creditContracts(deployment, sender).registry,
+      threshold: Number(await oracle.threshold()),
+      send,
+      log,
+    }),
+  );
+  return { published, applied, epoch };
+}
+
 const roundLine = (a: CycleResult['assets'][number]): string =>
   `${a.symbol.padEnd(5)} round ${a.round}: ltv ${a.guarded.ltv}, threshold ${a.guarded.liquidationThreshold}, bonus ${a.guarded.liquidationBonus}${a.publishable ? '' : ' HELD'}${a.decisions
     .filter((d) => d.decision !== 'pass')
@@ -212,34 +290,10 @@ export function registerOracle(program: Command): void {
       const { deployment, provider, chainId } = await connectDeployment(ctx, 'propose, sign and publish');
       try {
         const signer = await loadSigner(keySource(opts));
-        const now = (await provider.getBlock('latest'))!.timestamp;
-        const signed = await withDatabase(ctx, async (h) => {
-          const oracle = RiskOracle__factory.connect(deployment.riskOracle, provider);
-          const rounds = (await pendingRounds(h.db, chainId)).length
-            ? await signPendingRounds({
-                db: h.db,
-                oracle,
-                chainId,
-                signer,
-                now,
-                models: creditContracts(deployment, provider).models,
-                seed: deploymentSeed(deployment, provider),
-                maxPriceAgeSeconds: ctx.config.oracle.maxPriceAgeSeconds,
-                log: ctx.log,
-              })
-            : undefined;
-          const epoch = await signPendingEpoch({
-            db: h.db,
-            chainId,
-            ...creditContracts(deployment, provider),
-            signerSet: oracle,
-            signers: [signer],
-            driftThreshold: ctx.config.oracle.driftThreshold,
-            log: ctx.log,
-          });
-          if (!rounds && !epoch) throw new UserError(`nothing to sign on chain ${chainId}: run propose first`);
-          return { rounds, epoch };
-        });
+        const signed = await withDatabase(ctx, (h) =>
+          signPending({ db: h.db, provider, deployment, chainId, oracle: ctx.config.oracle, log: ctx.log, signer }),
+        );
+        if (!signed.rounds && !signed.epoch) throw new UserError(`nothing to sign on chain ${chainId}: run propose first`);
         ctx.print(
           [
             ...(signed.rounds ? [`${signer.address} signed ${signed.rounds.rounds.length} round(s): digest ${signed.rounds.digest}`] : []),
@@ -268,23 +322,10 @@ export function registerOracle(program: Command): void {
       try {
         // several transactions in a row: count nonces locally rather than trust the provider's cached count
         const sender = new NonceManager(await loadSigner(keySource(opts), provider));
-        const oracle = RiskOracle__factory.connect(deployment.riskOracle, sender);
-        const out = await withDatabase(ctx, async (h) => {
-          const published = (await pendingRounds(h.db, chainId)).length
-            ? await publishPendingRounds({ db: h.db, oracle, chainId, send: sendConfigFrom(ctx.config), log: ctx.log })
-            : undefined;
-          const applied = opts.apply && published?.submitted ? await applyRounds(deployment, sender, published.rounds) : [];
-          const epoch = await publishPendingEpoch({
-            db: h.db,
-            chainId,
-            registry: creditContracts(deployment, sender).registry,
-            threshold: Number(await oracle.threshold()),
-            send: sendConfigFrom(ctx.config),
-            log: ctx.log,
-          });
-          if (!published && !epoch) throw new UserError(`nothing to publish on chain ${chainId}: run propose and sign first`);
-          return { published, applied, epoch };
-        });
+        const out = await withDatabase(ctx, (h) =>
+          publishPending({ db: h.db, deployment, chainId, sender, config: ctx.config, apply: opts.apply === true, log: ctx.log }),
+        );
+        if (!out.published && !out.epoch) throw new UserError(`nothing to publish on chain ${chainId}: run propose and sign first`);
         const { published, applied, epoch } = out;
         ctx.print(
           [

@@ -1,12 +1,14 @@
 import type { Command } from 'commander';
-import { connectProvider, UserError } from '../../core';
+import type { JsonRpcProvider } from 'ethers';
+import type { Kysely } from 'kysely';
+import { connectProvider, UserError, type Database } from '../../core';
 import { CreditScoreRegistry__factory, ModelRegistry__factory, RiskOracle__factory } from '../../contracts/build/types';
-import { givenCreditModel, readCreditArtifact } from '../../models';
+import { givenCreditModel, readCreditArtifact, type CreditModelSource } from '../../models';
 import { DEFAULT_COLLATERAL_MODEL } from '../../oracle/propose';
 import { verifyEpochs, type EpochVerifyReport } from '../../oracle/verify-epochs';
 import { verifyRounds, type VerifyReport } from '../../oracle/verify';
 import { commandContext, withDatabase } from '../context';
-import { contractAddress, deploymentSeed, readDeployment } from '../deployment';
+import { contractAddress, deploymentSeed, readDeployment, type DeploymentAddresses } from '../deployment';
 
 interface VerifyOptions {
   oracle?: string;
@@ -22,6 +24,55 @@ const whole = (value: string, flag: string): number => {
   if (!Number.isSafeInteger(n) || n < 1) throw new UserError(`${flag} must be a positive whole number, got ${JSON.stringify(value)}`);
   return n;
 };
+
+/**
+ * What `verify` runs: every published round of `oracle` (or only `round`) re-derived with the collateral model in
+ * force at its block, and, with `registry`, every published epoch (or only `epoch`) recomputed leaf by leaf with the
+ * stored artifact of its own model, or `model` for all. Either report is undefined when its contract is not given.
+ */
+export async function verifyPublished(options: {
+  db: Kysely<Database>;
+  provider: JsonRpcProvider;
+  chainId: number;
+  oracle?: string;
+  registry?: string;
+  /** Says where the collateral models in force and Aave's first configuration are read, and the first block. */
+  deployment?: DeploymentAddresses;
+  /** Overrides the stored credit artifacts (`--artifact FILE`). */
+  model?: CreditModelSource;
+  round?: number;
+  epoch?: number;
+  /** Blocks per event query (indexer.maxBlockRange). */
+  logRangeChunk?: number;
+}): Promise<{ rounds?: VerifyReport; epochs?: EpochVerifyReport }> {
+  const { db, provider, chainId, deployment } = options;
+  const rounds = options.oracle
+    ? await verifyRounds({
+        db,
+        oracle: RiskOracle__factory.connect(options.oracle, provider),
+        chainId,
+        spec: DEFAULT_COLLATERAL_MODEL,
+        // the collateral model in force at each round's block, from the deployment's registry
+        models: deployment ? ModelRegistry__factory.connect(deployment.modelRegistry, provider) : undefined,
+        round: options.round,
+        // first rounds are step-limited from Aave's own configuration: the deployment says where to read it,
+        // and from which block events can exist
+        seed: deployment ? deploymentSeed(deployment, provider) : undefined,
+        fromBlock: deployment?.block,
+        logRange: options.logRangeChunk === undefined ? undefined : { chunk: options.logRangeChunk },
+      })
+    : undefined;
+  const epochs = options.registry
+    ? await verifyEpochs({
+        db,
+        registry: CreditScoreRegistry__factory.connect(options.registry, provider),
+        chainId,
+        model: options.model,
+        epochs: options.epoch === undefined ? undefined : [options.epoch],
+      })
+    : undefined;
+  return { rounds, epochs };
+}
 
 export function registerVerify(program: Command): void {
   program
@@ -63,34 +114,20 @@ export function registerVerify(program: Command): void {
       });
       try {
         const chainId = Number((await provider.getNetwork()).chainId);
-        const { rounds, epochs } = await withDatabase(ctx, async (h) => {
-          const rounds: VerifyReport | undefined = oracleAddress
-            ? await verifyRounds({
-                db: h.db,
-                oracle: RiskOracle__factory.connect(oracleAddress, provider),
-                chainId,
-                spec: DEFAULT_COLLATERAL_MODEL,
-                // the collateral model in force at each round's block, from the deployment's registry
-                models: deployment ? ModelRegistry__factory.connect(deployment.modelRegistry, provider) : undefined,
-                round,
-                // first rounds are step-limited from Aave's own configuration: the deployment says where to read it,
-                // and from which block events can exist
-                seed: deployment ? deploymentSeed(deployment, provider) : undefined,
-                fromBlock: deployment?.block,
-                logRange: { chunk: ctx.config.indexer.maxBlockRange },
-              })
-            : undefined;
-          const epochs: EpochVerifyReport | undefined = registryAddress
-            ? await verifyEpochs({
-                db: h.db,
-                registry: CreditScoreRegistry__factory.connect(registryAddress, provider),
-                chainId,
-                model: override,
-                epochs: epoch === undefined ? undefined : [epoch],
-              })
-            : undefined;
-          return { rounds, epochs };
-        });
+        const { rounds, epochs } = await withDatabase(ctx, (h) =>
+          verifyPublished({
+            db: h.db,
+            provider,
+            chainId,
+            oracle: oracleAddress,
+            registry: registryAddress,
+            deployment,
+            model: override,
+            round,
+            epoch,
+            logRangeChunk: ctx.config.indexer.maxBlockRange,
+          }),
+        );
         const list = [
           ...(rounds?.mismatches ?? []).map((m) => ({ kind: 'round' as const, ...m })),
           ...(epochs?.mismatches ?? []).map((m) => ({ kind: 'epoch' as const, ...m })),

@@ -111,7 +111,9 @@ export async function creditFeaturesSql(
              (array_agg(reserve order by usd desc, reserve asc) filter (where usd > 0))[1] as largest
       from open_priced group by i, t
     ),
-    vol as (
+    -- materialised: inlined, Postgres may run this per-wallet window once per row of the outer join (a nested
+    -- loop over wallets × wallets, minutes for 2,000 wallets)
+    vol as materialized (
       select oa.i, (
         select coalesce(stddev_samp(r.ret), 0) from (
           select p.timestamp, ln(p.price_usd::float8 / lag(p.price_usd::float8) over (order by p.timestamp)) as ret
