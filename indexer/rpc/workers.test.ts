@@ -39,7 +39,7 @@ describe('RPC indexer range workers', () => {
   afterAll(async () => {
     await chain.stop();
     for (const db of dbs) await db.close();
-  });
+  }, 120_000);
   const fresh = async (): Promise<TestDb> => {
     const db = await createTestDatabase();
     dbs.push(db);
@@ -173,7 +173,8 @@ describe('RPC indexer range workers', () => {
 
     it("a frozen process's range and phase lock are taken back after its lease; the others finish, and it cannot write when it wakes", async () => {
       const expected = await expectedRows();
-      const leaseMs = 1_500;
+      // long enough that a loaded machine does not expire the live workers' own leases between heartbeats
+      const leaseMs = 3_000;
       let shared = await fresh();
       /** Is a pending range row-locked by someone (a claim in progress)? */
       const rangeHeld = async (): Promise<boolean> => {
@@ -239,6 +240,6 @@ describe('RPC indexer range workers', () => {
         frozen.child.kill('SIGKILL');
         await slow.close();
       }
-    }, 120_000);
+    }, 300_000);
   });
 });
