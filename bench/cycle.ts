@@ -1,11 +1,9 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { randomBytes } from 'node:crypto';
-import { sql } from 'kysely';
 import { migrate, openDatabase, type DatabaseHandle } from '../core';
 import { checkLargeCycle, runLargeCycle, setUpLargeCycle } from '../cli/testing-cycle';
-import { emitFigures, progress } from './lib';
+import { emitFigures, freshPostgres, progress } from './lib';
 
 /**
  * Issue #7's end-to-end cycle at scale (cli/testing-cycle.ts), measured in one run: after a one-off set-up (anvil
@@ -38,16 +36,7 @@ async function openBenchDatabase(dir: string): Promise<DatabaseHandle> {
     await migrate(handle.db);
     return handle;
   }
-  const schema = `bench_cycle_${randomBytes(4).toString('hex')}`;
-  const handle = await openDatabase({ url, schema });
-  await migrate(handle.db, schema);
-  return {
-    ...handle,
-    async close() {
-      await sql`drop schema if exists ${sql.id(schema)} cascade`.execute(handle.db);
-      await handle.close();
-    },
-  };
+  return freshPostgres(url, 'bench_cycle');
 }
 
 async function main(): Promise<void> {

@@ -1,10 +1,8 @@
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { randomBytes } from 'node:crypto';
 import { gunzipSync } from 'node:zlib';
 import { JsonRpcProvider } from 'ethers';
-import { sql } from 'kysely';
 import { migrate, openDatabase, startAnvil, type DatabaseHandle } from '../core';
 import { feedMap, fetchFinalized, logFilter } from '../indexer/rpc/fetch';
 import { LOGS_PER_RANGE, runIndexer } from '../indexer/rpc/runner';
@@ -14,7 +12,7 @@ import { EMITTER_CODE } from '../indexer/testing/emitter';
 import { emitRandomActivity, fakeMarket, rng, type FakeMarket } from '../indexer/testing/market';
 import { startTestChain } from '../indexer/testing/setup';
 import { DEFAULT_COUNTS, eventCount, generateFixtures } from '../indexer/testing/subgraph-fixtures';
-import { benchCacheDir, emitFigures, progress, timed } from './lib';
+import { benchCacheDir, emitFigures, freshPostgres, progress, timed } from './lib';
 
 /**
  * Indexer throughput, measured in one run on one machine:
@@ -113,19 +111,6 @@ async function benchChain(plan: { events: number; eventsPerTx: number; wallets: 
   };
 }
 
-async function freshPostgres(url: string, poolSize: number): Promise<DatabaseHandle> {
-  const schema = `bench_${randomBytes(4).toString('hex')}`;
-  const handle = await openDatabase({ url, schema, poolSize: Math.max(8, poolSize) });
-  await migrate(handle.db, schema);
-  return {
-    ...handle,
-    async close() {
-      await sql`drop schema if exists ${sql.id(schema)} cascade`.execute(handle.db);
-      await handle.close();
-    },
-  };
-}
-
 async function main(): Promise<void> {
   const plan = { events: arg('events', 200_000), eventsPerTx: arg('events-per-tx', 25), wallets: arg('wallets', 2_000) };
   const workers = arg('workers', 4, 0);
@@ -193,11 +178,11 @@ async function main(): Promise<void> {
     let workersRun: { seconds: number; eventsPerSec: number } | undefined;
     const url = process.env.DATABASE_URL;
     if (url) {
-      const pg = await freshPostgres(url, workers + 2);
+      const pg = await freshPostgres(url, 'bench', Math.max(8, workers + 2));
       handles.push(pg);
       postgresRun = await indexInto('Postgres', pg);
       if (workers > 0) {
-        const pgw = await freshPostgres(url, workers + 2);
+        const pgw = await freshPostgres(url, 'bench', Math.max(8, workers + 2));
         handles.push(pgw);
         workersRun = await indexInto(`Postgres, ${workers} range workers`, pgw, workers);
       }

@@ -1,4 +1,6 @@
-import { createHash } from 'node:crypto';
+import { createHash, randomBytes } from 'node:crypto';
+import { sql } from 'kysely';
+import { migrate, openDatabase, type DatabaseHandle } from '../core';
 import path from 'node:path';
 
 /**
@@ -31,4 +33,18 @@ export function benchCacheDir(name: string, params: Record<string, unknown>): st
   const key = createHash('sha256').update(JSON.stringify(params)).digest('hex').slice(0, 16);
   const root = process.env.RISK_ORACLE_BENCH_CACHE ?? path.join(__dirname, '..', 'node_modules', '.cache', 'risk-oracle');
   return path.join(root, name, key);
+}
+
+/** A migrated schema of its own on the Postgres at `url`, dropped again by `close()`: a benchmark leaves nothing behind. */
+export async function freshPostgres(url: string, prefix: string, poolSize?: number): Promise<DatabaseHandle> {
+  const schema = `${prefix}_${randomBytes(4).toString('hex')}`;
+  const handle = await openDatabase({ url, schema, ...(poolSize === undefined ? {} : { poolSize }) });
+  await migrate(handle.db, schema);
+  return {
+    ...handle,
+    async close() {
+      await sql`drop schema if exists ${sql.id(schema)} cascade`.execute(handle.db);
+      await handle.close();
+    },
+  };
 }
