@@ -94,7 +94,11 @@ function migrator(db: Kysely<Database>, schema?: string): Migrator {
 
 /** Applies every pending migration under the migrator's lock; a second call is a no-op. Throws on the first failure. */
 export async function migrate(db: Kysely<Database>, schema?: string): Promise<string[]> {
-  const { error, results }: MigrationResultSet = await migrator(db, schema).migrateToLatest();
+  let { error, results }: MigrationResultSet = await migrator(db, schema).migrateToLatest();
+  // kysely's Migrator introspects the tables of every schema first: another session dropping its own schema
+  // meanwhile fails that read, with nothing of ours changed (migrations run under a lock, once each): read again
+  for (let retry = 0; retry < 3 && error && droppedMeanwhile(error, schema); retry++)
+    ({ error, results } = await migrator(db, schema).migrateToLatest());
   const failed = results?.find((r) => r.status === 'Error');
   if (error) {
     throw new Error(`Migration ${failed?.migrationName ?? '(unknown)'} failed: ${(error as Error).message ?? String(error)}`, {
@@ -102,6 +106,12 @@ export async function migrate(db: Kysely<Database>, schema?: string): Promise<st
     });
   }
   return (results ?? []).filter((r) => r.status === 'Success').map((r) => r.migrationName);
+}
+
+/** A "schema X does not exist" error about a schema other than ours (see `migrate`). */
+function droppedMeanwhile(error: unknown, schema: string | undefined): boolean {
+  const missing = /schema "([^"]+)" does not exist/.exec(String((error as Error | undefined)?.message ?? error));
+  return missing !== null && missing[1] !== schema;
 }
 
 export interface MigrationStatus {
