@@ -21,6 +21,18 @@ const FLAGS = [
 
 export const hasChromium = (): boolean => existsSync(CHROMIUM);
 
+/**
+ * `describe(name, tests)` where Debian's chromium is installed. Without it CI fails loudly (a browser test must
+ * run there); elsewhere the suite is skipped with a warning naming what to install.
+ */
+export function describeWithChromium(name: string, tests: () => void): void {
+  if (hasChromium()) return describe(name, tests);
+  const why = `${CHROMIUM} is missing: install it (apt-get install -y chromium) to run "${name}"`;
+  if (process.env.CI) return describe(name, () => it('has a browser', () => expect(why).toBe('chromium installed')));
+  console.warn(`SKIPPED: ${why}`);
+  describe.skip(name, () => it('skipped', () => undefined));
+}
+
 /** Launches headless chromium with a fresh profile; the caller closes it. */
 export async function launchChromium(): Promise<Browser> {
   if (!hasChromium()) throw new Error(`${CHROMIUM} is missing: apt-get install -y chromium`);

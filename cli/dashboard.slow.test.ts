@@ -9,7 +9,7 @@ import { createRandom } from '../core/random';
 import { DEFAULT_BOUNDS, passProposal, type Deployment } from '../contracts';
 import { RiskOracle__factory } from '../contracts/build/types';
 import { runIndexer } from '../indexer';
-import { CHROMIUM, hasChromium, launchChromium } from './browser';
+import { describeWithChromium, launchChromium } from './browser';
 import { canonicalJson } from '../models/credit/canonical-json';
 import { encodeWeights, inferQuantized, ONE, scorecard, weightsHash, type QuantizedModel } from '../models/quantize/model';
 import { challengeCreditEpoch, proposeCreditEpoch, publishCreditEpoch, type EpochEntry } from '../oracle/credit-epoch';
@@ -56,18 +56,7 @@ async function readmeShot(page: Page, name: string): Promise<void> {
   await page.screenshot({ path: path.resolve(README_SHOTS, name) });
 }
 
-if (!hasChromium()) {
-  const why = `${CHROMIUM} is missing: install it (apt-get install -y chromium) to run the dashboard's browser test`;
-  if (process.env.CI) {
-    // CI must run this test: fail loudly rather than pass without a browser
-    describe('dashboard in headless Chromium', () => it('has a browser', () => expect(why).toBe('chromium installed')));
-  } else {
-    console.warn(`dashboard.slow.test: SKIPPED: ${why}`);
-    describe.skip('dashboard in headless Chromium', () => it('skipped', () => undefined));
-  }
-} else {
-  describe('dashboard in headless Chromium', dashboardTests);
-}
+describeWithChromium('dashboard in headless Chromium', dashboardTests);
 
 /** A small canonical credit model and its artifact (the shape the epoch verification reads), as cli/credit.test.ts. */
 function creditModel(): { model: QuantizedModel; json: string; modelId: string } {

@@ -2,7 +2,7 @@ import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import type { Page } from 'playwright-core';
-import { hasChromium, openReport, screenshotReport, type ReportPage, CHROMIUM } from '../browser';
+import { describeWithChromium, openReport, screenshotReport, type ReportPage } from '../browser';
 import { MIN_DAYS, runDemo, type DemoSummary } from './run';
 
 /**
@@ -12,14 +12,7 @@ import { MIN_DAYS, runDemo, type DemoSummary } from './run';
  */
 const ARTIFACTS = process.env.RISK_ORACLE_ARTIFACTS;
 
-if (!hasChromium()) {
-  const why = `${CHROMIUM} is missing: install it (apt-get install -y chromium) to run the demo report's browser test`;
-  if (process.env.CI) describe('demo report in headless Chromium', () => it('has a browser', () => expect(why).toBe('chromium installed')));
-  else {
-    console.warn(`report.slow.test: SKIPPED: ${why}`);
-    describe.skip('demo report in headless Chromium', () => it('skipped', () => undefined));
-  }
-} else describe('demo report in headless Chromium', reportTests);
+describeWithChromium('demo report in headless Chromium', reportTests);
 
 /** The text of each cell of a section's first table, row by row. */
 const tableOf = (page: Page, section: string, index = 0): Promise<string[][]> =>
