@@ -100,10 +100,15 @@ const shadowFigures = (at: number, rankCorrelation: number, decisionFlips: numbe
 /** A collateral candidate in shadow beside the empirical spec (no collateral model is in force by vote here). */
 const COLLATERAL_SHADOWED = keccak256('0xd3');
 
-/** Its comparison on every asset: the candidate asks for 1.5 points less LTV and 0.5 more bonus than the spec. */
-const collateralFigures = (symbols: string[], at: number): CollateralShadow => {
+/**
+ * Its comparison on every asset: the candidate asks for 1.5 points less LTV and 0.5 more bonus than the spec; with
+ * `badDebt` (candidate, reference) a shadow backtest is recorded too.
+ */
+const collateralFigures = (symbols: string[], at: number, badDebt?: [number, number]): CollateralShadow => {
+  // the later comparison (with a backtest) also asks for half a point less threshold
+  const lt = badDebt ? -50 : 0;
   const reference = { ltv: 7_000, liquidationThreshold: 7_600, liquidationBonus: 10_600 };
-  const proposed = { ltv: 6_850, liquidationThreshold: 7_600, liquidationBonus: 10_650 };
+  const proposed = { ltv: 6_850, liquidationThreshold: 7_600 + lt, liquidationBonus: 10_650 };
   return {
     modelId: COLLATERAL_SHADOWED.toLowerCase(),
     referenceModelId: modelIdOf(DEFAULT_COLLATERAL_MODEL),
@@ -112,13 +117,25 @@ const collateralFigures = (symbols: string[], at: number): CollateralShadow => {
       symbol,
       proposed,
       reference,
-      diff: { ltv: -150, liquidationThreshold: 0, liquidationBonus: 50 },
+      diff: { ltv: -150, liquidationThreshold: lt, liquidationBonus: 50 },
       predictedMove: 0.185,
     })),
-    meanAbsLtDiff: 0,
-    maxAbsLtDiff: 0,
+    meanAbsLtDiff: Math.abs(lt),
+    maxAbsLtDiff: Math.abs(lt),
     meanAbsLtvDiff: 150,
     skipped: [],
+    ...(badDebt
+      ? {
+          backtest: {
+            from: at - 30 * 86_400,
+            to: at,
+            steps: 720,
+            candidate: { badDebtPct: badDebt[0], meanLtv: 0.685, liquidations: 12 },
+            reference: { badDebtPct: badDebt[1], meanLtv: 0.7, liquidations: 14 },
+            referenceBasis: 'empirical quantile' as const,
+          },
+        }
+      : {}),
   };
 };
 
@@ -296,6 +313,7 @@ function dashboardTests(): void {
     // and of a collateral candidate beside the empirical spec
     const symbols = addresses.aave.reserves.map((r) => r.symbol);
     await recordCollateralShadow(handle.db, d.chainId, [collateralFigures(symbols, 1_800_000_000)]);
+    await recordCollateralShadow(handle.db, d.chainId, [collateralFigures(symbols, 1_800_003_600, [0.042, 0.057])]);
     await publishRound();
     await proposeCreditEpoch({
       db: handle.db,
@@ -439,6 +457,20 @@ function dashboardTests(): void {
     expect(await challenge.count()).toBe(1);
     expect(await challenge.textContent()).toContain(`${inflated}${tampered.score}0.1 ETH`);
     expect(await challenge.locator(`code[title="${tampered.wallet}"]`).count()).toBe(1);
+    // epoch, wallet, both scores, challenger and bond paid, as EpochInvalidated has them
+    const [invalidated] = await d.registry.queryFilter(d.registry.filters.EpochInvalidated());
+    const cells = await challenge.locator('th, td').allTextContents();
+    expect(cells.slice(0, 5)).toEqual([
+      String(invalidated!.args.epoch),
+      expect.stringMatching(new RegExp(`^${invalidated!.args.wallet.slice(0, 6)}`)),
+      String(invalidated!.args.publishedScore),
+      String(invalidated!.args.recomputedScore),
+      `${formatEther(invalidated!.args.bondPaid)} ETH`,
+    ]);
+    expect(await challenge.locator(`code[title="${invalidated!.args.challenger}"]`).count()).toBe(1);
+    expect(await page.locator('#credit [data-field="failed-challenges"]').textContent()).toContain(
+      'CreditScoreRegistryChallengeFailed) and leaves no event',
+    );
     const sorted = entries.map((e) => e.score).sort((a, b) => a - b);
     const creditText = (await page.locator('#credit').textContent())!;
     expect(creditText).toContain(`median${sorted[14]}`);
@@ -495,7 +527,25 @@ function dashboardTests(): void {
     expect(await shadowRow.locator('[data-shadow="mean-diff"]').textContent()).toBe(newest.meanAbsScoreDiff.toFixed(2));
     expect(await shadowRow.locator('[data-shadow="flips"]').textContent()).toBe(String(newest.decisionFlips));
     expect(await shadowRow.textContent()).toContain(`${history.length} times`);
-    expect(await page.locator('#models figure svg').count()).toBe(2);
+    // credit: rank and flips; collateral: Δ threshold and the backtests' bad debt over time
+    expect(await page.locator('#models figure svg').count()).toBe(4);
+    for (const name of ['Mean absolute difference in liquidation threshold', 'Shadow backtest bad debt']) {
+      const chart = page.locator(`#models figure [role="img"][aria-label^="${name}"] svg`);
+      expect(await chart.count()).toBe(1);
+      // not blank: drawn lines with points in a box of some size
+      const box = (await chart.boundingBox())!;
+      expect(box.width * box.height).toBeGreaterThan(10_000);
+      const lines = await chart.locator('.mark-line path').evaluateAll((paths) => paths.map((p) => p.getAttribute('d') ?? ''));
+      expect(lines.length).toBeGreaterThan(0);
+      for (const d of lines) expect(d).toMatch(/^M-?\d/);
+      expect(await chart.locator('.mark-symbol path').count()).toBeGreaterThan(0);
+    }
+    await page
+      .locator('#models .charts:has([aria-label^="Shadow backtest bad debt"])')
+      .screenshot({ path: path.join(ARTIFACTS, 'dashboard-collateral-shadow.png') });
+    expect(await page.locator('#models [aria-label^="Shadow backtest bad debt"]').getAttribute('aria-label')).toContain(
+      'newest: ' + COLLATERAL_SHADOWED.toLowerCase().slice(0, 10) + '… 0.042 % against 0.057 %',
+    );
 
     // the collateral candidate's newest comparison, as the database holds it: per asset both proposals and Δ
     const [collateral] = (await collateralShadowHistory(handle!.db, d.chainId, COLLATERAL_SHADOWED)).slice(-1);
@@ -503,6 +553,11 @@ function dashboardTests(): void {
     expect(await overview.count()).toBe(1);
     expect(await overview.locator(`code[title="${modelIdOf(DEFAULT_COLLATERAL_MODEL)}"]`).count()).toBe(1);
     expect(await overview.textContent()).toContain(`${(collateral!.meanAbsLtvDiff / 100).toFixed(2)} pp`);
+    expect(await overview.textContent()).toContain('compared 2 times');
+    expect(collateral!.meanAbsLtDiff).toBe(50);
+    expect(await page.locator('#models [aria-label^="Mean absolute difference"]').getAttribute('aria-label')).toContain(
+      `newest: ${COLLATERAL_SHADOWED.toLowerCase().slice(0, 10)}… ${collateral!.meanAbsLtDiff} bps`,
+    );
     expect(collateral!.assets.map((a) => a.symbol)).toEqual([...addresses.aave.reserves.map((r) => r.symbol)].sort());
     for (const a of collateral!.assets) {
       const row = page.locator(`#models tr:has([data-collateral-asset="${a.symbol}"])`);
@@ -567,6 +622,85 @@ function dashboardTests(): void {
       return second.length === 1 && second[0]!.includes('verified: re-derived bit for bit') ? true : undefined;
     });
     lap('round 2 on the page, verified');
+  }, 120_000);
+
+  it('shows the guardian pausing, a fall-back with the values Aave holds again, and the DAO unpausing, without a reload', async () => {
+    started = Date.now();
+    const weth = addresses.aave.reserves.find((r) => r.symbol === 'WETH')!;
+    const guardianSection = () => page.locator('#guardian');
+    const fallBackRound = () => guardianSection().locator('tr:has([data-fallback-asset="WETH"]) [data-fallback="round"]');
+    expect(await fallBackRound().textContent()).toBe('nothing to restore');
+    expect(await guardianSection().locator('[data-field="paused"]').textContent()).toBe('not paused');
+    // the guardian (anvil's account 0) is named as RiskOracle says
+    const guardianAddress = await d.oracle.guardian();
+    expect(await guardianSection().locator(`p code[title="${guardianAddress}"]`).count()).toBe(1);
+
+    // anyone applies WETH's round 2 to Aave: the steward records what Aave had before it
+    const guardian = await provider.getSigner(0);
+    expect(guardian.address).toBe(guardianAddress);
+    await (await d.steward.connect(guardian).applyParameters(weth.address)).wait();
+    const before = await d.steward.previous(weth.address);
+    expect(Number(before.round)).toBe(2);
+    await until('the fall-back state on the page', async () => ((await fallBackRound().textContent()) === '2' ? true : undefined));
+    const fallBackBps = (key: string) =>
+      guardianSection().locator(`tr:has([data-fallback-asset="WETH"]) [data-fallback="${key}"]`).getAttribute('data-bps');
+    expect(await fallBackBps('ltv')).toBe(String(before.ltv));
+    expect(await fallBackBps('liquidationThreshold')).toBe(String(before.liquidationThreshold));
+    expect(await fallBackBps('liquidationBonus')).toBe(String(before.liquidationBonus));
+
+    // the guardian pauses and falls WETH back; the DAO votes to unpause
+    await (await d.oracle.connect(guardian).pause()).wait();
+    await (await d.steward.connect(guardian).fallBack(weth.address)).wait();
+    await until('the pause and the fall-back on the page', async () =>
+      (await guardianSection().locator('[data-guardian-event="ParametersRestored"]').count()) === 1 ? true : undefined,
+    );
+    expect(await guardianSection().locator('[data-field="paused"]').textContent()).toBe('paused');
+    const [restored] = await d.steward.queryFilter(d.steward.filters.ParametersRestored());
+    const aave = await deploymentSeed(addresses, provider)(weth.address);
+    const row = guardianSection().locator('tr:has([data-guardian-event="ParametersRestored"])');
+    for (const key of ['ltv', 'liquidationThreshold', 'liquidationBonus'] as const) {
+      // what the event says was restored, what Aave holds now, and what the steward had recorded: one value
+      expect(await row.locator(`[data-restored="${key}"]`).getAttribute('data-bps')).toBe(String(restored!.args[key]));
+      expect(Number(restored!.args[key])).toBe(aave[key]);
+      expect(aave[key]).toBe(Number(before[key]));
+    }
+    expect(await row.locator('[data-field="asset"]').textContent()).toBe('WETH');
+    expect(await row.locator(`code[title="${guardianAddress}"]`).count()).toBe(1);
+    expect(await row.locator(`code[title="${restored!.transactionHash}"]`).count()).toBe(1);
+    expect(await row.textContent()).toContain(String(restored!.blockNumber));
+    expect(await fallBackRound().textContent()).toBe('nothing to restore');
+    const paused = guardianSection().locator('tr:has([data-guardian-event="Paused"])');
+    expect(await paused.locator(`code[title="${guardianAddress}"]`).count()).toBe(1);
+
+    await passProposal(
+      d.dao,
+      provider,
+      guardian,
+      [{ target: String(d.oracle.target), data: d.oracle.interface.encodeFunctionData('unpause') }],
+      'resume publishing after the fall-back',
+    );
+    await until('the DAO unpausing on the page', async () =>
+      (await guardianSection().locator('[data-field="paused"]').textContent()) === 'not paused' ? true : undefined,
+    );
+    const unpaused = guardianSection().locator('tr:has([data-guardian-event="Unpaused"])');
+    const dao = await d.oracle.owner();
+    expect(await unpaused.locator(`code[title="${dao}"]`).count()).toBe(1);
+    expect(await unpaused.textContent()).toContain('DAO');
+    // newest first: unpaused, restored, paused
+    const order = await guardianSection()
+      .locator('[data-guardian-event]')
+      .evaluateAll((els) => els.map((e) => e.getAttribute('data-guardian-event')));
+    expect(order.slice(0, 3)).toEqual(['Unpaused', 'ParametersRestored', 'Paused']);
+    expect(await page.evaluate(() => (window as unknown as { notReloaded?: boolean }).notReloaded)).toBe(true);
+    // the same in the JSON
+    const api = (await (await fetch(`${server!.url}/api/dashboard`)).json()) as {
+      guardian: { paused: boolean; actions: Array<{ event: string }> };
+    };
+    expect(api.guardian.paused).toBe(false);
+    expect(api.guardian.actions.slice(0, 3).map((a) => a.event)).toEqual(['Unpaused', 'ParametersRestored', 'Paused']);
+    expect(await page.evaluate(contrastFailures)).toEqual([]);
+    await guardianSection().screenshot({ path: path.join(ARTIFACTS, 'dashboard-guardian.png') });
+    lap('guardian: pause, fall-back, unpause on the page');
   }, 120_000);
 
   it('looks a wallet up from the keyboard, and says clearly what is wrong with a bad address', async () => {

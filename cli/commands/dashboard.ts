@@ -21,6 +21,7 @@ export const dashboardContracts = (d: DeploymentAddresses): DashboardContracts =
   riskOracle: d.riskOracle,
   creditScoreRegistry: d.creditScoreRegistry,
   modelRegistry: d.modelRegistry,
+  riskSteward: d.riskSteward,
   dataProvider: d.aave.dataProvider,
   reserves: d.aave.reserves.map((r) => ({ symbol: r.symbol, address: r.address })),
   fromBlock: d.block,
@@ -40,7 +41,7 @@ export function registerDashboard(program: Command): void {
   program
     .command('dashboard')
     .description(
-      'serve the read-only dashboard at / (parameters against bounds, rounds, guards, credit epochs, models with submissions and shadow results, health)',
+      'serve the read-only dashboard at / (parameters against bounds, rounds, guards, guardian actions and fall-backs, credit epochs, models with submissions and shadow results, health)',
     )
     .option('--port <n>', 'HTTP port (default: server.port; 0 picks a free one)', whole('a port', 0, 65_535))
     .option('--host <host>', 'interface to bind (default: server.host, 127.0.0.1)')

@@ -2,6 +2,7 @@ import type { Command } from 'commander';
 import { getAddress, isAddress, NonceManager, type ContractRunner, type Wallet } from 'ethers';
 import { UserError } from '../../core';
 import { RiskOracle__factory, RiskSteward__factory, type RiskOracle, type RiskSteward } from '../../contracts/build/types';
+import { fallBackState, type FallBackState } from '../../oracle/guardian';
 import { loadSigner } from '../../oracle/keys';
 import type { CollateralParams } from '../../oracle/guards';
 import { commandContext } from '../context';
@@ -46,39 +47,23 @@ async function checkGuardian(deployment: DeploymentAddresses, runner: ContractRu
     throw new UserError(`${signer.address} is neither RiskOracle's guardian (${guardian}) nor the steward's owner (${owner})`);
 }
 
-const paramsOf = (p: { ltv: bigint; liquidationThreshold: bigint; liquidationBonus: bigint }): CollateralParams => ({
-  ltv: Number(p.ltv),
-  liquidationThreshold: Number(p.liquidationThreshold),
-  liquidationBonus: Number(p.liquidationBonus),
-});
-
 const paramsLine = (p: CollateralParams): string => `ltv ${p.ltv}, threshold ${p.liquidationThreshold}, bonus ${p.liquidationBonus}`;
 
-/** One asset as `guardian status` shows it. */
-export interface GuardianAssetStatus extends Asset {
-  /** The oracle's latest round and the last one the steward applied to Aave. */
+/** One asset as `guardian status` shows it (the dashboard's guardian section reads the same `fallBackState`). */
+export interface GuardianAssetStatus extends Asset, FallBackState {
+  /** The oracle's latest round (the steward's applied round is in `FallBackState`). */
   oracleRound: number;
-  appliedRound: number;
   aave: CollateralParams;
-  /** What a fall-back would put back, and the round it would undo; null when there is nothing to restore. */
-  previous: (CollateralParams & { round: number }) | null;
 }
 
 async function assetStatus(deployment: DeploymentAddresses, runner: ContractRunner, asset: Asset): Promise<GuardianAssetStatus> {
   const { oracle, steward } = contracts(deployment, runner);
-  const [latest, applied, previous, aave] = await Promise.all([
+  const [latest, fallBack, aave] = await Promise.all([
     oracle.latest(asset.address),
-    steward.appliedRound(asset.address),
-    steward.previous(asset.address),
+    fallBackState(steward, asset.address),
     deploymentSeed(deployment, runner)(asset.address),
   ]);
-  return {
-    ...asset,
-    oracleRound: Number(latest.round),
-    appliedRound: Number(applied),
-    aave,
-    previous: previous.round === 0n ? null : { round: Number(previous.round), ...paramsOf(previous) },
-  };
+  return { ...asset, oracleRound: Number(latest.round), ...fallBack, aave };
 }
 
 export function registerGuardian(program: Command): void {

@@ -1,7 +1,13 @@
 import { recoverAddress, Signature, type Log, type Provider } from 'ethers';
 import { batchDigest, creditRegistryDomain, epochDigest, riskOracleDomain, updateDigest, type ParameterUpdate } from '../../contracts';
-import { CreditScoreRegistry__factory, ModelRegistry__factory, RiskOracle__factory } from '../../contracts/build/types';
+import {
+  CreditScoreRegistry__factory,
+  ModelRegistry__factory,
+  RiskOracle__factory,
+  RiskSteward__factory,
+} from '../../contracts/build/types';
 import { aaveSeed, assetBounds, type SeedSource } from '../chain-state';
+import { decodeGuardianLog, fallBackState, guardianTopics, type FallBackState, type GuardianLog } from '../guardian';
 import type { AssetBounds, CollateralParams } from '../guards';
 import { queryLogsInRanges, type LogRangeOptions } from '../logs';
 import type { ChallengeView, ParameterState } from './types';
@@ -11,6 +17,8 @@ export interface DashboardContracts {
   riskOracle: string;
   creditScoreRegistry: string;
   modelRegistry: string;
+  /** The RiskSteward that applies rounds to Aave (its fall-backs are the guardian's); absent in older deployments. */
+  riskSteward?: string;
   /** Aave's AaveProtocolDataProvider: the market's own parameters before the oracle's first round. */
   dataProvider?: string;
   reserves: Array<{ symbol: string; address: string }>;
@@ -79,6 +87,20 @@ export interface ChainSubmission {
   disputes: ChainDispute[];
 }
 
+/** A logged safety action (see `GUARDIAN_EVENTS`) with its block's time. */
+export interface ChainGuardianAction extends GuardianLog {
+  t: number;
+}
+
+/** RiskOracle's guardian and owner (the DAO's timelock), and the safety actions logged since the deployment. */
+export interface ChainGuardian {
+  guardian: string;
+  dao: string;
+  steward: string | null;
+  /** Oldest first (the newest 2,000). */
+  actions: ChainGuardianAction[];
+}
+
 /** What the dashboard reads from the chain; `createDashboardChain` reads it over JSON-RPC, tests may fake it. */
 export interface DashboardChain {
   head(): Promise<{ number: number; timestamp: number }>;
@@ -104,6 +126,9 @@ export interface DashboardChain {
   activeModels(): Promise<{ credit: string | null; collateral: string | null }>;
   /** Models submitted by anyone with a bond (not the DAO's own registrations), with their disputes, oldest first. */
   submissions(): Promise<ChainSubmission[]>;
+  guardian(): Promise<ChainGuardian>;
+  /** What a guardian fall-back would restore for the asset now; null when the deployment names no steward. */
+  fallBack(asset: string): Promise<FallBackState | null>;
 }
 
 /** A ParameterUpdate as ethers decodes it from calldata (integers as bigint). */
@@ -169,6 +194,17 @@ export function createDashboardChain(
   );
   const modelEvents = scan((from, to) =>
     provider.getLogs({ address: contracts.modelRegistry, topics: [submissionTopics], fromBlock: from, toBlock: to }),
+  );
+  // the guardian's and the DAO's safety actions on RiskOracle and the steward, read in one call per range
+  const steward = contracts.riskSteward ? RiskSteward__factory.connect(contracts.riskSteward, provider) : undefined;
+  const safetyTopics = guardianTopics();
+  const safetyEvents = scan((from, to) =>
+    provider.getLogs({
+      address: [contracts.riskOracle, ...(contracts.riskSteward ? [contracts.riskSteward] : [])],
+      topics: [[...safetyTopics.RiskOracle, ...safetyTopics.RiskSteward]],
+      fromBlock: from,
+      toBlock: to,
+    }),
   );
 
   const blockTime = async (n: number): Promise<number> => {
@@ -355,6 +391,19 @@ export function createDashboardChain(
         }
       }
       return [...out.values()];
+    },
+    async guardian() {
+      const [guardian, dao, logs] = await Promise.all([oracle.guardian(), oracle.owner(), safetyEvents(await headNumber())]);
+      const actions: ChainGuardianAction[] = [];
+      for (const log of logs.slice(-MAX_EVENTS)) {
+        const from = log.address.toLowerCase() === contracts.riskOracle.toLowerCase() ? 'RiskOracle' : 'RiskSteward';
+        const action = decodeGuardianLog(from, log);
+        if (action) actions.push({ ...action, t: await blockTime(log.blockNumber) });
+      }
+      return { guardian, dao, steward: contracts.riskSteward ?? null, actions };
+    },
+    async fallBack(asset) {
+      return steward ? fallBackState(steward, asset) : null;
     },
     async models() {
       const out: RegistryModel[] = [];

@@ -1,5 +1,5 @@
 import type { ChartSpec } from '../../core/charts';
-import { createChartCache, parameterChart, priceChart, renderCharts, scoreChart, shadowChart } from './charts';
+import { collateralShadowChart, createChartCache, parameterChart, priceChart, renderCharts, scoreChart, shadowChart } from './charts';
 import { sampleSnapshot } from './testing';
 
 /** The layers of a layered spec, as plain records (the spec types are vega-lite's). */
@@ -41,6 +41,37 @@ describe('dashboard charts', () => {
     const rendered = await renderCharts(snapshot, createChartCache());
     expect(rendered.shadow!.rank).toContain('Shadow: rank correlation with the model in force');
     expect(rendered.shadow!.flips).toContain('Shadow: decision flips at the cutoff');
+  });
+
+  it("draws each collateral candidate's mean |Δ threshold| over time, and its backtest's bad debt beside the reference's where recorded", async () => {
+    const list = snapshot.models.collateralShadow;
+    const values = (spec: ChartSpec | undefined) =>
+      (spec as unknown as { data: { values: Array<Record<string, number | string>> } }).data.values;
+    expect(values(collateralShadowChart(list, 'threshold'))).toEqual([
+      { t: 1_749_900_000_000, candidate: '0xc7c7c7c7…', value: 80 },
+      { t: 1_749_950_000_000, candidate: '0xc7c7c7c7…', value: 65 },
+      { t: 1_749_990_000_000, candidate: '0xc7c7c7c7…', value: 50 },
+    ]);
+    // the first comparison had no backtest: no point for it, rather than a zero
+    expect(values(collateralShadowChart(list, 'badDebt'))).toEqual([
+      { t: 1_749_950_000_000, line: '0xc7c7c7c7… candidate', policy: 'candidate', value: 0.0141 },
+      { t: 1_749_950_000_000, line: '0xc7c7c7c7… its reference', policy: 'reference', value: 0.0092 },
+      { t: 1_749_990_000_000, line: '0xc7c7c7c7… candidate', policy: 'candidate', value: 0.0123 },
+      { t: 1_749_990_000_000, line: '0xc7c7c7c7… its reference', policy: 'reference', value: 0.0088 },
+    ]);
+    expect(collateralShadowChart([], 'threshold')).toBeUndefined();
+    const noBacktest = list.map((v) => ({
+      ...v,
+      points: v.points.map(({ at, meanAbsLtDiff, maxAbsLtDiff }) => ({ at, meanAbsLtDiff, maxAbsLtDiff })),
+    }));
+    expect(collateralShadowChart(noBacktest, 'badDebt')).toBeUndefined();
+    const rendered = await renderCharts(snapshot, createChartCache());
+    expect(rendered.collateralShadow!.threshold).toContain('Collateral shadow: mean |Δ liquidation threshold|');
+    expect(rendered.collateralShadow!.threshold).toContain('candidate − in force (bps)');
+    expect(rendered.collateralShadow!.badDebt).toContain('Collateral shadow backtest: bad debt');
+    expect(rendered.collateralShadow!.badDebt).toContain('bad debt (% of debt)');
+    const without = await renderCharts({ ...snapshot, models: { ...snapshot.models, collateralShadow: noBacktest } }, createChartCache());
+    expect(without.collateralShadow).toEqual({ threshold: expect.stringMatching(/^<svg/) });
   });
 
   it('renders each distinct spec once, escapes the text in the SVG, and leaves out charts without data', async () => {

@@ -1,6 +1,6 @@
 import { createHash } from 'node:crypto';
 import { renderSvg, type ChartSpec } from '../../core/charts';
-import type { AssetView, ScoreDistribution, ShadowView } from './types';
+import type { AssetView, CollateralShadowView, ScoreDistribution, ShadowView } from './types';
 
 /**
  * The dashboard's charts: vega-lite specs rendered to inline SVG in Node by core/charts (as the demo report's are).
@@ -11,6 +11,8 @@ const BPS = 10_000;
 const WIDTH = 380;
 const HEIGHT = 170;
 const UNTIL_STEP = 900;
+/** A candidate's short name in a legend. */
+const candidateName = (modelId: string) => `${modelId.slice(0, 10)}…`;
 
 /**
  * An asset's parameters in force over time (steps at each publication, held to `until`), with the DAO's maximum
@@ -104,7 +106,7 @@ export function shadowChart(shadow: ShadowView[], figure: 'rank' | 'flips'): Cha
   const values = shadow.flatMap((v) =>
     v.points.map((p) => ({
       t: p.at * 1000,
-      candidate: `${v.modelId.slice(0, 10)}…`,
+      candidate: candidateName(v.modelId),
       value: figure === 'rank' ? p.rankCorrelation : p.decisionFlips,
     })),
   );
@@ -123,6 +125,61 @@ export function shadowChart(shadow: ShadowView[], figure: 'rank' | 'flips'): Cha
           ? { field: 'value', type: 'quantitative', title: 'Spearman ρ', scale: { domain: [Math.min(0.5, Math.floor(low * 10) / 10), 1] } }
           : { field: 'value', type: 'quantitative', title: 'wallets', axis: { tickMinStep: 1 } },
       color: { field: 'candidate', type: 'nominal', title: 'candidate', legend: { orient: 'bottom', labelLimit: 220 } },
+    },
+  } as ChartSpec;
+}
+
+/**
+ * The collateral candidates' shadow comparisons over time: `threshold` is the mean |Δ liquidation threshold| over
+ * the assets in bps, one line per candidate; `badDebt` the shadow backtest's bad debt (% of debt) of each candidate
+ * and of the reference it was compared with (dashed), each its own colour, where a backtest was recorded. Undefined without points.
+ */
+export function collateralShadowChart(list: CollateralShadowView[], figure: 'threshold' | 'badDebt'): ChartSpec | undefined {
+  const x = { field: 't', type: 'temporal', title: 'data time (UTC)', axis: { tickCount: 4, labelOverlap: true } };
+  const legend = { orient: 'bottom', labelLimit: 220 };
+  if (figure === 'threshold') {
+    const values = list.flatMap((v) =>
+      v.points.map((p) => ({ t: p.at * 1000, candidate: candidateName(v.modelId), value: p.meanAbsLtDiff })),
+    );
+    if (values.length === 0) return undefined;
+    return {
+      title: 'Collateral shadow: mean |Δ liquidation threshold|',
+      width: WIDTH,
+      height: HEIGHT,
+      data: { values },
+      mark: { type: 'line', point: true, strokeWidth: 2 },
+      encoding: {
+        x,
+        y: { field: 'value', type: 'quantitative', title: 'candidate − in force (bps)', scale: { zero: true } },
+        color: { field: 'candidate', type: 'nominal', title: 'candidate', legend },
+      },
+    } as ChartSpec;
+  }
+  const values = list.flatMap((v) =>
+    v.points.flatMap((p) =>
+      p.badDebtPct
+        ? (['candidate', 'reference'] as const).map((policy) => ({
+            t: p.at * 1000,
+            line: `${candidateName(v.modelId)} ${policy === 'candidate' ? 'candidate' : 'its reference'}`,
+            policy,
+            value: p.badDebtPct![policy],
+          }))
+        : [],
+    ),
+  );
+  if (values.length === 0) return undefined;
+  return {
+    title: 'Collateral shadow backtest: bad debt',
+    width: WIDTH,
+    height: HEIGHT,
+    data: { values },
+    mark: { type: 'line', point: true, strokeWidth: 2 },
+    encoding: {
+      x,
+      y: { field: 'value', type: 'quantitative', title: 'bad debt (% of debt)', scale: { zero: true } },
+      // a colour per line (so the legend tells them apart even where a line is one point), dashed for the reference
+      color: { field: 'line', type: 'nominal', title: null, legend },
+      strokeDash: { field: 'policy', type: 'nominal', legend: null, sort: ['candidate', 'reference'] },
     },
   } as ChartSpec;
 }
@@ -152,6 +209,8 @@ export interface DashboardCharts {
   scores?: string;
   /** The candidates' shadow comparisons over time. */
   shadow?: { rank?: string; flips?: string };
+  /** The collateral candidates' shadow comparisons over time (bad debt only where backtests were recorded). */
+  collateralShadow?: { threshold?: string; badDebt?: string };
 }
 
 /** Every chart of a snapshot, rendered (or taken from the cache). */
@@ -160,7 +219,7 @@ export async function renderCharts(
     assets: AssetView[];
     credit: { distribution: ScoreDistribution | null };
     chain: { head: { timestamp: number } };
-    models?: { shadow: ShadowView[] };
+    models?: { shadow: ShadowView[]; collateralShadow?: CollateralShadowView[] };
   },
   render: (spec: ChartSpec) => Promise<string>,
 ): Promise<DashboardCharts> {
@@ -175,9 +234,14 @@ export async function renderCharts(
   const d = snapshot.credit.distribution;
   const rank = shadowChart(snapshot.models?.shadow ?? [], 'rank');
   const flips = shadowChart(snapshot.models?.shadow ?? [], 'flips');
+  const threshold = collateralShadowChart(snapshot.models?.collateralShadow ?? [], 'threshold');
+  const badDebt = collateralShadowChart(snapshot.models?.collateralShadow ?? [], 'badDebt');
   return {
     assets,
     ...(d ? { scores: await render(scoreChart(d)) } : {}),
     ...(rank && flips ? { shadow: { rank: await render(rank), flips: await render(flips) } } : {}),
+    ...(threshold
+      ? { collateralShadow: { threshold: await render(threshold), ...(badDebt ? { badDebt: await render(badDebt) } : {}) } }
+      : {}),
   };
 }

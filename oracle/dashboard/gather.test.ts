@@ -2,18 +2,21 @@ import { createMetricsRegistry, Gauge } from '../../core';
 import { createTestDatabase } from '../../core/test/db';
 import { recordCollateralShadow, recordShadow, type CollateralShadow, type CreditShadow } from '../shadow';
 import { addSignature, raiseAlert, saveEpoch, saveRound, setRoundStatus, type RoundRecord } from '../store';
-import type { ChainSubmission } from './chain';
+import type { ChainGuardianAction, ChainSubmission } from './chain';
 import { gatherSnapshot, type GatherOptions } from './gather';
 import { scoreDistribution, thin } from './queries';
 import {
   COLLATERAL_MODEL,
   CONTRACTS,
+  DAO,
   fakeChain,
   fakeChainState,
   GOV,
+  GUARDIAN,
   MODEL,
   publishOnFake,
   ROOT,
+  STEWARD,
   WETH,
   type FakeChainState,
 } from './testing';
@@ -335,28 +338,41 @@ describe(`dashboard data (${process.env.DATABASE_URL ? 'Postgres' : 'PGlite'}, a
     await recordShadow(h.db, CHAIN, [figures(1_700_000_000, 0.9)]);
     await recordShadow(h.db, CHAIN, [figures(1_700_003_600, 0.93)]);
     await recordShadow(h.db, CHAIN + 1, [figures(1_700_000_000, 0.1)]);
-    // a collateral candidate (another kind of row in the same table): only its newest comparison is shown
+    // a collateral candidate (another kind of row in the same table): its newest comparison in full, every one as
+    // a point over time, with the backtest's bad debt where one was recorded
     const collateralCandidate = `0x${'c7'.repeat(32)}`;
-    const collateral = (at: number, ltv: number): CollateralShadow => ({
+    const collateral = (at: number, ltv: number, lt: number, badDebt?: [number, number]): CollateralShadow => ({
       modelId: collateralCandidate,
       referenceModelId: `0x${'c0'.repeat(32)}`,
       at,
       assets: [
         {
           symbol: 'WETH',
-          proposed: { ltv, liquidationThreshold: 8_000, liquidationBonus: 10_500 },
+          proposed: { ltv, liquidationThreshold: 8_000 + lt, liquidationBonus: 10_500 },
           reference: { ltv: 7_500, liquidationThreshold: 8_000, liquidationBonus: 10_500 },
-          diff: { ltv: ltv - 7_500, liquidationThreshold: 0, liquidationBonus: 0 },
+          diff: { ltv: ltv - 7_500, liquidationThreshold: lt, liquidationBonus: 0 },
           predictedMove: 0.125,
         },
       ],
-      meanAbsLtDiff: 0,
-      maxAbsLtDiff: 0,
+      meanAbsLtDiff: Math.abs(lt),
+      maxAbsLtDiff: Math.abs(lt),
       meanAbsLtvDiff: Math.abs(ltv - 7_500),
       skipped: [],
+      ...(badDebt
+        ? {
+            backtest: {
+              from: at - 86_400,
+              to: at,
+              steps: 24,
+              candidate: { badDebtPct: badDebt[0], meanLtv: ltv / 10_000, liquidations: 3 },
+              reference: { badDebtPct: badDebt[1], meanLtv: 0.75, liquidations: 2 },
+              referenceBasis: 'empirical quantile' as const,
+            },
+          }
+        : {}),
     });
-    await recordCollateralShadow(h.db, CHAIN, [collateral(1_700_000_000, 7_400)]);
-    await recordCollateralShadow(h.db, CHAIN, [collateral(1_700_003_600, 7_350)]);
+    await recordCollateralShadow(h.db, CHAIN, [collateral(1_700_000_000, 7_400, -120)]);
+    await recordCollateralShadow(h.db, CHAIN, [collateral(1_700_003_600, 7_350, 60, [0.0125, 0.0091])]);
     try {
       const s = await gatherSnapshot(options);
       expect(s.models.active).toEqual({ credit: MODEL, collateral: null });
@@ -365,12 +381,116 @@ describe(`dashboard data (${process.env.DATABASE_URL ? 'Postgres' : 'PGlite'}, a
         { modelId: candidate, status: 'Rejected', total: 2, points: [figures(1_700_000_000, 0.9), figures(1_700_003_600, 0.93)] },
       ]);
       expect(s.models.collateralShadow).toEqual([
-        { modelId: collateralCandidate, status: 'unregistered', total: 2, newest: collateral(1_700_003_600, 7_350) },
+        {
+          modelId: collateralCandidate,
+          status: 'unregistered',
+          total: 2,
+          newest: collateral(1_700_003_600, 7_350, 60, [0.0125, 0.0091]),
+          points: [
+            { at: 1_700_000_000, meanAbsLtDiff: 120, maxAbsLtDiff: 120 },
+            { at: 1_700_003_600, meanAbsLtDiff: 60, maxAbsLtDiff: 60, badDebtPct: { candidate: 0.0125, reference: 0.0091 } },
+          ],
+        },
       ]);
     } finally {
       chain.models = [{ modelId: MODEL, kind: 'credit', status: 'Active', index: 1 }];
       chain.submissions = [];
       await h.db.deleteFrom('shadow_results').execute();
+    }
+  });
+
+  it("lists the guardian's and the DAO's safety actions newest first, with the asset and the restored values, and what a fall-back would restore", async () => {
+    const action = (event: string, block: number, args: Record<string, string>, extra: Partial<ChainGuardianAction> = {}) => ({
+      contract: event === 'ParametersRestored' ? ('RiskSteward' as const) : ('RiskOracle' as const),
+      event,
+      args,
+      blockNumber: block,
+      logIndex: 0,
+      tx: `0x${String(block).padStart(64, '0')}`,
+      t: 1_700_000_000 + block,
+      ...extra,
+    });
+    chain.guardianActions = [
+      action(
+        'GuardianSet',
+        10,
+        { oldGuardian: '0x0000000000000000000000000000000000000000', guardian: GUARDIAN },
+        { actor: 'the DAO (only it sets the guardian)' },
+      ),
+      action('Paused', 11, { by: GUARDIAN }),
+      action('ParametersRestored', 12, {
+        asset: WETH,
+        round: '1',
+        ltv: '7000',
+        liquidationThreshold: '7500',
+        liquidationBonus: '10800',
+        by: GUARDIAN,
+      }),
+      action('Unpaused', 13, { by: DAO }),
+    ];
+    chain.paused = true;
+    chain.fallBack = {
+      [WETH]: { appliedRound: 1, previous: null },
+      [GOV]: { appliedRound: 1, previous: { round: 1, ltv: 6_000, liquidationThreshold: 6_500, liquidationBonus: 11_000 } },
+    };
+    try {
+      const g = (await gatherSnapshot({ ...options, limits: { actions: 3 } })).guardian;
+      expect(g.paused).toBe(true);
+      expect([g.guardian, g.dao, g.steward]).toEqual([GUARDIAN, DAO, STEWARD]);
+      // the newest three, newest first
+      expect(g.actions.map((a) => a.event)).toEqual(['Unpaused', 'ParametersRestored', 'Paused']);
+      expect(g.actions[0]).toMatchObject({
+        actor: DAO,
+        role: 'DAO',
+        asset: null,
+        values: null,
+        details: [],
+        blockNumber: 13,
+        time: 1_700_000_013,
+      });
+      expect(g.actions[1]).toEqual({
+        contract: 'RiskSteward',
+        event: 'ParametersRestored',
+        time: 1_700_000_012,
+        blockNumber: 12,
+        tx: `0x${'12'.padStart(64, '0')}`,
+        actor: GUARDIAN,
+        role: 'guardian',
+        asset: WETH,
+        symbol: 'WETH',
+        round: 1,
+        values: { ltv: 7_000, liquidationThreshold: 7_500, liquidationBonus: 10_800 },
+        details: [],
+      });
+      const all = (await gatherSnapshot(options)).guardian.actions;
+      // an event without `by`: who alone may emit it, and its other arguments by name
+      expect(all.at(-1)).toMatchObject({
+        event: 'GuardianSet',
+        actor: 'the DAO (only it sets the guardian)',
+        role: null,
+        details: [
+          { name: 'oldGuardian', value: '0x0000000000000000000000000000000000000000' },
+          { name: 'guardian', value: GUARDIAN },
+        ],
+      });
+      expect(g.fallBack).toEqual([
+        { symbol: 'WETH', address: WETH, oracleRound: 1, appliedRound: 1, previous: null },
+        {
+          symbol: 'GOV',
+          address: GOV,
+          oracleRound: 0,
+          appliedRound: 1,
+          previous: { round: 1, ltv: 6_000, liquidationThreshold: 6_500, liquidationBonus: 11_000 },
+        },
+      ]);
+      // a deployment without a steward: no fall-back is read
+      chain.steward = null;
+      expect((await gatherSnapshot(options)).guardian).toMatchObject({ steward: null, fallBack: [] });
+    } finally {
+      chain.guardianActions = [];
+      chain.paused = false;
+      chain.fallBack = {};
+      chain.steward = STEWARD;
     }
   });
 

@@ -19,10 +19,14 @@ import {
 } from './queries';
 import type {
   AssetView,
+  CollateralShadowPoint,
   CollateralShadowView,
   CreditView,
   DashboardSnapshot,
   EpochView,
+  FallBackView,
+  GuardianActionView,
+  GuardianView,
   HealthView,
   ModelsView,
   ModelView,
@@ -43,8 +47,8 @@ export interface GatherOptions {
   health?: () => Promise<HealthReport>;
   /** The daemon's metrics registry: its oracle figures are shown. */
   metrics?: Registry;
-  /** How many rounds, guard decisions and epochs to list. Defaults: 24, 30, 12. */
-  limits?: { rounds?: number; guards?: number; epochs?: number };
+  /** How many rounds, guard decisions, epochs and safety actions to list. Defaults: 24, 30, 12, 30. */
+  limits?: { rounds?: number; guards?: number; epochs?: number; actions?: number };
   now?: () => number;
 }
 
@@ -65,7 +69,7 @@ const SHADOW_POINTS = 60;
 /** One consistent look at the oracle: the chain (what is in force) beside the database (what was proposed, why). */
 export async function gatherSnapshot(o: GatherOptions): Promise<DashboardSnapshot> {
   const { db, chainId, chain, contracts } = o;
-  const limits = { rounds: 24, guards: 30, epochs: 12, ...o.limits };
+  const limits = { rounds: 24, guards: 30, epochs: 12, actions: 30, ...o.limits };
   const [head, oracle, events] = await Promise.all([chain.head(), chain.oracle(), chain.parameterEvents()]);
   const symbols = new Map(contracts.reserves.map((r) => [r.address.toLowerCase(), r.symbol]));
 
@@ -97,12 +101,13 @@ export async function gatherSnapshot(o: GatherOptions): Promise<DashboardSnapsho
     });
   }
 
-  const [rounds, guards, alerts, health, credit] = await Promise.all([
+  const [rounds, guards, alerts, health, credit, guardian] = await Promise.all([
     gatherRounds(o, events, symbols, limits.rounds),
     guardDecisions(db, chainId, symbols, limits.guards),
     openAlerts(db, 20),
     gatherHealth(o, head, assets),
     gatherCredit(o, limits.epochs),
+    gatherGuardian(o, oracle.paused, assets, symbols, limits.actions),
   ]);
   return {
     generatedAt: Math.floor((o.now?.() ?? Date.now()) / 1000),
@@ -121,7 +126,66 @@ export async function gatherSnapshot(o: GatherOptions): Promise<DashboardSnapsho
     alerts,
     credit,
     models: await gatherModels(o, assets, credit),
+    guardian,
   };
+}
+
+/** Event arguments shown in their own columns (the rest are listed by name). */
+const ACTION_FIELDS = new Set(['by', 'asset', 'round', 'ltv', 'liquidationThreshold', 'liquidationBonus']);
+
+/**
+ * Whether RiskOracle is paused and who may act, the safety actions logged (newest first), and per asset what a
+ * fall-back would restore now (the same reads as `guardian status`).
+ */
+async function gatherGuardian(
+  o: GatherOptions,
+  paused: boolean,
+  assets: AssetView[],
+  symbols: Map<string, string>,
+  limit: number,
+): Promise<GuardianView> {
+  const { guardian, dao, steward, actions } = await o.chain.guardian();
+  const role = (actor: string | null) =>
+    actor === null
+      ? null
+      : actor.toLowerCase() === guardian.toLowerCase()
+        ? 'guardian'
+        : actor.toLowerCase() === dao.toLowerCase()
+          ? 'DAO'
+          : null;
+  const num = (v: string | undefined) => (v === undefined ? null : Number(v));
+  const views = actions
+    .slice(-limit)
+    .reverse()
+    .map((a): GuardianActionView => {
+      const { by, asset, round, ltv, liquidationThreshold, liquidationBonus } = a.args;
+      const actor = by ?? a.actor ?? null;
+      return {
+        contract: a.contract,
+        event: a.event,
+        time: a.t,
+        blockNumber: a.blockNumber,
+        tx: a.tx,
+        actor,
+        role: by === undefined ? null : role(actor),
+        asset: asset ?? null,
+        symbol: asset === undefined ? null : (symbols.get(asset.toLowerCase()) ?? null),
+        round: num(round),
+        values:
+          ltv === undefined || liquidationThreshold === undefined || liquidationBonus === undefined
+            ? null
+            : { ltv: Number(ltv), liquidationThreshold: Number(liquidationThreshold), liquidationBonus: Number(liquidationBonus) },
+        details: Object.entries(a.args)
+          .filter(([name]) => !ACTION_FIELDS.has(name))
+          .map(([name, value]) => ({ name, value })),
+      };
+    });
+  const fallBack: FallBackView[] = [];
+  for (const a of assets) {
+    const state = await o.chain.fallBack(a.address);
+    if (state) fallBack.push({ symbol: a.symbol, address: a.address, oracleRound: a.onChain.round, ...state });
+  }
+  return { paused, guardian, dao, steward, actions: views, fallBack };
 }
 
 /** Published rounds (from their events: tx, gas, recovered signers, verification) and proposals not on-chain. */
@@ -292,8 +356,16 @@ async function gatherModels(o: GatherOptions, assets: AssetView[], credit: Credi
   }
   const collateralShadow: CollateralShadowView[] = [];
   for (const { modelId, total } of collateralShadowed) {
-    const newest = (await collateralShadowHistory(o.db, o.chainId, modelId)).at(-1)!;
-    collateralShadow.push({ modelId, status: status(modelId), newest, total });
+    const history = (await collateralShadowHistory(o.db, o.chainId, modelId)).slice(-SHADOW_POINTS);
+    const points = history.map((r): CollateralShadowPoint => ({
+      at: r.at,
+      meanAbsLtDiff: r.meanAbsLtDiff,
+      maxAbsLtDiff: r.maxAbsLtDiff,
+      ...(r.backtest && !('unavailable' in r.backtest)
+        ? { badDebtPct: { candidate: r.backtest.candidate.badDebtPct, reference: r.backtest.reference.badDebtPct } }
+        : {}),
+    }));
+    collateralShadow.push({ modelId, status: status(modelId), newest: history.at(-1)!, points, total });
   }
   return { models: modelViews(registered, metrics, assets, credit), active, submissions, shadow, collateralShadow };
 }

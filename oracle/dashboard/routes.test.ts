@@ -64,7 +64,7 @@ describe('dashboard routes: the page, its JSON and the live update of changed se
     expect(csp).toContain("connect-src 'self'");
     expect(res.headers.get('x-content-type-options')).toBe('nosniff');
     expect(html).toContain('data-poll-ms="750"');
-    expect(held(html)).toHaveLength(7);
+    expect(held(html)).toHaveLength(8);
     // a new nonce per response
     const again = (await fetch(`${server.url}/index.html`)).headers.get('content-security-policy')!;
     expect(again).not.toBe(csp);
@@ -77,6 +77,11 @@ describe('dashboard routes: the page, its JSON and the live update of changed se
     const s = (await res.json()) as DashboardSnapshot;
     expect(s.chain.chainId).toBe(31337);
     expect(s.assets.find((a) => a.symbol === 'WETH')!.onChain).toMatchObject({ ltv: 7_000, round: 1 });
+    expect(s.guardian).toMatchObject({
+      paused: false,
+      actions: [],
+      fallBack: [{ symbol: 'WETH', appliedRound: 0, previous: null }, { symbol: 'GOV' }],
+    });
   });
 
   it('sends only the sections that changed since what the page holds: nothing, then the ones a new publication touched', async () => {
@@ -98,7 +103,34 @@ describe('dashboard routes: the page, its JSON and the live update of changed se
     const junk = (await (
       await fetch(`${server.url}/api/dashboard/sections?have=${encodeURIComponent('<script>.x,' + 'a'.repeat(5_000))}`)
     ).json()) as SectionsAnswer;
-    expect(junk.sections).toHaveLength(7);
+    expect(junk.sections).toHaveLength(8);
+  });
+
+  it('sends the guardian section again when the guardian pauses, and the pause in the JSON', async () => {
+    const have = held((await page()).html).join(',');
+    state.paused = true;
+    state.guardianActions.push({
+      contract: 'RiskOracle',
+      event: 'Paused',
+      args: { by: state.guardian },
+      blockNumber: state.head.number,
+      logIndex: 0,
+      tx: `0x${'a1'.repeat(32)}`,
+      t: state.head.timestamp,
+    });
+    try {
+      const changed = (await (
+        await fetch(`${server.url}/api/dashboard/sections?have=${encodeURIComponent(have)}`)
+      ).json()) as SectionsAnswer;
+      expect(changed.sections.map((s) => s.id).sort()).toEqual(['guardian', 'summary']);
+      expect(changed.sections.find((s) => s.id === 'guardian')!.html).toContain('data-guardian-event="Paused"');
+      const s = (await (await fetch(`${server.url}/api/dashboard`)).json()) as DashboardSnapshot;
+      expect(s.guardian.paused).toBe(true);
+      expect(s.guardian.actions).toEqual([expect.objectContaining({ event: 'Paused', actor: state.guardian, role: 'guardian' })]);
+    } finally {
+      state.paused = false;
+      state.guardianActions = [];
+    }
   });
 
   it('reads once for many readers at the same time', async () => {

@@ -1,12 +1,13 @@
 import { renderPage } from './page';
 import { renderSections } from './sections';
-import { CANDIDATE, COLLATERAL_CANDIDATE, COLLATERAL_MODEL, MODEL, REJECTED, sampleSnapshot } from './testing';
+import { CANDIDATE, COLLATERAL_CANDIDATE, COLLATERAL_MODEL, DAO, GUARDIAN, MODEL, REJECTED, sampleSnapshot } from './testing';
 import type { DashboardCharts } from './charts';
 
 const charts: DashboardCharts = {
   assets: new Map([['WETH', { parameters: '<svg id="p"></svg>', price: '<svg id="q"></svg>' }]]),
   scores: '<svg id="s"></svg>',
   shadow: { rank: '<svg id="rank"></svg>', flips: '<svg id="flips"></svg>' },
+  collateralShadow: { threshold: '<svg id="lt"></svg>', badDebt: '<svg id="bad-debt"></svg>' },
 };
 const EVIL = '<img src=x onerror=alert(1)>';
 
@@ -15,7 +16,7 @@ describe('dashboard sections', () => {
   const html = (id: string) => sections.find((s) => s.id === id)!.html;
 
   it('renders every section in order, each headed by its own labelled h2', () => {
-    expect(sections.map((s) => s.id)).toEqual(['summary', 'parameters', 'rounds', 'guards', 'credit', 'models', 'health']);
+    expect(sections.map((s) => s.id)).toEqual(['summary', 'parameters', 'rounds', 'guards', 'guardian', 'credit', 'models', 'health']);
     for (const s of sections) expect(s.html.startsWith(`<h2 id="${s.id}-h">`)).toBe(true);
   });
 
@@ -70,6 +71,63 @@ describe('dashboard sections', () => {
     expect(c).toMatch(/invalidated.*1 score\(s\) differ from the model/s);
     expect(c).toMatch(/final/);
     expect(c).toMatch(/800<\/td><td>640<\/td><td>0\.1 ETH/);
+  });
+
+  it('shows each successful challenge with its epoch, wallet, both scores, challenger and bond, and says failed ones leave no event', () => {
+    const c = html('credit');
+    const challenges = c.slice(c.indexOf('Challenges (invalidated epochs)'));
+    expect(challenges).toContain(
+      '<th scope="col">epoch</th><th scope="col">wallet</th><th scope="col">published score</th><th scope="col">recomputed score</th><th scope="col">bond paid</th><th scope="col">challenger</th>',
+    );
+    const row = challenges.split('<tr>').at(-1)!;
+    expect(row).toMatch(
+      /^<th scope="row">2<\/th><td><code title="0x4000000000000000000000000000000000000004">0x4000…0004<\/code><\/td><td>800<\/td><td>640<\/td><td>0\.1 ETH<\/td><td><code title="0x3000000000000000000000000000000000000003">/,
+    );
+    // beside the table, with or without rows: a failed challenge reverts, so its absence says nothing
+    const note =
+      /<p class="sub" data-field="failed-challenges">[^<]*<code>CreditScoreRegistryChallengeFailed<\/code>[^<]*no event[^<]*<\/p>/;
+    expect(c).toMatch(note);
+    const none = sampleSnapshot();
+    none.credit.challenges = [];
+    const empty = renderSections(none, charts).find((s) => s.id === 'credit')!.html;
+    expect(empty).toMatch(note);
+    expect(empty).toContain('No challenge has succeeded');
+  });
+
+  it('shows whether RiskOracle is paused, the safety actions with actor, asset and restored values, and what a fall-back would restore', () => {
+    const g = html('guardian');
+    expect(g).toContain('<strong data-field="paused">paused</strong>');
+    expect(g).toContain(`<code title="${GUARDIAN}">`);
+    expect(g).toContain(`<code title="${DAO}">`);
+    const rows = g.slice(g.indexOf('Safety actions logged')).split('<tr>');
+    const restored = rows.find((r) => r.includes('data-guardian-event="ParametersRestored"'))!;
+    expect(restored).toContain('RiskSteward');
+    expect(restored).toMatch(new RegExp(`<code title="${GUARDIAN}">[^]*guardian`));
+    expect(restored).toContain('<span data-field="asset">WETH</span>');
+    expect(restored).toContain('<span data-restored="ltv" data-bps="7200">72.00 %</span>');
+    expect(restored).toContain('<span data-restored="liquidationBonus" data-bps="10500">5.00 %</span>');
+    expect(restored).toContain(`title="0x${'a2'.repeat(32)}"`);
+    expect(restored).toContain('<td>117</td>');
+    // the newest first; an event without `by` names who alone may emit it and lists its arguments, escaped
+    expect(g.indexOf('data-guardian-event="ParametersRestored"')).toBeLessThan(g.indexOf('data-guardian-event="Paused"'));
+    const set = rows.find((r) => r.includes('data-guardian-event="GuardianSet"'))!;
+    expect(set).toContain('the DAO (only it sets the guardian)');
+    expect(set).toContain(`guardian: <code title="${GUARDIAN}">`);
+    expect(set).toContain('note: &lt;img');
+    // per asset: nothing to restore, or the round a fall-back undoes and the values it puts back
+    const fallBack = g.slice(g.indexOf('What a fall-back would restore now'));
+    const weth = fallBack.split('<tr>').find((r) => r.includes('data-fallback-asset="WETH"'))!;
+    expect(weth).toContain('nothing to restore');
+    const other = fallBack.split('<tr>').find((r) => r.includes('data-fallback="round">1<'))!;
+    expect(other).toContain('<span data-fallback="ltv" data-bps="6500">65.00 %</span>');
+    expect(other).toContain('<span data-fallback="liquidationBonus" data-bps="10900">9.00 %</span>');
+
+    const quiet = sampleSnapshot();
+    Object.assign(quiet.guardian, { paused: false, actions: [], steward: null, fallBack: [] });
+    const q = renderSections(quiet, charts).find((s) => s.id === 'guardian')!.html;
+    expect(q).toContain('<strong data-field="paused">not paused</strong>');
+    expect(q).toContain('No pause, unpause, guardian change or fall-back logged since the deployment.');
+    expect(q).toContain('The deployment names no RiskSteward');
   });
 
   it('shows the models in force and candidates side by side', () => {
@@ -144,6 +202,18 @@ describe('dashboard sections', () => {
     const empty = renderSections(none, charts).find((s) => s.id === 'models')!.html;
     expect(empty).toContain('No collateral shadow result recorded yet');
     expect(empty).not.toContain('per asset: in force, candidate');
+    expect(empty).not.toContain('<svg id="lt">');
+  });
+
+  it("charts each collateral candidate's comparisons over time with a text alternative naming the newest figures", () => {
+    const m = html('models');
+    const collateral = m.slice(m.indexOf('Shadow results: collateral'));
+    expect(collateral).toContain('<svg id="lt"></svg>');
+    expect(collateral).toContain('<svg id="bad-debt"></svg>');
+    expect(collateral).toMatch(
+      /aria-label="Mean absolute difference in liquidation threshold[^"]*in basis points; newest: 0xc7c7c7c7… 50 bps"/,
+    );
+    expect(collateral).toMatch(/aria-label="Shadow backtest bad debt over time[^"]*newest: 0xc7c7c7c7… 0\.012 % against 0\.009 %"/);
   });
 
   it('says on which basis an epoch verified', () => {

@@ -1,7 +1,16 @@
 import { formatEther } from 'ethers';
 import type { DashboardCharts } from './charts';
 import { bonusPct, duration, figure, hex, pct, pill, table, text, time, verifyBadge } from './html';
-import type { AssetView, CollateralShadowView, DashboardSnapshot, EpochView, RoundView, ShadowView, SubmissionView } from './types';
+import type {
+  AssetView,
+  CollateralShadowView,
+  DashboardSnapshot,
+  EpochView,
+  GuardianActionView,
+  RoundView,
+  ShadowView,
+  SubmissionView,
+} from './types';
 
 /** One block of the page, replaced as a whole when the live update brings a new version of it. */
 export interface Section {
@@ -181,6 +190,83 @@ ${table({
   };
 }
 
+const dash = '<span class="muted">–</span>';
+const ACTION_VALUES = [
+  ['ltv', 'LTV', pct],
+  ['liquidationThreshold', 'threshold', pct],
+  ['liquidationBonus', 'bonus', bonusPct],
+] as const;
+
+/** A logged action's actor: an address (with what it is now) or who alone may emit the event. */
+function actorCell(a: GuardianActionView): string {
+  if (a.actor === null) return dash;
+  return `${addressOr(a.actor)}${a.role ? ` <span class="sub">${text(a.role)}</span>` : ''}`;
+}
+
+const addressOr = (value: string) => (/^0x[0-9a-fA-F]{40}$/.test(value) ? hex(value, 4) : text(value));
+
+/** The values an action put in force (a restore's), then its other arguments by name. */
+function actionValues(a: GuardianActionView): string {
+  const values = a.values
+    ? ACTION_VALUES.map(
+        ([key, label, fmt]) => `${text(label)} <span data-restored="${key}" data-bps="${a.values![key]}">${fmt(a.values![key])}</span>`,
+      ).join(', ')
+    : '';
+  const details = a.details.map((d) => `<li>${text(d.name)}: ${addressOr(d.value)}</li>`).join('');
+  if (!values && !details) return dash;
+  return `${values}${details ? `<ul class="reasons">${details}</ul>` : ''}`;
+}
+
+function actionRow(a: GuardianActionView): string[] {
+  return [
+    time(a.time),
+    `<span data-guardian-event="${text(a.event)}">${text(a.event)}</span><span class="sub stack">${text(a.contract)}</span>`,
+    actorCell(a),
+    a.asset === null ? dash : `<span data-field="asset">${a.symbol === null ? hex(a.asset, 4) : text(a.symbol)}</span>`,
+    a.round === null ? dash : text(a.round),
+    actionValues(a),
+    text(a.blockNumber),
+    hex(a.tx),
+  ];
+}
+
+function guardian(s: DashboardSnapshot): Section {
+  const g = s.guardian;
+  const state = g.paused
+    ? `${pill('bad', 'PAUSED')} <strong data-field="paused">paused</strong>: no round is published or applied until the DAO unpauses; meanwhile the guardian or the DAO may fall back an asset one step.`
+    : `${pill('ok', 'publishing')} <strong data-field="paused">not paused</strong>.`;
+  const fallBack = g.steward
+    ? table({
+        caption: 'What a fall-back would restore now, per asset (RiskSteward.previous)',
+        columns: ['asset', 'oracle round', 'applied to Aave', 'a fall-back undoes', 'would restore LTV', 'threshold', 'bonus'],
+        rows: g.fallBack.map((f) => [
+          `<span data-fallback-asset="${text(f.symbol)}">${text(f.symbol)}</span>`,
+          text(f.oracleRound),
+          text(f.appliedRound),
+          f.previous
+            ? `round <span data-fallback="round">${text(f.previous.round)}</span>`
+            : '<span class="muted" data-fallback="round">nothing to restore</span>',
+          ...ACTION_VALUES.map(([key, , fmt]) =>
+            f.previous ? `<span data-fallback="${key}" data-bps="${f.previous[key]}">${fmt(f.previous[key])}</span>` : dash,
+          ),
+        ]),
+        empty: 'No reserve in the deployment.',
+      })
+    : '<p class="muted">The deployment names no RiskSteward: fall-backs are not read.</p>';
+  return {
+    id: 'guardian',
+    title: 'Guardian and safety actions',
+    html: `${h2('guardian', 'Guardian and safety actions')}<p>RiskOracle is ${state} The guardian ${hex(g.guardian, 4)} (or the DAO) may pause publishing; only the DAO (RiskOracle's owner ${hex(g.dao, 4)}) unpauses. While paused, either may give Aave back the parameters it had before the steward's last applied round for an asset${g.steward ? ` (RiskSteward ${hex(g.steward, 4)})` : ''}: one step back, and the undone round is never applied again.</p>
+${table({
+  caption: 'Safety actions logged on-chain, newest first',
+  columns: ['time', 'action', 'by', 'asset', 'round', 'values restored, other arguments', 'block', 'transaction'],
+  rows: g.actions.map(actionRow),
+  empty: 'No pause, unpause, guardian change or fall-back logged since the deployment.',
+})}
+${fallBack}`,
+  };
+}
+
 function epochRow(e: EpochView, now: number): string[] {
   const status = e.invalidated ? pill('bad', 'invalidated') : e.status === 'published' ? pill('ok', 'published') : pill('warn', e.status);
   const window =
@@ -230,6 +316,7 @@ ${table({
   rows: s.credit.epochs.map((e) => epochRow(e, s.chain.head.timestamp)),
   empty: 'No credit epoch yet.',
 })}
+<p class="sub" data-field="failed-challenges">Only successful challenges are listed: a challenge that fails reverts on-chain (<code>CreditScoreRegistryChallengeFailed</code>) and leaves no event, so no failed challenge can be shown here.</p>
 ${table({
   caption: 'Challenges (invalidated epochs)',
   columns: ['epoch', 'wallet', 'published score', 'recomputed score', 'bond paid', 'challenger', 'transaction', 'time'],
@@ -409,6 +496,21 @@ function collateralShadowTables(list: CollateralShadowView[]): string {
   return [overview, ...perCandidate].join('\n');
 }
 
+/** The collateral candidates' comparisons over time: Δ threshold, and the backtests' bad debt where recorded. */
+function collateralShadowCharts(list: CollateralShadowView[], charts: DashboardCharts): string {
+  const c = charts.collateralShadow;
+  if (!c || list.length === 0) return '';
+  const newest = (f: (v: CollateralShadowView) => string) => list.map((v) => `${v.modelId.slice(0, 10)}… ${f(v)}`).join(', ');
+  const debt = (v: CollateralShadowView) => {
+    const b = [...v.points].reverse().find((p) => p.badDebtPct)?.badDebtPct;
+    return b ? `${b.candidate.toFixed(3)} % against ${b.reference.toFixed(3)} %` : 'no backtest';
+  };
+  return `<div class="charts">${figure(
+    c.threshold,
+    `Mean absolute difference in liquidation threshold from the model in force over time, per candidate, in basis points; newest: ${newest((v) => `${v.newest.meanAbsLtDiff.toFixed(0)} bps`)}`,
+  )}${figure(c.badDebt, `Shadow backtest bad debt over time, candidate (solid) against the reference (dashed); newest: ${newest(debt)}`)}</div>`;
+}
+
 function models(s: DashboardSnapshot, charts: DashboardCharts): Section {
   const { models: list, active, shadow } = s.models;
   const comparisons = (['credit', 'collateral'] as const)
@@ -467,7 +569,8 @@ ${
 }
 <h3>Shadow results: collateral</h3>
 <p>Each collateral candidate whose artifact the oracle holds proposes parameters from the same indexed prices at the same time as the collateral model in force (the empirical-quantile spec while the DAO has put none in force), never published: both proposals per asset before the oracle's guards, and the candidate's difference in percentage points. These are proposals, not the parameters on-chain (see Parameters).</p>
-${collateralShadowTables(s.models.collateralShadow)}`,
+${collateralShadowTables(s.models.collateralShadow)}
+${collateralShadowCharts(s.models.collateralShadow, charts)}`,
   };
 }
 
@@ -515,5 +618,5 @@ ${h.metrics ? table({ caption: 'Daemon figures (from /metrics)', columns: ['metr
 
 /** Every section of the page, in order (the wallet lookup is static and not among them: `page.ts`). */
 export function renderSections(s: DashboardSnapshot, charts: DashboardCharts): Section[] {
-  return [summary(s), parameters(s, charts), rounds(s), guards(s), credit(s, charts), models(s, charts), health(s)];
+  return [summary(s), parameters(s, charts), rounds(s), guards(s), guardian(s), credit(s, charts), models(s, charts), health(s)];
 }

@@ -1,6 +1,8 @@
 import type { AssetBounds } from '../guards';
+import type { FallBackState } from '../guardian';
 import type {
   ChainEpoch,
+  ChainGuardianAction,
   ChainParameterEvent,
   ChainSubmission,
   ChainTransaction,
@@ -23,6 +25,10 @@ export const REJECTED = `0x${'e0'.repeat(32)}`;
 export const COLLATERAL_CANDIDATE = `0x${'c7'.repeat(32)}`;
 /** The collateral model's id that the fake chain's publications carry. */
 export const COLLATERAL_MODEL = `0x${'c0'.repeat(32)}`;
+
+export const GUARDIAN = '0x00000000000000000000000000000000000000a7';
+export const DAO = '0x00000000000000000000000000000000000000da';
+export const STEWARD = '0x0000000000000000000000000000000000000a04';
 
 export const BOUNDS: AssetBounds = {
   min: { ltv: 5_000, liquidationThreshold: 6_000, liquidationBonus: 10_100 },
@@ -56,6 +62,13 @@ export interface FakeChainState {
   models: RegistryModel[];
   active: { credit: string | null; collateral: string | null };
   submissions: ChainSubmission[];
+  guardian: string;
+  dao: string;
+  /** The steward's address; null: the deployment names none (no fall-back state is read). */
+  steward: string | null;
+  guardianActions: ChainGuardianAction[];
+  /** What a fall-back would restore, per lower-case asset address (nothing applied when absent). */
+  fallBack: Record<string, FallBackState>;
   /** Makes every read throw (an RPC that is down). */
   down?: string;
 }
@@ -75,6 +88,11 @@ export function fakeChainState(): FakeChainState {
     models: [],
     active: { credit: null, collateral: null },
     submissions: [],
+    guardian: GUARDIAN,
+    dao: DAO,
+    steward: STEWARD,
+    guardianActions: [],
+    fallBack: {},
   };
 }
 
@@ -104,6 +122,14 @@ export function fakeChain(state: FakeChainState): DashboardChain {
     models: async () => (up(), state.models),
     activeModels: async () => (up(), state.active),
     submissions: async () => (up(), structuredClone(state.submissions)),
+    guardian: async () => (
+      up(),
+      { guardian: state.guardian, dao: state.dao, steward: state.steward, actions: structuredClone(state.guardianActions) }
+    ),
+    fallBack: async (asset) => (
+      up(),
+      state.steward === null ? null : (state.fallBack[asset.toLowerCase()] ?? { appliedRound: 0, previous: null })
+    ),
   };
 }
 
@@ -391,6 +417,21 @@ export function sampleSnapshot(): DashboardSnapshot {
           modelId: COLLATERAL_CANDIDATE,
           status: 'Candidate',
           total: 3,
+          points: [
+            { at: 1_749_900_000, meanAbsLtDiff: 80, maxAbsLtDiff: 150 },
+            {
+              at: 1_749_950_000,
+              meanAbsLtDiff: 65,
+              maxAbsLtDiff: 120,
+              badDebtPct: { candidate: 0.0141, reference: 0.0092 },
+            },
+            {
+              at: 1_749_990_000,
+              meanAbsLtDiff: 50,
+              maxAbsLtDiff: 100,
+              badDebtPct: { candidate: 0.0123, reference: 0.0088 },
+            },
+          ],
           newest: {
             modelId: COLLATERAL_CANDIDATE,
             referenceModelId: COLLATERAL_MODEL,
@@ -424,6 +465,70 @@ export function sampleSnapshot(): DashboardSnapshot {
               referenceBasis: 'model in force',
             },
           },
+        },
+      ],
+    },
+    guardian: {
+      paused: true,
+      guardian: GUARDIAN,
+      dao: DAO,
+      steward: STEWARD,
+      actions: [
+        {
+          contract: 'RiskSteward',
+          event: 'ParametersRestored',
+          time: 1_749_998_000,
+          blockNumber: 117,
+          tx: `0x${'a2'.repeat(32)}`,
+          actor: GUARDIAN,
+          role: 'guardian',
+          asset: WETH,
+          symbol: 'WETH',
+          round: 2,
+          values: { ltv: 7_200, liquidationThreshold: 7_700, liquidationBonus: 10_500 },
+          details: [],
+        },
+        {
+          contract: 'RiskOracle',
+          event: 'Paused',
+          time: 1_749_997_000,
+          blockNumber: 116,
+          tx: `0x${'a1'.repeat(32)}`,
+          actor: GUARDIAN,
+          role: 'guardian',
+          asset: null,
+          symbol: null,
+          round: null,
+          values: null,
+          details: [],
+        },
+        {
+          contract: 'RiskOracle',
+          event: 'GuardianSet',
+          time: 1_749_800_000,
+          blockNumber: 20,
+          tx: `0x${'a0'.repeat(32)}`,
+          actor: 'the DAO (only it sets the guardian)',
+          role: null,
+          asset: null,
+          symbol: null,
+          round: null,
+          values: null,
+          details: [
+            { name: 'oldGuardian', value: '0x0000000000000000000000000000000000000000' },
+            { name: 'guardian', value: GUARDIAN },
+            { name: 'note', value: evil },
+          ],
+        },
+      ],
+      fallBack: [
+        { symbol: 'WETH', address: WETH, oracleRound: 2, appliedRound: 2, previous: null },
+        {
+          symbol: evil,
+          address: GOV,
+          oracleRound: 1,
+          appliedRound: 1,
+          previous: { round: 1, ltv: 6_500, liquidationThreshold: 7_000, liquidationBonus: 10_900 },
         },
       ],
     },

@@ -18,6 +18,7 @@ export interface DashboardSnapshot {
   alerts: AlertView[];
   credit: CreditView;
   models: ModelsView;
+  guardian: GuardianView;
 }
 
 export interface ChainView {
@@ -223,8 +224,21 @@ export interface CollateralShadowView {
   /** The registry's status now, or `unregistered`. */
   status: string;
   newest: CollateralShadow;
+  /** The newest comparisons (at most 60), oldest first: the charts over time. */
+  points: CollateralShadowPoint[];
   /** All comparisons recorded for the model. */
   total: number;
+}
+
+/** One recorded collateral comparison, as the charts over time draw it. */
+export interface CollateralShadowPoint {
+  /** Data time of the comparison. */
+  at: number;
+  /** Mean and largest |candidate − in force| liquidation threshold over the assets, in bps. */
+  meanAbsLtDiff: number;
+  maxAbsLtDiff: number;
+  /** The shadow backtest's bad debt (% of debt) of each policy, where one was recorded. */
+  badDebtPct?: { candidate: number; reference: number };
 }
 
 export interface ModelsView {
@@ -235,4 +249,48 @@ export interface ModelsView {
   /** Credit candidates in shadow. */
   shadow: ShadowView[];
   collateralShadow: CollateralShadowView[];
+}
+
+/** A guardian's or the DAO's safety action as RiskOracle or the steward logged it (`GUARDIAN_EVENTS`). */
+export interface GuardianActionView {
+  contract: 'RiskOracle' | 'RiskSteward';
+  event: string;
+  time: number;
+  blockNumber: number;
+  tx: string;
+  /** The event's `by`, or who alone may emit it; null when neither is known. */
+  actor: string | null;
+  /** What the actor is now: `guardian`, `DAO` (RiskOracle's owner), or null. */
+  role: 'guardian' | 'DAO' | null;
+  asset: string | null;
+  symbol: string | null;
+  round: number | null;
+  /** The parameters the action put in force (a restore's), in Aave units. */
+  values: CollateralParams | null;
+  /** The event's other arguments by name. */
+  details: Array<{ name: string; value: string }>;
+}
+
+/** What a fall-back would do for an asset now (`RiskSteward.previous`, `appliedRound`; `guardian status`). */
+export interface FallBackView {
+  symbol: string;
+  address: string;
+  /** RiskOracle's round in force and the steward's last applied round. */
+  oracleRound: number;
+  appliedRound: number;
+  /** What a fall-back would put back and the round it undoes; null: nothing to restore. */
+  previous: (CollateralParams & { round: number }) | null;
+}
+
+export interface GuardianView {
+  paused: boolean;
+  guardian: string;
+  /** RiskOracle's owner: the DAO's timelock, the only one that unpauses. */
+  dao: string;
+  /** The steward whose fall-backs are listed; null when the deployment names none. */
+  steward: string | null;
+  /** Newest first. */
+  actions: GuardianActionView[];
+  /** Per asset; empty without a steward. */
+  fallBack: FallBackView[];
 }
