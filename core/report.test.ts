@@ -26,6 +26,9 @@ describe('HTML report', () => {
     expect(html).toContain('LTV &amp; thresholds');
     expect(html).toContain('<svg');
     expect(html).toContain('<td>70123</td>');
+    // every table scrolls in its own keyboard-focusable region, named after its section
+    expect(html).toContain('<div class="scroll" role="region" tabindex="0" aria-label="Gas (table)"><table>');
+    expect(html.match(/<table>/g)).toHaveLength((html.match(/class="scroll"/g) ?? []).length);
     expect(html).not.toMatch(/<script|<link|src="http|href="http/);
   });
 });

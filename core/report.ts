@@ -35,14 +35,19 @@ main{max-width:1100px;margin:0 auto;padding:24px 32px}
 .figures{display:flex;flex-wrap:wrap;gap:12px;margin-bottom:24px}.figure{background:#fff;border:1px solid #d8dde3;border-radius:8px;padding:12px 16px;min-width:150px}
 .figure b{display:block;font-size:22px}.figure span{color:#4a5560;font-size:13px}
 section{background:#fff;border:1px solid #d8dde3;border-radius:8px;padding:16px 24px;margin-bottom:20px}section h2{margin:0 0 6px;font-size:19px}
-section p{margin:0 0 12px;color:#333c45}figure{margin:0;overflow-x:auto}
+section p{margin:0 0 12px;color:#333c45;overflow-wrap:anywhere}figure{margin:0;overflow-x:auto}
+.scroll{overflow-x:auto;max-width:100%}.scroll:focus{outline:2px solid #14213d}
 table{border-collapse:collapse;font-size:14px;margin-top:8px}th,td{border-bottom:1px solid #e3e7eb;padding:4px 10px;text-align:right}th:first-child,td:first-child{text-align:left}
 nav a{color:#fff;margin-right:14px;font-size:13px}`;
 
-function renderTable(table: ReportTable): string {
+/**
+ * A table in a keyboard-focusable region that scrolls sideways on its own, so a phone-width screen never scrolls the
+ * whole page (roots, addresses and model ids are long; explanations let them break instead).
+ */
+function renderTable(table: ReportTable, label: string): string {
   const head = table.columns.map((c) => `<th scope="col">${escapeHtml(c)}</th>`).join('');
   const body = table.rows.map((r) => `<tr>${r.map((v) => `<td>${escapeHtml(String(v))}</td>`).join('')}</tr>`).join('');
-  return `<table><thead><tr>${head}</tr></thead><tbody>${body}</tbody></table>`;
+  return `<div class="scroll" role="region" tabindex="0" aria-label="${escapeHtml(label)} (table)"><table><thead><tr>${head}</tr></thead><tbody>${body}</tbody></table></div>`;
 }
 
 export function renderReport(report: Report): string {
@@ -54,7 +59,7 @@ export function renderReport(report: Report): string {
     .map(
       (s) =>
         `<section id="${escapeHtml(s.id)}" aria-labelledby="${escapeHtml(s.id)}-h"><h2 id="${escapeHtml(s.id)}-h">${escapeHtml(s.title)}</h2><p>${escapeHtml(s.explanation)}</p>` +
-        `${s.svg ? `<figure role="img" aria-label="${escapeHtml(s.title)}">${s.svg}</figure>` : ''}${s.table ? renderTable(s.table) : ''}</section>`,
+        `${s.svg ? `<figure role="img" aria-label="${escapeHtml(s.title)}">${s.svg}</figure>` : ''}${s.table ? renderTable(s.table, s.title) : ''}</section>`,
     )
     .join('\n');
   return `<!doctype html>

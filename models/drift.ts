@@ -9,6 +9,13 @@ export interface ReferenceDistribution {
   /** Inner edges, ascending; bins are (-∞, e0], (e0, e1], …, (e_last, ∞). */
   edges: number[];
   proportions: number[];
+  /**
+   * Market-level features only (a value the market sets at t, shared by every wallet holding the same asset): the
+   * training values' smallest and largest. Scoring everyone at one instant turns such a feature into one value per
+   * asset, which no PSI against rows pooled over many times can judge; what matters is whether the model has seen
+   * this market at all, so the guard checks the share of wallets outside this support instead.
+   */
+  support?: { low: number; high: number };
 }
 
 /** Proportions below this are floored so that an empty bin does not make the PSI infinite. */
@@ -55,19 +62,45 @@ export function populationStabilityIndex(reference: ReferenceDistribution, curre
   return psi;
 }
 
-/** One reference per feature from row-major training rows (`width` values per row), in feature order. */
+/**
+ * One reference per feature from row-major training rows (`width` values per row), in feature order; the
+ * `marketLevel` features also carry their training support.
+ */
 export function referenceDistributions(
   names: readonly string[],
   x: ArrayLike<number>,
   rows: readonly number[],
-  bins = 10,
+  options: { bins?: number; marketLevel?: readonly string[] } = {},
 ): ReferenceDistribution[] {
   const width = names.length;
-  return names.map((name, j) =>
-    referenceDistribution(
-      name,
-      rows.map((i) => x[i * width + j]!),
-      bins,
-    ),
-  );
+  return names.map((name, j) => {
+    const values = rows.map((i) => x[i * width + j]!);
+    const reference = referenceDistribution(name, values, options.bins);
+    if (!options.marketLevel?.includes(name)) return reference;
+    let low = Infinity;
+    let high = -Infinity;
+    for (const v of values) if (Number.isFinite(v)) [low, high] = [Math.min(low, v), Math.max(high, v)];
+    return { ...reference, support: { low, high } };
+  });
+}
+
+/**
+ * How far outside the training support a value may lie and still count as seen, as a share of the support's width:
+ * a stablecoin feed that never moves reads a volatility of exactly 0 where hourly training prices never do.
+ */
+export const SUPPORT_MARGIN = 0.1;
+
+/** The training support widened by `SUPPORT_MARGIN` on each side; undefined for a feature without one. */
+export function supportRange(reference: ReferenceDistribution): { low: number; high: number } | undefined {
+  const support = reference.support;
+  if (!support) return undefined;
+  const margin = (support.high - support.low) * SUPPORT_MARGIN;
+  return { low: support.low - margin, high: support.high + margin };
+}
+
+/** The share of current values outside the reference's (widened) training support; 0 for a feature without one. */
+export function outOfSupportShare(reference: ReferenceDistribution, current: readonly number[]): number {
+  const range = supportRange(reference);
+  if (!range || current.length === 0) return 0;
+  return current.filter((v) => v < range.low || v > range.high).length / current.length;
 }

@@ -1,5 +1,5 @@
 import fc from 'fast-check';
-import { driftDecision, populationStabilityIndex, referenceDistribution } from './drift';
+import { driftDecision, outOfSupportShare, populationStabilityIndex, referenceDistribution, referenceDistributions } from './drift';
 import { guardParameters, invariantViolations, percentMul, type AssetBounds, type CollateralParams, type OnChainState } from './guards';
 
 const bounds: AssetBounds = {
@@ -109,6 +109,28 @@ describe('drift guard', () => {
     const held = driftDecision([ref], { utilisation: shifted });
     expect(held.decision).toBe('hold');
     expect(held.reason).toMatch(/utilisation \(PSI \d+\.\d+\)/);
+  });
+
+  it('judges a market-level feature by its training range, not by PSI: one value per asset passes inside it, a market the model never saw holds', () => {
+    // volatility over a year of training rows, row-major with one other feature
+    const vols = training.map((v) => 0.0002 + Math.abs(v) / 1_000);
+    const x = training.flatMap((v, i) => [v, vols[i]!]);
+    const refs = referenceDistributions(['utilisation', 'vol'], x, [...training.keys()], { marketLevel: ['vol'] });
+    expect(refs[0]!.support).toBeUndefined();
+    expect(refs[1]!.support).toEqual({ low: Math.min(...vols), high: Math.max(...vols) });
+    // everyone scored at one instant: two assets, two values, a PSI far above the threshold
+    const oneInstant = training.slice(0, 400).map((_, i) => (i % 2 ? 0.004 : 0.006));
+    const passed = driftDecision(refs, { utilisation: training.slice(0, 400), vol: oneInstant });
+    expect((passed.details as { psi: Record<string, number> }).psi.vol).toBeGreaterThan(1);
+    expect(passed).toMatchObject({ decision: 'pass', details: { outOfSupport: { vol: 0 } } });
+    // a stablecoin feed that never moves (0) lies within the margin below the smallest training value
+    expect(outOfSupportShare(refs[1]!, [0])).toBe(0);
+    // a tenth of the wallets may lie outside; more holds, naming the share and the side
+    const high = refs[1]!.support!.high * 2;
+    expect(driftDecision(refs, { utilisation: training.slice(0, 2_000), vol: [...oneInstant.slice(0, 9), high] }).decision).toBe('pass');
+    const held = driftDecision(refs, { utilisation: training.slice(0, 2_000), vol: [...oneInstant.slice(0, 8), high, high] });
+    expect(held.decision).toBe('hold');
+    expect(held.reason).toMatch(/vol \(20\.0 % of wallets outside the training range .*: 0 below, 2 above\)/);
   });
 
   it('treats missing features and non-finite values as drift', () => {

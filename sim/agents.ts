@@ -1,6 +1,6 @@
 import { getAddress, keccak256, toUtf8Bytes } from 'ethers';
-import { categorical, createRandom, normal, poisson, sigmoid, type Random } from '../core/random';
-import { DEFAULT_UTIL_SLOPE, TYPE_PARAMS, UTIL_SD, utilisation, WALLET_TYPES, type WalletType } from './wallet-types';
+import { categorical, createRandom, normal, poisson, type Random } from '../core/random';
+import { TYPE_PARAMS, UTIL_SD, utilisation, WALLET_TYPES, type WalletType } from './wallet-types';
 
 /**
  * On-chain borrower agents: the plan. Each agent has a hidden type from the simulator's generator
@@ -67,7 +67,7 @@ export interface AgentReserve {
 export interface AgentLoan {
   /** Replay step (index into the steps) of the supply and borrow. */
   open: number;
-  /** Step of the full repayment and withdrawal; null while the loan stays open (the last one, or a default). */
+  /** Step of the full repayment and withdrawal; null for the last loan, which stays open. */
   close: number | null;
   /** Step of a first, partial repayment (sloppy borrowers), before `close`. */
   instalment: number | null;
@@ -80,8 +80,6 @@ export interface AgentLoan {
   debtUnits: number;
   /** Utilisation logit: the borrow is sigmoid(x) of the collateral's LTV. */
   utilLogit: number;
-  /** The agent fails to repay this loan: it stays open, and the agent does nothing after it. */
-  defaults: boolean;
 }
 
 export interface AgentPlan {
@@ -105,9 +103,8 @@ export interface AgentOptions {
 export const agentAddress = (seed: number, i: number): string =>
   getAddress(`0x${keccak256(toUtf8Bytes(`risk-oracle agent ${seed} ${i}`)).slice(-40)}`);
 
-/** How many loans a wallet of this type takes over `days` (the generator's rate is per account age, ~150–200 days). */
-const loanCount = (random: Random, type: WalletType, days: number): number =>
-  1 + poisson(random, (TYPE_PARAMS[type].loanRate * days) / TYPE_PARAMS[type].ageMeanDays / 2);
+/** How many loans a wallet of this type takes in its history: the off-chain generator's own law (sim/wallets.ts). */
+const loanCount = (random: Random, type: WalletType): number => 1 + poisson(random, TYPE_PARAMS[type].loanRate);
 
 /**
  * Plans `count` agents over the replay steps of a path. Deterministic for a seed. A volatile collateral (WETH, WBTC,
@@ -124,12 +121,14 @@ export function planAgents(path: PricePath, steps: readonly number[], options: A
   const n = steps.length;
   if (n < 8) throw new Error(`planAgents: ${n} replay steps are too few`);
   const days = (path.t[steps[n - 1]!]! - path.t[steps[0]!]!) / 86_400;
-  const stepOfDay = (d: number): number => {
-    const t = path.t[steps[n - 1]!]! - d * 86_400;
+  const timeOf = (step: number): number => path.t[steps[step]!]!;
+  /** The first replay step at or after time t. */
+  const stepAt = (t: number): number => {
     let lo = 0;
-    while (lo < n - 1 && path.t[steps[lo]!]! < t) lo++;
+    while (lo < n - 1 && timeOf(lo) < t) lo++;
     return lo;
   };
+  const stepOfDay = (d: number): number => stepAt(timeOf(n - 1) - d * 86_400);
   const price = (symbol: string, step: number): number => path.prices[symbol]![steps[step]!]!;
   const priors = WALLET_TYPES.map((t) => TYPE_PARAMS[t].prior);
   const plans: AgentPlan[] = [];
@@ -140,8 +139,12 @@ export function planAgents(path: PricePath, steps: readonly number[], options: A
     const rate = 1 / p.ageMeanDays;
     const age = -Math.log(1 - random() * (1 - Math.exp(-rate * days))) / rate;
     const first = Math.min(n - 3, stepOfDay(age));
-    const count = loanCount(random, type, days);
-    const drawn = [first, ...Array.from({ length: count - 1 }, () => first + Math.floor(random() * (n - 2 - first)))].sort((a, b) => a - b);
+    const count = loanCount(random, type);
+    // openings uniform in time, as the generator's (replay steps crowd where prices move, e.g. in a crash)
+    const span = timeOf(n - 2) - timeOf(first);
+    const drawn = [first, ...Array.from({ length: count - 1 }, () => Math.min(n - 3, stepAt(timeOf(first) + random() * span)))].sort(
+      (a, b) => a - b,
+    );
     // a loan closes strictly between its opening and the next one's: openings at least two steps apart
     const opens = drawn.filter((s, k) => k === 0 || s >= drawn[k - 1]! + 2);
     const loans: AgentLoan[] = [];
@@ -164,16 +167,13 @@ export function planAgents(path: PricePath, steps: readonly number[], options: A
         collateralUnits: sizeUsd / price(collateral.symbol, open),
         debtUnits: debtUsd / price(debt.symbol, open),
         utilLogit: x,
-        defaults: false,
       };
       loans.push(loan);
       const next = opens[k + 1];
       if (next === undefined) break;
-      // a loan before another: its borrower may fail to repay it (the generator's default odds at this utilisation)
-      if (random() < sigmoid(p.defaultBase + DEFAULT_UTIL_SLOPE * x)) {
-        loan.defaults = true;
-        break;
-      }
+      // every loan before another is repaid, as in the generator's histories before t: what goes wrong is left to
+      // the price path and the liquidation bot (an agent walking away would also end its history early, which the
+      // training histories never do)
       loan.close = open + 1 + Math.floor(random() * (next - open - 1));
       if (loan.close - open >= 2 && random() < p.partialRate) {
         loan.instalment = open + 1 + Math.floor(random() * (loan.close - open - 1));

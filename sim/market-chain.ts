@@ -55,7 +55,7 @@ export interface ChainSimulationResult {
   /** Pool events of the simulation's transactions (agents, the liquidity provider and the bot). */
   events: Record<PoolEventKind, number>;
   /** Loans opened, closed, and left unpaid by their borrowers. */
-  loans: { opened: number; closed: number; defaulted: number };
+  loans: { opened: number; closed: number };
   liquidations: {
     /** `liquidationCall`s sent, and accounts the bot checked on-chain. */
     calls: number;
@@ -136,7 +136,7 @@ export async function runChainSimulation(options: ChainSimulationOptions): Promi
     const lastPrice = new Map<string, bigint>();
     let priceUpdates = 0;
     let lastBlock = setup[setup.length - 1]!;
-    const loans = { opened: 0, closed: 0, defaulted: 0 };
+    const loans = { opened: 0, closed: 0 };
     const t0 = path.t[steps[0]!]!;
 
     // what each step asks of the agents
@@ -147,7 +147,6 @@ export async function runChainSimulation(options: ChainSimulationOptions): Promi
         actions[loan.open]!.push({ agent, loan, kind: 'open' });
         if (loan.instalment !== null) actions[loan.instalment]!.push({ agent, loan, kind: 'instalment' });
         if (loan.close !== null) actions[loan.close]!.push({ agent, loan, kind: 'close' });
-        if (loan.defaults) loans.defaulted++;
       }
     }
     const noteMined = (blocks: number[]): void => {

@@ -1,6 +1,6 @@
 import { rocAuc } from '../models/metrics';
 import { simulateMarket } from './market';
-import { posteriorDefaultProbability, typePosterior, WALLET_TYPES } from './wallet-types';
+import { posteriorDefaultProbability, typePosterior, utilisation, WALLET_TYPES } from './wallet-types';
 import { generateWallets } from './wallets';
 
 describe('wallet generator', () => {
@@ -28,6 +28,45 @@ describe('wallet generator', () => {
       expect(after.some((e) => e.kind === 'liquidation')).toBe(w.hidden.defaulted);
       expect(after.every((e) => e.timestamp <= w.observedAt + 30 * 86_400)).toBe(true);
     }
+  });
+
+  it("trains for a given market: only its reserves, longs and shorts sized by each reserve's LTV, no wallet older than its history", () => {
+    const reserves = [
+      { symbol: 'WETH', ltv: 0.8, liquidationThreshold: 0.83 },
+      { symbol: 'GOV', ltv: 0.5, liquidationThreshold: 0.65 },
+      { symbol: 'USDC', ltv: 0.77, liquidationThreshold: 0.8 },
+    ];
+    const young = generateWallets(market, { seed: 4, count: 2_000, maxAgeDays: 60, minHistoryDays: 60, reserves });
+    const symbolOf = (i: number) => market.assets[i]!.symbol;
+    const kinds = new Set<string>();
+    for (const w of young) {
+      const before = w.events.filter((e) => e.timestamp < w.observedAt);
+      expect(w.observables.ageDays).toBeLessThanOrEqual(60);
+      expect(w.observables.ageCapDays).toBeLessThanOrEqual(60);
+      expect((w.observedAt - before[0]!.timestamp) / 86_400).toBeLessThanOrEqual(60.01);
+      for (const e of w.events) expect(['WETH', 'GOV', 'USDC']).toContain(symbolOf(e.asset));
+      for (let i = 0; i < before.length; i++) {
+        const e = before[i]!;
+        if (e.kind !== 'borrow') continue;
+        const supply = before[i - 1]!;
+        const stableCollateral = symbolOf(supply.asset) === 'USDC';
+        kinds.add(stableCollateral ? 'short' : 'long');
+        expect(symbolOf(e.asset) === 'USDC').toBe(!stableCollateral);
+        // debt USD ÷ collateral USD at the opening = the collateral reserve's LTV × the loan's utilisation
+        const step = Math.floor((e.timestamp - market.start) / market.stepSeconds);
+        const usd = (x: typeof e) => x.amount * market.assets[x.asset]!.prices[step]!;
+        const ltv = reserves.find((r) => r.symbol === symbolOf(supply.asset))!.ltv;
+        const loan = before.slice(0, i + 1).filter((x) => x.kind === 'borrow').length - 1;
+        expect(usd(e) / usd(supply) / (ltv * utilisation(w.observables.utilLogits[loan]!))).toBeCloseTo(1, 3);
+      }
+    }
+    expect([...kinds].sort()).toEqual(['long', 'short']);
+    // the Bayes PD still reads the generator exactly: calibrated on these wallets too
+    const rate = young.filter((w) => w.hidden.defaulted).length / young.length;
+    expect(Math.abs(young.reduce((a, w) => a + w.bayesPd, 0) / young.length - rate)).toBeLessThan(0.015);
+    expect(() =>
+      generateWallets(market, { seed: 4, count: 1, reserves: [{ symbol: 'XYZ', ltv: 0.5, liquidationThreshold: 0.6 }] }),
+    ).toThrow(/the market has no XYZ/);
   });
 
   it('the type posterior is calibrated: among wallets given P(type) ≈ p, about p have that type', () => {

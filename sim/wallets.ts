@@ -60,6 +60,18 @@ export interface WalletOptions {
   horizonSeconds?: number;
   /** Observation times are uniform over [minHistoryDays, end − horizon]. Default 30. */
   minHistoryDays?: number;
+  /**
+   * The longest history a wallet can have at t, in days (its age is truncated here as well as at the market's
+   * start). Default: no limit. A market that has existed for D days has no older wallets: training for it with
+   * `maxAgeDays: D` (and `minHistoryDays: D`) gives wallets the ages and loan counts the scored ones have.
+   */
+  maxAgeDays?: number;
+  /**
+   * The reserves loans may use, by the market's symbols, with the LTV borrowers size their loans by and the
+   * liquidation threshold of their health factors (fractions): train for the market the scored wallets borrow on.
+   * Default: every asset of the market, at `MAX_LTV` and its kind's `LIQUIDATION_THRESHOLD`.
+   */
+  reserves?: ReadonlyArray<{ symbol: string; ltv: number; liquidationThreshold: number }>;
 }
 
 /** Aave-like liquidation thresholds per asset kind (for health factors). */
@@ -84,9 +96,21 @@ export function generateWallets(market: SimMarket, options: WalletOptions): SimW
   const maxStep = market.steps - horizonSteps - 1;
   if (maxStep <= minStep) throw new Error(`the market (${market.steps} steps) is too short for a ${horizonSteps}-step horizon`);
   const priors = WALLET_TYPES.map((t) => TYPE_PARAMS[t].prior);
-  const volatileAssets = market.assets.flatMap((a, i) => (a.kind === 'stable' ? [] : [i]));
-  const usdc = market.assets.findIndex((a) => a.symbol === 'USDC');
-  const dai = market.assets.findIndex((a) => a.symbol === 'DAI');
+  const reserves =
+    options.reserves ??
+    market.assets.map((a) => ({ symbol: a.symbol, ltv: MAX_LTV, liquidationThreshold: LIQUIDATION_THRESHOLD[a.kind]! }));
+  const symbols = reserves.map((r) => r.symbol).join(', ');
+  const params = market.assets.map((a) => reserves.find((r) => r.symbol === a.symbol));
+  for (const r of reserves)
+    if (!market.assets.some((a) => a.symbol === r.symbol))
+      throw new Error(`generateWallets: the market has no ${r.symbol} (reserves: ${symbols})`);
+  const among = (stable: boolean): number[] => market.assets.flatMap((a, i) => ((a.kind === 'stable') === stable && params[i] ? [i] : []));
+  const volatileAssets = among(false);
+  const stableAssets = among(true);
+  if (volatileAssets.length === 0 || stableAssets.length === 0)
+    throw new Error(`generateWallets needs a volatile and a stable reserve among ${symbols}`);
+  const ltv = params.map((r) => r?.ltv ?? 0);
+  const liquidationThreshold = params.map((r) => r?.liquidationThreshold ?? 0);
   const wallets: SimWallet[] = new Array(options.count);
   for (let w = 0; w < options.count; w++) {
     wallets[w] = generateWallet(market, random, {
@@ -94,11 +118,13 @@ export function generateWallets(market: SimMarket, options: WalletOptions): SimW
       address: walletAddress(options.seed, w),
       type: WALLET_TYPES[categorical(random, priors)]!,
       tStep: minStep + Math.floor(random() * (maxStep - minStep)),
+      maxAgeSteps: Math.round((options.maxAgeDays ?? Infinity) * perDay),
       perDay,
       horizonSteps,
       volatileAssets,
-      usdc,
-      dai,
+      stableAssets,
+      ltv,
+      liquidationThreshold,
     });
   }
   return wallets;
@@ -109,17 +135,20 @@ interface WalletContext {
   address: string;
   type: WalletType;
   tStep: number;
+  maxAgeSteps: number;
   perDay: number;
   horizonSteps: number;
   volatileAssets: number[];
-  usdc: number;
-  dai: number;
+  stableAssets: number[];
+  /** Per market asset (fractions; 0 for an asset outside the reserves). */
+  ltv: number[];
+  liquidationThreshold: number[];
 }
 
 function generateWallet(market: SimMarket, random: Random, ctx: WalletContext): SimWallet {
   const p = TYPE_PARAMS[ctx.type];
   const { tStep, perDay } = ctx;
-  const ageCapDays = (tStep - 1) / perDay;
+  const ageCapDays = (Math.min(tStep, ctx.maxAgeSteps) - 1) / perDay;
   // truncated exponential by inversion
   const rate = 1 / p.ageMeanDays;
   const ageDays = -Math.log(1 - random() * (1 - Math.exp(-rate * ageCapDays))) / rate;
@@ -132,7 +161,7 @@ function generateWallet(market: SimMarket, random: Random, ctx: WalletContext): 
   const snapshots: HealthSnapshot[] = [];
   const obs: WalletObservables = { ageDays, ageCapDays, utilLogits: [], volatileLoans: 0, liquidated: 0, partial: 0, openCollateralVol: 0 };
   const price = (asset: number, step: number): number => market.assets[asset]!.prices[step]!;
-  const lt = (asset: number): number => LIQUIDATION_THRESHOLD[market.assets[asset]!.kind]!;
+  const lt = (asset: number): number => ctx.liquidationThreshold[asset]!;
   // one block per (wallet, step): the wallet's actions in a step share a transaction
   const blockOf = (step: number): number => step * BLOCKS_PER_STEP + (ctx.w % BLOCKS_PER_STEP);
   const at = (step: number): number => market.start + step * market.stepSeconds + (ctx.w % BLOCKS_PER_STEP) * 12;
@@ -155,66 +184,69 @@ function generateWallet(market: SimMarket, random: Random, ctx: WalletContext): 
     });
   };
 
+  const pick = (xs: readonly number[]): number => xs[Math.floor(random() * xs.length)]!;
+  let open: { asset: number; units: number; debtAsset: number; debt: number } | undefined;
   for (let k = 0; k < loans; k++) {
-    const open = opens[k]!;
+    const openStep = opens[k]!;
     const isLast = k === loans - 1;
+    // a long (volatile collateral, stablecoin debt) or a short (stablecoin collateral, volatile debt), as the
+    // on-chain agents borrow (sim/agents.ts)
     const volatile = random() < p.volatileShare;
-    const asset = volatile ? ctx.volatileAssets[Math.floor(random() * ctx.volatileAssets.length)]! : ctx.dai;
+    const asset = pick(volatile ? ctx.volatileAssets : ctx.stableAssets);
+    const debtAsset = pick(volatile ? ctx.stableAssets : ctx.volatileAssets);
     const x = p.utilMean + UTIL_SD * normal(random);
     obs.utilLogits.push(x);
     if (volatile) obs.volatileLoans++;
     const sizeUsd = 5_000 * Math.exp(normal(random));
-    const units = round6(sizeUsd / price(asset, open));
-    const debt = round6((units * price(asset, open) * MAX_LTV * utilisation(x)) / price(ctx.usdc, open));
-    emit(open, { kind: 'supply', asset, amount: units });
-    emit(open, { kind: 'borrow', asset: ctx.usdc, amount: debt });
-    snapshot(open, units, asset, debt, ctx.usdc);
+    const units = round6(sizeUsd / price(asset, openStep));
+    const debt = round6((units * price(asset, openStep) * ctx.ltv[asset]! * utilisation(x)) / price(debtAsset, openStep));
+    emit(openStep, { kind: 'supply', asset, amount: units });
+    emit(openStep, { kind: 'borrow', asset: debtAsset, amount: debt });
+    snapshot(openStep, units, asset, debt, debtAsset);
     if (isLast) {
       obs.openCollateralVol = trailingVolatility(market.assets[asset]!.prices, tStep, 7 * perDay);
+      open = { asset, units, debtAsset, debt };
       continue;
     }
     // closed before the next loan opens
     const next = opens[k + 1]!;
     // strictly between the two openings when there is room, else in the next opening's block, before it
-    const closeStep = next - open >= 2 ? open + 1 + Math.floor(random() * (next - open - 1)) : next;
+    const closeStep = next - openStep >= 2 ? openStep + 1 + Math.floor(random() * (next - openStep - 1)) : next;
     const u = random();
     if (u < p.liquidationRate) {
       obs.liquidated++;
-      snapshot(closeStep, units, asset, debt, ctx.usdc, 0.97);
-      emit(closeStep, { kind: 'liquidation', asset, amount: debt, debtAsset: ctx.usdc, collateralAmount: units });
-      snapshot(closeStep, 0, asset, 0, ctx.usdc);
-    } else if (random() < p.partialRate && closeStep > open + 1) {
+      snapshot(closeStep, units, asset, debt, debtAsset, 0.97);
+      emit(closeStep, { kind: 'liquidation', asset, amount: debt, debtAsset, collateralAmount: units });
+      snapshot(closeStep, 0, asset, 0, debtAsset);
+    } else if (random() < p.partialRate && closeStep > openStep + 1) {
       obs.partial++;
-      const mid = open + 1 + Math.floor(random() * (closeStep - open - 1));
+      const mid = openStep + 1 + Math.floor(random() * (closeStep - openStep - 1));
       const first = round6(debt * (0.3 + 0.5 * random()));
-      emit(mid, { kind: 'repay', asset: ctx.usdc, amount: first });
-      if (mid !== closeStep) snapshot(mid, units, asset, round6(debt - first), ctx.usdc);
-      emit(closeStep, { kind: 'repay', asset: ctx.usdc, amount: round6(debt - first) });
+      emit(mid, { kind: 'repay', asset: debtAsset, amount: first });
+      if (mid !== closeStep) snapshot(mid, units, asset, round6(debt - first), debtAsset);
+      emit(closeStep, { kind: 'repay', asset: debtAsset, amount: round6(debt - first) });
       emit(closeStep, { kind: 'withdraw', asset, amount: units });
-      snapshot(closeStep, 0, asset, 0, ctx.usdc);
+      snapshot(closeStep, 0, asset, 0, debtAsset);
     } else {
-      emit(closeStep, { kind: 'repay', asset: ctx.usdc, amount: debt });
+      emit(closeStep, { kind: 'repay', asset: debtAsset, amount: debt });
       emit(closeStep, { kind: 'withdraw', asset, amount: units });
-      snapshot(closeStep, 0, asset, 0, ctx.usdc);
+      snapshot(closeStep, 0, asset, 0, debtAsset);
     }
   }
 
   const pd = defaultProbability(ctx.type, obs);
   const defaulted = random() < pd;
   // after t: a liquidation within the horizon for a default, else perhaps an orderly exit
-  const last = events[events.length - 2]!;
-  const lastAsset = last.asset;
-  const lastUnits = last.amount;
-  const lastDebt = events[events.length - 1]!.amount;
+  const last = open!;
   const after = tStep + 1 + Math.floor(random() * (ctx.horizonSteps - 1));
   if (defaulted) {
-    snapshot(after, lastUnits, lastAsset, lastDebt, ctx.usdc, 0.96);
-    emit(after, { kind: 'liquidation', asset: lastAsset, amount: lastDebt, debtAsset: ctx.usdc, collateralAmount: lastUnits });
-    snapshot(after, 0, lastAsset, 0, ctx.usdc);
+    snapshot(after, last.units, last.asset, last.debt, last.debtAsset, 0.96);
+    emit(after, { kind: 'liquidation', asset: last.asset, amount: last.debt, debtAsset: last.debtAsset, collateralAmount: last.units });
+    snapshot(after, 0, last.asset, 0, last.debtAsset);
   } else if (random() < 0.5) {
-    emit(after, { kind: 'repay', asset: ctx.usdc, amount: lastDebt });
-    emit(after, { kind: 'withdraw', asset: lastAsset, amount: lastUnits });
-    snapshot(after, 0, lastAsset, 0, ctx.usdc);
+    emit(after, { kind: 'repay', asset: last.debtAsset, amount: last.debt });
+    emit(after, { kind: 'withdraw', asset: last.asset, amount: last.units });
+    snapshot(after, 0, last.asset, 0, last.debtAsset);
   }
   return {
     address: ctx.address,

@@ -46,7 +46,7 @@ export function registerDemo(program: Command): void {
           (r) =>
             `shadow ${r.modelId.slice(0, 10)}… beside the model in force: rank correlation ${r.rankCorrelation.toFixed(3)}, ${r.decisionFlips} of ${r.wallets} decisions flip at ${r.cutoff}, mean PD ${r.meanPd.toFixed(4)} vs ${r.referenceMeanPd.toFixed(4)}`,
         ),
-        `drift guard: PSI above ${summary.drift.defaultThreshold} on ${Object.values(summary.drift.psi).filter((v) => v > summary.drift.defaultThreshold).length} of ${Object.keys(summary.drift.psi).length} features (${summary.drift.heldAtDefault ? 'held' : 'passed'} at the default); the demo publishes at ${summary.drift.threshold} (see the report's drift section)`,
+        `drift guard at ${summary.drift.defaultThreshold}: ${summary.drift.heldAtDefault ? `held (${summary.drift.atDefault.reason}); published at ${summary.drift.threshold}` : 'passed'} (see the report's drift section)`,
         `credit epoch 1 (oracle pipeline, model in force ${summary.epochs[0]?.modelId.slice(0, 10)}…): ${summary.epochs[0]?.wallets} wallets; CreditLine lent ${summary.creditLine.good.borrowed} USDC to a ${summary.creditLine.good.score} score, refused a ${summary.creditLine.poor.score} (${summary.creditLine.poor.refused ?? 'not refused'})`,
         `DAO tightened ${summary.dao.tightened.symbol} max LTV to ${summary.dao.tightened.maxLtvAfter} bps; the next round published ${summary.dao.tightened.publishedLtv}`,
         `tampered epoch ${summary.challenge.epoch} challenged on-chain: ${summary.challenge.invalidated ? 'invalidated' : 'NOT invalidated'}`,

@@ -3,6 +3,7 @@ import path from 'node:path';
 import { formatEther, keccak256, type ContractRunner, type JsonRpcProvider } from 'ethers';
 import type { Kysely } from 'kysely';
 import type { Database } from '../../core';
+import { UserError } from '../../core/errors';
 import type { ModelRegistry } from '../../contracts/build/types';
 import {
   canonicalJson,
@@ -221,6 +222,11 @@ export async function runCommunity(options: {
   steps.note(
     `snapshot ${snap.id.slice(0, 10)}…: ${snap.snapshot.count} rows, ${snap.snapshot.positives} defaults, up to block ${snap.snapshot.block}`,
   );
+  // every claim is a ranking metric: a snapshot of one class measures nothing (a small or calm market)
+  if (snap.snapshot.positives === 0 || snap.snapshot.positives === snap.snapshot.count)
+    throw new UserError(
+      `the demo's chain gave its evaluation snapshot ${snap.snapshot.positives} defaults in ${snap.snapshot.count} rows, one class only, so no claim can be measured on it: run with more --wallets (100 or more) or --days`,
+    );
   const [alice, bob, mallory, watcher] = await Promise.all([5, 6, 7, 8].map((i) => rpc.getSigner(i)));
   const entries = [
     { name: 'alice-mlp', model: credit, submitter: alice!, description: `MLP, seed 1, ${credit.trainingWallets} histories` },

@@ -30,12 +30,27 @@ export interface DemoCreditModel {
 /**
  * Simulates off-chain borrower histories whose hidden types the model never sees (so the Bayes limit is known) and
  * trains the credit MLP with its logistic baseline on them. The wallets the epoch scores are the ones the indexer
- * saw on the demo's chain (the on-chain agents), not these.
+ * saw on the demo's chain (the on-chain agents), not these. `historyDays` is how long the scored wallets' market
+ * has existed: training wallets are no older (ages, and the loan counts and volumes that grow with them, then have
+ * the scored population's distribution), observed at times spread over a `days`-long market with its regimes.
  */
-export async function trainDemoCreditModel(options: { seed: number; trainingWallets: number; days: number }): Promise<DemoCreditModel> {
+export async function trainDemoCreditModel(options: {
+  seed: number;
+  trainingWallets: number;
+  days: number;
+  historyDays?: number;
+  /** The scored market's reserves (symbols of the simulator's market, LTV and liquidation threshold as fractions). */
+  reserves?: ReadonlyArray<{ symbol: string; ltv: number; liquidationThreshold: number }>;
+}): Promise<DemoCreditModel> {
   const { name: backend } = await selectBackend();
   const market = simulateMarket({ seed: options.seed, days: options.days });
-  const wallets = generateWallets(market, { seed: options.seed, count: options.trainingWallets, horizonSeconds: HORIZON });
+  const wallets = generateWallets(market, {
+    seed: options.seed,
+    count: options.trainingWallets,
+    horizonSeconds: HORIZON,
+    ...(options.historyDays !== undefined ? { maxAgeDays: options.historyDays, minHistoryDays: options.historyDays } : {}),
+    ...(options.reserves ? { reserves: options.reserves } : {}),
+  });
   const views = wallets.map((w) => walletView(market, w));
   const data = buildCreditDataset(views, marketView(market), HORIZON);
   const trained = await trainCreditModel(data, {

@@ -30,6 +30,8 @@ const kindOf = (symbol: string): AssetKind => {
 
 export interface DemoMarket {
   agents: AgentPlan[];
+  /** The reserves as the agents borrowed on them: symbol, LTV and liquidation threshold (fractions) at the start. */
+  reserves: Array<{ symbol: string; ltv: number; liquidationThreshold: number }>;
   result: ChainSimulationResult;
 }
 
@@ -55,7 +57,12 @@ export async function runDemoMarket(options: {
     priceAdmin: options.priceAdmin,
     seed: options.seed,
   });
-  return { agents, result };
+  const reserves = market.reserves.map((r) => ({
+    symbol: r.symbol,
+    ltv: r.ltv / 10_000,
+    liquidationThreshold: r.liquidationThreshold / 10_000,
+  }));
+  return { agents, reserves, result };
 }
 
 export interface DemoIndex {

@@ -35,7 +35,8 @@ function reportTests(): void {
       days: MIN_DAYS,
       quiet: true,
       databaseUrl: process.env.DATABASE_URL,
-      wallets: 60,
+      // enough agents for the community snapshot to hold defaults in its short window (60 gave none)
+      wallets: 100,
       trainingWallets: 4_000,
     });
     opened = await openReport(summary.report);
@@ -109,7 +110,8 @@ function reportTests(): void {
     // the drift section names the thresholds and draws one bar per feature
     const drift = (await page.locator('section#drift p').textContent()) ?? '';
     expect(drift).toContain(`default threshold ${summary.drift.defaultThreshold}`);
-    expect(drift).toContain(`threshold of ${summary.drift.threshold}`);
+    // 60 agents over 50 days are few for a PSI: whether it held or passed, the section says which
+    expect(drift).toContain(summary.drift.heldAtDefault ? `threshold of ${summary.drift.threshold}` : 'passed epoch 1 at the default');
     expect(Object.keys(summary.drift.psi)).toHaveLength(25);
 
     if (ARTIFACTS) {

@@ -171,13 +171,18 @@ const HISTORY_NEEDED = `the community snapshot observes wallets from day 14 to 3
  * hourly point of D days lies one hour before their end: an hour of slack.
  */
 function checkHistory(series: Record<string, ReadonlyArray<{ t: number }>>, files: string[]): void {
-  const start = Math.max(...Object.values(series).map((s) => s[0]?.t ?? Infinity));
-  const end = Math.min(...Object.values(series).map((s) => s.at(-1)?.t ?? -Infinity));
-  const days = (end - start + 3_600) / 86_400;
+  const days = sharedDays(series);
   if (!(days >= MIN_DAYS))
     throw new UserError(
       `the price files (${files.join(', ')}) share ${Number.isFinite(days) ? days.toFixed(1) : 0} days of history; the demo needs at least ${MIN_DAYS}: ${HISTORY_NEEDED}`,
     );
+}
+
+/** Days of history every series has (NaN when one is empty). */
+function sharedDays(series: Record<string, ReadonlyArray<{ t: number }>>): number {
+  const start = Math.max(...Object.values(series).map((s) => s[0]?.t ?? Infinity));
+  const end = Math.min(...Object.values(series).map((s) => s.at(-1)?.t ?? -Infinity));
+  return (end - start + 3_600) / 86_400;
 }
 
 /** Seconds during which a published credit epoch can be challenged (CreditLine waits for it to pass). */
@@ -280,7 +285,7 @@ export async function runDemo(options: DemoOptions): Promise<DemoSummary> {
     );
     const sim = onChain.result;
     steps.note(
-      `${sim.transactions} transactions in ${sim.toBlock - sim.fromBlock + 1} blocks (${sim.steps} price moves): ${sim.events.supply} supplies, ${sim.events.borrow} borrows, ${sim.events.repay} repayments, ${sim.events.withdraw} withdrawals; ${sim.loans.defaulted} loans left unpaid`,
+      `${sim.transactions} transactions in ${sim.toBlock - sim.fromBlock + 1} blocks (${sim.steps} price moves): ${sim.events.supply} supplies, ${sim.events.borrow} borrows, ${sim.events.repay} repayments, ${sim.events.withdraw} withdrawals; ${sim.loans.opened - sim.loans.closed} loans open at the end`,
     );
     steps.note(
       `the bot liquidated ${sim.liquidations.accounts} accounts ${sim.liquidations.events} times (${Object.entries(sim.liquidations.byType)
@@ -308,9 +313,13 @@ export async function runDemo(options: DemoOptions): Promise<DemoSummary> {
     );
 
     const trainingWallets = options.trainingWallets ?? 20_000;
+    // the agents' market is as old as the price path: the training histories are no older, observed over a year of
+    // simulated regimes (longer when the path is)
+    const historyDays = Math.floor(sharedDays(series));
+    const trainingDays = Math.max(365, historyDays + 90);
     const credit = await steps.step(
       `credit model: ${trainingWallets} simulated borrower histories (hidden types), TF.js MLP vs logistic baseline vs the Bayes limit`,
-      () => trainDemoCreditModel({ seed: 1, trainingWallets, days: 365 }),
+      () => trainDemoCreditModel({ seed: 1, trainingWallets, days: trainingDays, historyDays, reserves: onChain.reserves }),
     );
     const m = credit.metrics;
     steps.note(
@@ -318,8 +327,20 @@ export async function runDemo(options: DemoOptions): Promise<DemoSummary> {
     );
     // two more community models: the same architecture on other seeds and a fifth (a tenth) of the histories
     const others = await steps.step('two more community credit models: other seeds, a fifth and a tenth of the histories', async () => ({
-      shadow: await trainDemoCreditModel({ seed: 2, trainingWallets: Math.max(1_500, Math.round(trainingWallets / 5)), days: 365 }),
-      oversold: await trainDemoCreditModel({ seed: 3, trainingWallets: Math.max(1_500, Math.round(trainingWallets / 10)), days: 365 }),
+      shadow: await trainDemoCreditModel({
+        seed: 2,
+        trainingWallets: Math.max(1_500, Math.round(trainingWallets / 5)),
+        days: trainingDays,
+        historyDays,
+        reserves: onChain.reserves,
+      }),
+      oversold: await trainDemoCreditModel({
+        seed: 3,
+        trainingWallets: Math.max(1_500, Math.round(trainingWallets / 10)),
+        days: trainingDays,
+        historyDays,
+        reserves: onChain.reserves,
+      }),
     }));
 
     const proposals: DemoSummary['dao']['proposals'] = [];
@@ -400,12 +421,16 @@ export async function runDemo(options: DemoOptions): Promise<DemoSummary> {
         }),
     );
     const drift = oracleEpoch.drift;
-    const worst = Object.entries(drift.psi).sort((a, b) => b[1] - a[1]);
+    const worst = Object.entries(drift.psi)
+      .filter(([f]) => !(f in drift.outOfSupport))
+      .sort((a, b) => b[1] - a[1]);
     steps.note(
-      `drift guard at PSI ${DEFAULT_DRIFT_THRESHOLD}: ${drift.atDefault.decision} (${worst.filter(([, v]) => v > DEFAULT_DRIFT_THRESHOLD).length} of ${worst.length} features above; largest ${worst
+      `drift guard at PSI ${DEFAULT_DRIFT_THRESHOLD}: ${drift.atDefault.decision} (${worst.filter(([, v]) => v > DEFAULT_DRIFT_THRESHOLD).length} of ${worst.length} wallet-level features above; largest ${worst
         .slice(0, 3)
         .map(([f, v]) => `${f} ${v.toFixed(2)}`)
-        .join(', ')}); published at the demo's threshold ${drift.threshold}`,
+        .join(', ')}; ${Object.entries(drift.outOfSupport)
+        .map(([f, share]) => `${f} ${(share * 100).toFixed(1)} % outside the training range`)
+        .join(', ')})${drift.atDefault.decision === 'hold' ? `; published at the fallback threshold ${drift.threshold}` : ''}`,
     );
     epochs.push({
       epoch: oracleEpoch.epoch,

@@ -6,7 +6,7 @@ import { referenceDistributions, type ReferenceDistribution } from '../drift';
 import { encodeWeights, scorecard, weightsHash, type QuantizedModel } from '../quantize';
 import { canonicalHash, canonicalJson, merkleRoot } from './canonical-json';
 import type { Dataset, Standardizer } from './dataset';
-import { CREDIT_FEATURES, featureSpecHash, HF_CAP, REFERENCE_LTV, type FeatureDef } from './features';
+import { CREDIT_FEATURES, featureSpecHash, HF_CAP, MARKET_LEVEL_FEATURES, REFERENCE_LTV, type FeatureDef } from './features';
 import type { CreditMetrics, TrainedCreditModel } from './train';
 
 /** The float layers in TF.js's own save format, weights base64 (little-endian float32). */
@@ -156,6 +156,7 @@ export async function buildCreditArtifact(inputs: ArtifactInputs): Promise<{ art
         CREDIT_FEATURES.map((f) => f.name),
         data.x,
         trained.split.train,
+        { marketLevel: MARKET_LEVEL_FEATURES },
       ),
     },
     metrics: trained.metrics,

@@ -115,8 +115,9 @@ export async function creditFeaturesSql(
     -- loop over wallets × wallets, minutes for 2,000 wallets)
     vol as materialized (
       select oa.i, (
-        select coalesce(stddev_samp(r.ret), 0) from (
-          select p.timestamp, ln(p.price_usd::float8 / lag(p.price_usd::float8) over (order by p.timestamp)) as ret
+        select case when count(r.ret) < 2 or sum(r.dt) <= 0 then 0 else sqrt(sum(r.ret * r.ret) / sum(r.dt) * 3600) end from (
+          select p.timestamp, ln(p.price_usd::float8 / lag(p.price_usd::float8) over (order by p.timestamp)) as ret,
+                 (p.timestamp - lag(p.timestamp) over (order by p.timestamp))::float8 as dt
           from price_points p
           where p.chain_id = ${chainId} and p.asset = oa.largest and p.source = ${priceSource} and p.timestamp < oa.t
             and p.timestamp >= coalesce((select max(q.timestamp) from price_points q

@@ -37,8 +37,8 @@ describe('credit features', () => {
     expect(f).toMatchObject({ min_health_factor: 1.05, n_hf_below_1_1: 1, current_health_factor: 1.05, distinct_assets: 2 });
     expect(f.current_utilisation).toBeCloseTo(2 / 3, 12);
     expect(f).toMatchObject({ volatile_supply_share: 1, stable_debt_share: 1, open_volatile_share: 1 });
-    // WETH returns alternate ±ln(1.1): 168 returns in 7 days, mean 0, sample sd = ln(1.1)·sqrt(168/167)
-    expect(f.open_collateral_vol_7d).toBeCloseTo(Math.log(1.1) * Math.sqrt(168 / 167), 12);
+    // WETH returns alternate ±ln(1.1) every hour: 168 returns of ln(1.1)² in 168 hours, realised sd ln(1.1) per hour
+    expect(f.open_collateral_vol_7d).toBeCloseTo(Math.log(1.1), 12);
     expect(HF_CAP).toBe(10);
   });
 

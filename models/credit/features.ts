@@ -16,8 +16,15 @@ export const REFERENCE_LTV = 0.75;
 export const HF_CAP = 10;
 const DAY = 86_400;
 const VOL_WINDOW = 7 * DAY;
+const HOUR = 3_600;
 
 const all = 'all history before t';
+
+/**
+ * Features whose value the market sets at t (every wallet holding the same asset shares it): the drift guard checks
+ * them against the training support rather than by PSI (models/drift.ts).
+ */
+export const MARKET_LEVEL_FEATURES: readonly string[] = ['open_collateral_vol_7d'];
 export const CREDIT_FEATURES: readonly FeatureDef[] = [
   { name: 'age_days', unit: 'days', window: all, description: 't − first event' },
   { name: 'days_since_last', unit: 'days', window: all, description: 't − last event' },
@@ -55,7 +62,7 @@ export const CREDIT_FEATURES: readonly FeatureDef[] = [
   },
   {
     name: 'open_collateral_vol_7d',
-    unit: 'log-return sd per price step',
+    unit: 'log-return sd per hour (realised)',
     window: '7 days before t',
     description: 'realised volatility of the largest open collateral',
   },
@@ -71,8 +78,10 @@ const utilOf = (collateralUsd: number, debtUsd: number): number => (collateralUs
 const clampP = (u: number): number => Math.min(1 - 1e-6, Math.max(1e-6, u));
 
 /**
- * Realised volatility of an asset over [t − 7 d, t): the sample sd of log returns ln(p_j / p_{j−1}) for every
- * price point j with a timestamp in the window (its predecessor may lie before it). 0 with fewer than two.
+ * Realised volatility of an asset over [t − 7 d, t), per hour: √(Σ r_j² ÷ Σ Δt_j · 3 600) over the log returns
+ * r_j = ln(p_j / p_{j−1}) of every price point j with a timestamp in the window (its predecessor may lie before it),
+ * Δt_j the seconds between the two. Per unit of time rather than per price point, so hourly prices and a feed that
+ * answers every few hours give the same figure for the same market. 0 with fewer than two returns.
  */
 export function trailingVol(market: MarketData, asset: string, t: number): number {
   const series = market.prices.get(asset);
@@ -80,16 +89,11 @@ export function trailingVol(market: MarketData, asset: string, t: number): numbe
   const last = priceIndexAtOrBefore(series, t - 1);
   let first = priceIndexAtOrBefore(series, t - VOL_WINDOW - 1) + 1;
   first = Math.max(1, first);
-  const n = last - first + 1;
-  if (n < 2) return 0;
-  let sum = 0;
+  if (last - first + 1 < 2) return 0;
   let sumSq = 0;
-  for (let j = first; j <= last; j++) {
-    const r = Math.log(series.p[j]! / series.p[j - 1]!);
-    sum += r;
-    sumSq += r * r;
-  }
-  return Math.sqrt(Math.max(0, (sumSq - (sum * sum) / n) / (n - 1)));
+  for (let j = first; j <= last; j++) sumSq += Math.log(series.p[j]! / series.p[j - 1]!) ** 2;
+  const seconds = series.t[last]! - series.t[first - 1]!;
+  return seconds > 0 ? Math.sqrt((sumSq / seconds) * HOUR) : 0;
 }
 
 /**
