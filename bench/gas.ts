@@ -85,16 +85,26 @@ async function main(): Promise<void> {
       maxAgeSeconds: 86_400,
     });
     await (await market.aclManager.getFunction('addRiskAdmin')(await steward.getAddress())).wait();
+    await (await oracle.setSteward(await steward.getAddress())).wait();
     const weth = market.reserves[0]!.address;
     await (await oracle.setBounds(weth, bounds)).wait();
     const wu = update(weth, 1n, 7_600);
     await (await oracle.publish(wu, await signedBy(signers.slice(0, 3), domain, wu))).wait();
     const applyAave = await gasOf(steward.applyParameters(weth));
     if ((await aaveCollateralConfig(market, weth)).ltv !== 7_600) throw new Error('the steward did not apply the round');
-    // the guardian (here the DAO's signer too) pauses and puts back what Aave had before round 1
+    // the guardian (here the DAO's signer too) pauses and puts back what Aave had before round 1 (RiskOracle
+    // records it as round 2)
     await (await oracle.pause()).wait();
     const fallBackAave = await gasOf(steward.fallBack(weth));
     if ((await aaveCollateralConfig(market, weth)).ltv !== 8_000) throw new Error('the fall-back did not restore the parameters');
+    if ((await oracle.latest(weth)).ltv !== 8_000n) throw new Error('RiskOracle did not record the fall-back');
+    await (await oracle.unpause()).wait();
+    // round 3 published, then paused before it is applied: the fall-back skips it (Aave untouched)
+    const skipped = update(weth, 3n, 7_600);
+    await (await oracle.publish(skipped, await signedBy(signers.slice(0, 3), domain, skipped))).wait();
+    await (await oracle.pause()).wait();
+    const fallBackSkip = await gasOf(steward.fallBack(weth));
+    if ((await steward.appliedRound(weth)) !== 4n) throw new Error('the fall-back did not skip round 3');
     await (await oracle.unpause()).wait();
 
     progress('measuring credit epochs, proofs, scoreOf and a challenge');
@@ -164,6 +174,7 @@ async function main(): Promise<void> {
       publishBatch20PerAssetCold: Math.round(batchCold / 20),
       applyAave,
       fallBackAave,
+      fallBackSkip,
       epochPublish10,
       epochPublish1M,
       epochPublishFirstOfModel: epochPublishFirst,
@@ -198,7 +209,8 @@ async function main(): Promise<void> {
       `| publishBatch, 20 assets, per asset (routine update) | ${Math.round(batchWarm / 20)} | 25,000 | ${figures.ratioToGoal.publishBatch20PerAsset} |`,
       `| publishBatch, 20 assets, per asset (first update) | ${Math.round(batchCold / 20)} | | |`,
       `| RiskSteward.applyParameters → Aave PoolConfigurator | ${applyAave} | | |`,
-      `| RiskSteward.fallBack → Aave PoolConfigurator (guardian, oracle paused) | ${fallBackAave} | | |`,
+      `| RiskSteward.fallBack, restore → Aave PoolConfigurator and RiskOracle.recordFallBack (guardian, oracle paused) | ${fallBackAave} | | |`,
+      `| RiskSteward.fallBack, skip an unapplied round → RiskOracle.recordFallBack (Aave untouched) | ${fallBackSkip} | | |`,
       `| publishEpoch, 10 wallets | ${epochPublish10} | 120,000 | ${(epochPublish10 / 120_000).toFixed(3)} |`,
       `| publishEpoch, 2^20 wallets | ${epochPublish1M} | 120,000 | ${figures.ratioToGoal.epochPublish} |`,
       `| publishEpoch, first epoch of a publisher and a model (records both once) | ${epochPublishFirst} | | |`,
@@ -215,7 +227,9 @@ async function main(): Promise<void> {
       'two more slots, for that model only). An epoch is two new slots (root; publisher id, times, bond, model index).',
       '',
       "RiskSteward's apply records what Aave had (one view call to the Pool) in the slot that already holds the",
-      'applied round, so keeping the fall-back parameters costs no extra storage write.',
+      'applied round, so keeping the fall-back parameters costs no extra storage write. A fall-back also writes what',
+      "Aave then has into RiskOracle's packed asset slot as a new round and clears its provenance (two slots",
+      'refunded); the steward is a slot of its own in RiskOracle, read only then.',
       '',
     ].join('\n');
     writeFileSync(path.join(__dirname, '..', 'contracts', 'GAS.md'), table);

@@ -10,6 +10,7 @@ interface DeploymentFile {
   chainId: number;
   block: number;
   riskOracle: string;
+  riskSteward: string;
   aave: { pool: string; reserves: Array<{ symbol: string; decimals: number; address: string }> };
 }
 
@@ -48,6 +49,8 @@ describe('risk-oracle chain deploy', () => {
     // the guardian defaults to the deployer
     expect(String(printed.guardian).toLowerCase()).toBe(accounts[0]!.toLowerCase());
     expect(await oracle.guardian()).toBe(printed.guardian);
+    // the deployment's steward is the one contract that may record a guardian's fall-back in RiskOracle
+    expect((await oracle.steward()).toLowerCase()).toBe(d.riskSteward.toLowerCase());
     expect(d.aave.reserves.map((x) => x.symbol)).toEqual(['WETH', 'WBTC', 'USDC', 'GOV']);
   });
 

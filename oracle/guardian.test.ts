@@ -1,6 +1,6 @@
 import { getAddress, type Log } from 'ethers';
 import { RiskOracle__factory, RiskSteward__factory } from '../contracts/build/types';
-import { decodeGuardianLog, GUARDIAN_EVENTS, guardianTopics } from './guardian';
+import { decodeGuardianLog, GUARDIAN_EVENTS, guardianTopics, nextFallBack } from './guardian';
 
 const GUARDIAN = getAddress('0x00000000000000000000000000000000000000a7');
 const ASSET = getAddress('0x00000000000000000000000000000000000000e1');
@@ -14,10 +14,20 @@ describe('guardian safety events', () => {
   const oracle = RiskOracle__factory.createInterface();
   const steward = RiskSteward__factory.createInterface();
 
+  it("tells what a fall-back would do: skip the oracle's unapplied round, else restore the previous parameters", () => {
+    const previous = { round: 2, ltv: 7_000, liquidationThreshold: 7_500, liquidationBonus: 10_500 };
+    expect(nextFallBack(3, { appliedRound: 2, previous })).toBe('skip');
+    expect(nextFallBack(3, { appliedRound: 2, previous: null })).toBe('skip');
+    expect(nextFallBack(2, { appliedRound: 2, previous })).toBe('restore');
+    expect(nextFallBack(2, { appliedRound: 2, previous: null })).toBeNull();
+  });
+
   it("lists only events its contracts' ABIs have, and names one that is not there", () => {
     const topics = guardianTopics();
-    expect(topics.RiskOracle).toEqual((['Paused', 'Unpaused', 'GuardianSet'] as const).map((e) => oracle.getEvent(e)!.topicHash));
-    expect(topics.RiskSteward).toEqual([steward.getEvent('ParametersRestored')!.topicHash]);
+    expect(topics.RiskOracle).toEqual(
+      (['Paused', 'Unpaused', 'GuardianSet', 'FallBackRecorded'] as const).map((e) => oracle.getEvent(e)!.topicHash),
+    );
+    expect(topics.RiskSteward).toEqual((['ParametersRestored', 'RoundSkipped'] as const).map((e) => steward.getEvent(e)!.topicHash));
     expect(GUARDIAN_EVENTS.length).toBe(topics.RiskOracle.length + topics.RiskSteward.length);
     expect(() => guardianTopics([...GUARDIAN_EVENTS, { contract: 'RiskSteward', event: 'RoundVanished' }])).toThrow(
       'GUARDIAN_EVENTS: RiskSteward has no event RoundVanished in its ABI',

@@ -24,6 +24,8 @@ export const GUARDIAN_EVENTS: readonly GuardianEventSpec[] = [
   { contract: 'RiskOracle', event: 'Unpaused' },
   { contract: 'RiskOracle', event: 'GuardianSet', actor: 'the DAO (only it sets the guardian)' },
   { contract: 'RiskSteward', event: 'ParametersRestored' },
+  { contract: 'RiskSteward', event: 'RoundSkipped' },
+  { contract: 'RiskOracle', event: 'FallBackRecorded', actor: 'the steward, for a fall-back' },
 ];
 
 const INTERFACES: Record<GuardianContract, Interface> = {
@@ -81,6 +83,15 @@ export interface FallBackState {
   appliedRound: number;
   /** The parameters a fall-back would put back and the round it would undo; null when there is nothing to restore. */
   previous: (CollateralParams & { round: number }) | null;
+}
+
+/** What a fall-back would do now: skip RiskOracle's round when it is newer than the applied one, else restore. */
+export type FallBackStep = 'skip' | 'restore' | null;
+
+/** IRiskSteward.fallBack's rule: a published, unapplied round is skipped (Aave untouched); else `previous` is restored. */
+export function nextFallBack(oracleRound: number, state: FallBackState): FallBackStep {
+  if (oracleRound > state.appliedRound) return 'skip';
+  return state.previous ? 'restore' : null;
 }
 
 /** `RiskSteward.appliedRound` and `previous` for an asset. */

@@ -77,6 +77,7 @@ describe(`verifyRounds on a range-limited RPC (${process.env.DATABASE_URL ? 'Pos
   function stubOracle(head: number) {
     const events = [120, 15_000, 39_999].map((blockNumber, i) => ({
       blockNumber,
+      eventName: 'ParametersUpdated',
       args: { asset: `0x${String(i + 1).repeat(40)}`, round: 7n, modelId: modelIdOf(DEFAULT_COLLATERAL_MODEL) },
     }));
     const rpc = rangeLimitedRpc(
@@ -84,7 +85,6 @@ describe(`verifyRounds on a range-limited RPC (${process.env.DATABASE_URL ? 'Pos
       events.map((e) => e.blockNumber),
     );
     const oracle = {
-      filters: { ParametersUpdated: () => 'ParametersUpdated' },
       queryFilter: async (_filter: unknown, from: number, to: number) => {
         await rpc.query(from, to);
         return events.filter((e) => e.blockNumber >= from && e.blockNumber <= to);

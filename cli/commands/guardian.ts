@@ -1,8 +1,8 @@
 import type { Command } from 'commander';
-import { getAddress, isAddress, NonceManager, type ContractRunner, type Wallet } from 'ethers';
+import { getAddress, isAddress, NonceManager, type ContractRunner, type TransactionReceipt, type Wallet } from 'ethers';
 import { UserError } from '../../core';
 import { RiskOracle__factory, RiskSteward__factory, type RiskOracle, type RiskSteward } from '../../contracts/build/types';
-import { fallBackState, type FallBackState } from '../../oracle/guardian';
+import { fallBackState, nextFallBack, type FallBackState, type FallBackStep } from '../../oracle/guardian';
 import { loadSigner } from '../../oracle/keys';
 import type { CollateralParams } from '../../oracle/guards';
 import { commandContext } from '../context';
@@ -51,26 +51,61 @@ const paramsLine = (p: CollateralParams): string => `ltv ${p.ltv}, threshold ${p
 
 /** One asset as `guardian status` shows it (the dashboard's guardian section reads the same `fallBackState`). */
 export interface GuardianAssetStatus extends Asset, FallBackState {
-  /** The oracle's latest round (the steward's applied round is in `FallBackState`). */
+  /** The oracle's latest round (the steward's applied round, or the one a fall-back recorded, is in `FallBackState`). */
   oracleRound: number;
+  /** Whether the oracle's latest round was recorded by a fall-back (zero model id) rather than signed. */
+  oracleRoundIsFallBack: boolean;
   aave: CollateralParams;
+  /** What a fall-back would do now (see `nextFallBack`). */
+  fallBack: FallBackStep;
 }
+
+const ZERO_ID = `0x${'00'.repeat(32)}`;
 
 async function assetStatus(deployment: DeploymentAddresses, runner: ContractRunner, asset: Asset): Promise<GuardianAssetStatus> {
   const { oracle, steward } = contracts(deployment, runner);
-  const [latest, fallBack, aave] = await Promise.all([
+  const [latest, [modelId], state, aave] = await Promise.all([
     oracle.latest(asset.address),
+    oracle.provenance(asset.address),
     fallBackState(steward, asset.address),
     deploymentSeed(deployment, runner)(asset.address),
   ]);
-  return { ...asset, oracleRound: Number(latest.round), ...fallBack, aave };
+  const oracleRound = Number(latest.round);
+  return {
+    ...asset,
+    oracleRound,
+    ...state,
+    oracleRoundIsFallBack: latest.round > 0n && modelId === ZERO_ID,
+    aave,
+    fallBack: nextFallBack(oracleRound, state),
+  };
+}
+
+/** `guardian status`'s line for one asset. */
+function statusLine(a: GuardianAssetStatus): string {
+  const round = `oracle round ${a.oracleRound}${a.oracleRoundIsFallBack ? ' (recorded by a fall-back)' : ''}, applied ${a.appliedRound}`;
+  const next =
+    a.fallBack === 'skip'
+      ? `a fall-back skips round ${a.oracleRound} (published, not applied), Aave kept as it is`
+      : a.fallBack === 'restore'
+        ? `a fall-back undoes round ${a.previous!.round}: ${paramsLine(a.previous!)}`
+        : 'nothing to fall back to';
+  return `${a.symbol.padEnd(5)} ${round}; Aave ${paramsLine(a.aave)}; ${next}`;
+}
+
+/** The RiskOracle round a fall-back transaction recorded (its `FallBackRecorded`). */
+function recordedRoundOf(receipt: TransactionReceipt): number {
+  const iface = RiskOracle__factory.createInterface();
+  const event = receipt.logs.map((l) => iface.parseLog(l)).find((e) => e?.name === 'FallBackRecorded');
+  if (!event) throw new Error(`fall-back ${receipt.hash} recorded nothing in RiskOracle`);
+  return Number(event.args.round);
 }
 
 export function registerGuardian(program: Command): void {
   const guardian = program
     .command('guardian')
     .description(
-      "RiskOracle's guardian: pause publishing, and while paused give Aave back the parameters it had before an asset's last applied round",
+      "RiskOracle's guardian: pause publishing, and while paused fall back: skip an asset's unapplied round or give Aave back the parameters it had before its last applied one",
     );
 
   withKeyOptions(guardian.command('pause'), 'guardian', GUARDIAN_KEY_ENV)
@@ -101,7 +136,7 @@ export function registerGuardian(program: Command): void {
 
   withKeyOptions(guardian.command('fall-back').argument('<assets...>', 'reserve symbols or addresses'), 'guardian', GUARDIAN_KEY_ENV)
     .description(
-      "while RiskOracle is paused: for each asset, give Aave back the parameters it had before the steward's last applied round (one step back; that round is never applied again, the next one is)",
+      "while RiskOracle is paused, one step back per asset: skip the oracle's round if it was published but not applied (Aave untouched), else give Aave back the parameters it had before the steward's last applied round; RiskOracle then holds what Aave has, and the next signed round applies normally",
     )
     .action(async (names: string[], opts: KeyOptions, command: Command) => {
       const ctx = commandContext(command);
@@ -111,26 +146,48 @@ export function registerGuardian(program: Command): void {
         const signer = await loadSigner(keySource(opts, GUARDIAN_KEY_ENV), provider);
         await checkGuardian(deployment, provider, signer);
         // everything checked before the first transaction: either every asset falls back or none does
-        if (!(await contracts(deployment, provider).oracle.paused()))
+        const { oracle } = contracts(deployment, provider);
+        if (!(await oracle.paused()))
           throw new UserError(`RiskOracle ${deployment.riskOracle} is not paused: run risk-oracle guardian pause first`);
+        const recorder = getAddress(await oracle.steward());
+        if (recorder !== getAddress(deployment.riskSteward))
+          throw new UserError(
+            `RiskOracle's steward is ${recorder}, not the deployment's RiskSteward ${deployment.riskSteward}: the DAO must call RiskOracle.setSteward first`,
+          );
         const before = await Promise.all(assets.map((a) => assetStatus(deployment, provider, a)));
-        const nothing = before.filter((s) => s.previous === null);
+        const nothing = before.filter((s) => s.fallBack === null);
         if (nothing.length > 0)
           throw new UserError(
-            `nothing to restore for ${nothing.map((s) => s.symbol).join(', ')}: no round applied since the deployment or the last fall-back`,
+            `nothing to fall back for ${nothing.map((s) => `${s.symbol} (oracle round ${s.oracleRound} is applied)`).join(', ')}: no unapplied round to skip and no applied round left to undo since the deployment or the last fall-back`,
           );
         // several transactions in a row: count nonces locally
         const { steward } = contracts(deployment, new NonceManager(signer));
         const restored = [];
+        const skipped = [];
         for (const s of before) {
           const receipt = (await (await steward.fallBack(s.address)).wait())!;
-          restored.push({ symbol: s.symbol, address: s.address, ...s.previous!, txHash: receipt.hash, gasUsed: Number(receipt.gasUsed) });
+          const sent = {
+            symbol: s.symbol,
+            address: s.address,
+            recordedRound: recordedRoundOf(receipt),
+            txHash: receipt.hash,
+            gasUsed: Number(receipt.gasUsed),
+          };
+          if (s.fallBack === 'skip') skipped.push({ ...sent, round: s.oracleRound, ...s.aave });
+          else restored.push({ ...sent, ...s.previous! });
         }
         ctx.print(
-          restored
-            .map((r) => `${r.symbol}: undid round ${r.round}, Aave back to ${paramsLine(r)} (${r.txHash}, ${r.gasUsed} gas)`)
-            .join('\n'),
-          { by: signer.address, restored },
+          [
+            ...skipped.map(
+              (r) =>
+                `${r.symbol}: skipped round ${r.round} (published, never applied), Aave kept ${paramsLine(r)}; RiskOracle round ${r.recordedRound} holds it (${r.txHash}, ${r.gasUsed} gas)`,
+            ),
+            ...restored.map(
+              (r) =>
+                `${r.symbol}: undid round ${r.round}, Aave back to ${paramsLine(r)}; RiskOracle round ${r.recordedRound} holds it (${r.txHash}, ${r.gasUsed} gas)`,
+            ),
+          ].join('\n'),
+          { by: signer.address, restored, skipped },
         );
       } finally {
         provider.destroy();
@@ -140,7 +197,7 @@ export function registerGuardian(program: Command): void {
   guardian
     .command('status')
     .description(
-      "whether RiskOracle is paused, and per reserve: the oracle's and the applied round, Aave's parameters and what a fall-back would restore",
+      "whether RiskOracle is paused, and per reserve: the oracle's round (and whether a fall-back recorded it), the applied round, Aave's parameters and what a fall-back would do",
     )
     .action(async (_opts: unknown, command: Command) => {
       const ctx = commandContext(command);
@@ -154,12 +211,7 @@ export function registerGuardian(program: Command): void {
         ctx.print(
           [
             `RiskOracle ${deployment.riskOracle}: ${paused ? 'PAUSED' : 'publishing'}; guardian ${guardianAddress}`,
-            ...assets.map(
-              (a) =>
-                `${a.symbol.padEnd(5)} oracle round ${a.oracleRound}, applied ${a.appliedRound}; Aave ${paramsLine(a.aave)}; ${
-                  a.previous ? `a fall-back undoes round ${a.previous.round}: ${paramsLine(a.previous)}` : 'nothing to fall back to'
-                }`,
-            ),
+            ...assets.map(statusLine),
           ].join('\n'),
           { paused, guardian: guardianAddress, assets },
         );

@@ -6,7 +6,7 @@ import { CreditScoreRegistry__factory, ModelRegistry__factory, RiskOracle__facto
 import { givenCreditModel, readCreditArtifact, type CreditModelSource } from '../../models';
 import { DEFAULT_COLLATERAL_MODEL } from '../../oracle/propose';
 import { verifyEpochs, type EpochVerifyReport } from '../../oracle/verify-epochs';
-import { verifyRounds, type VerifyReport } from '../../oracle/verify';
+import { verifyRounds, type FallBack, type VerifyReport } from '../../oracle/verify';
 import { commandContext, withDatabase } from '../context';
 import { contractAddress, deploymentSeed, readDeployment, type DeploymentAddresses } from '../deployment';
 
@@ -74,6 +74,16 @@ export async function verifyPublished(options: {
   return { rounds, epochs };
 }
 
+/** One fall-back as `verify` names it. */
+export function fallBackLine(f: FallBack): string {
+  const to = `ltv ${f.params.ltv}, threshold ${f.params.liquidationThreshold}, bonus ${f.params.liquidationBonus}`;
+  const what =
+    f.action === 'restored'
+      ? `Aave given back ${to} (what it had before round ${f.ofRound}) by ${f.by}`
+      : `round ${f.ofRound} skipped unapplied by ${f.by}; Aave kept ${to}`;
+  return `${f.asset} round ${f.round} (block ${f.block}, ${f.txHash}): ${what}; a guardian's fall-back, not signed model output`;
+}
+
 export function registerVerify(program: Command): void {
   program
     .command('verify')
@@ -139,6 +149,8 @@ export function registerVerify(program: Command): void {
           ...(epochs?.mismatches ?? []).map(
             (m) => `MISMATCH epoch ${m.epoch} ${m.wallet} ${m.field}: published ${m.published}, derived ${m.derived}`,
           ),
+          // a fall-back's round holds what Aave got back, not model output: named, never re-derived
+          ...(rounds?.fallBacks ?? []).map((f) => `FALL-BACK ${fallBackLine(f)}`),
           ...(rounds ? [`${rounds.checked} round(s) checked, ${rounds.mismatches.length} mismatch(es)`] : []),
           ...(epochs
             ? [
@@ -155,6 +167,7 @@ export function registerVerify(program: Command): void {
           scores: epochs?.scores ?? 0,
           invalidatedEpochs: epochs?.invalidated ?? [],
           models: epochs?.models ?? {},
+          fallBacks: rounds?.fallBacks ?? [],
           list,
         });
         if (list.length > 0) process.exitCode = 1;

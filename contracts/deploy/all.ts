@@ -72,8 +72,8 @@ export const DEFAULT_BOUNDS = {
 
 /**
  * Deploys the whole system onto any RPC: a real Aave V3 market, the DAO, RiskOracle with its feeds, RiskSteward,
- * ModelRegistry, CreditScoreRegistry and CreditLine, wired. The deployer does the initial set-up (bounds, feeds, the
- * steward's role unless told otherwise), then hands every setting to the DAO's timelock: ownership of our
+ * ModelRegistry, CreditScoreRegistry and CreditLine, wired. The deployer does the initial set-up (bounds, feeds,
+ * RiskOracle's steward, the steward's Aave role unless told otherwise), then hands every setting to the DAO's timelock: ownership of our
  * contracts, Aave's ACL admin and pool admin, and the addresses provider. From then on only proposals change them.
  */
 export async function deployAll(deployer: Signer, options: DeployAllOptions): Promise<Deployment> {
@@ -101,6 +101,8 @@ export async function deployAll(deployer: Signer, options: DeployAllOptions): Pr
     addressesProvider: await market.addressesProvider.getAddress(),
     maxAgeSeconds: options.stewardMaxAgeSeconds ?? 86_400,
   });
+  // the steward records a guardian's fall-back in RiskOracle (the only caller of recordFallBack)
+  await (await oracle.setSteward(await steward.getAddress())).wait();
   const { models, registry } = await deployCreditRegistry(deployer, {
     owner: timelock,
     riskOracle: oracleAddress,

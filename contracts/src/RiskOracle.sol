@@ -35,6 +35,8 @@ contract RiskOracle is IRiskOracle, EIP712, Ownable {
     address private _guardian;
     uint8 private _threshold;
     bool private _paused;
+    // read only when a fall-back is recorded
+    address private _steward;
 
     constructor(address dao, address guardian_, address[] memory signers_, uint8 threshold_) EIP712("RiskOracle", "1") Ownable(dao) {
         _setSigners(signers_, threshold_);
@@ -179,6 +181,39 @@ contract RiskOracle is IRiskOracle, EIP712, Ownable {
         return _guardian;
     }
 
+    /// @inheritdoc IRiskOracle
+    function steward() external view returns (address) {
+        return _steward;
+    }
+
+    // ---------------------------------------------------------------- fall-back
+
+    /// @inheritdoc IRiskOracle
+    function recordFallBack(address asset, uint16 ltv, uint16 liquidationThreshold, uint16 liquidationBonus) external returns (uint64 round) {
+        if (msg.sender != _steward) revert RiskOracleNotSteward(msg.sender);
+        if (!_paused) revert RiskOracleNotPaused();
+        uint256 word = _slot[asset];
+        round = AssetSlot.round(word) + 1;
+        if (round > AssetSlot.MAX_ROUND) revert RiskOracleRoundTooLarge(asset, round, uint64(AssetSlot.MAX_ROUND));
+        // AssetSlot.withState's layout, written out: a second call of that helper (or of an identical one, which the
+        // optimizer merges) stops it being inlined into publish's per-asset loop, +90 gas per asset in a batch
+        _slot[asset] = (word & ~AssetSlot.STATE_MASK) | uint256(ltv) | (uint256(liquidationThreshold) << 16) | (uint256(liquidationBonus) << 32)
+            | (uint256(round) << 48) | (uint256(uint32(block.timestamp)) << 96);
+        // no model produced this state: zero provenance marks it (and refunds the slots)
+        delete _provenance[asset];
+        emit FallBackRecorded(
+            asset,
+            round,
+            AssetSlot.ltv(word),
+            AssetSlot.liquidationThreshold(word),
+            AssetSlot.liquidationBonus(word),
+            ltv,
+            liquidationThreshold,
+            liquidationBonus,
+            msg.sender
+        );
+    }
+
     // ---------------------------------------------------------------- governance
 
     /// @inheritdoc IRiskOracle
@@ -213,6 +248,13 @@ contract RiskOracle is IRiskOracle, EIP712, Ownable {
         address old = _guardian;
         _guardian = newGuardian;
         emit GuardianSet(old, newGuardian);
+    }
+
+    /// @inheritdoc IRiskOracle
+    function setSteward(address newSteward) external onlyOwner {
+        address old = _steward;
+        _steward = newSteward;
+        emit StewardSet(old, newSteward);
     }
 
     /// @inheritdoc IRiskOracle

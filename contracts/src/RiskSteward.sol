@@ -14,9 +14,10 @@ contract RiskSteward is IRiskSteward, Ownable {
     uint256 private constant FIELD = 0xFFFF;
 
     struct AssetRecord {
+        /// @dev The last oracle round Aave is in step with: applied, or recorded by a fall-back.
         uint64 appliedRound;
-        /// @dev Whether the parameters below (what Aave had before `appliedRound`) may still be restored.
-        bool restorable;
+        /// @dev The applied round a fall-back would undo (0: none), and the parameters Aave had before it.
+        uint64 restorableRound;
         uint16 ltv;
         uint16 liquidationThreshold;
         uint16 liquidationBonus;
@@ -53,15 +54,9 @@ contract RiskSteward is IRiskSteward, Ownable {
         uint256 age = block.timestamp - s.updatedAt;
         if (age > maxAge) revert RiskStewardStale(asset, age, maxAge);
         // what Aave has now is what a fall-back would put back (a view call: no state of ours changes before it)
-        uint256 config = pool.getConfiguration(asset).data;
+        (uint16 ltv, uint16 lt, uint16 bonus) = _aaveParameters(asset);
         // effects
-        _records[asset] = AssetRecord({
-            appliedRound: s.round,
-            restorable: true,
-            ltv: uint16(config & FIELD),
-            liquidationThreshold: uint16((config >> 16) & FIELD),
-            liquidationBonus: uint16((config >> 32) & FIELD)
-        });
+        _records[asset] = AssetRecord({appliedRound: s.round, restorableRound: s.round, ltv: ltv, liquidationThreshold: lt, liquidationBonus: bonus});
         emit ParametersApplied(asset, s.round, applied, s.ltv, s.liquidationThreshold, s.liquidationBonus);
         // interaction: Aave's own checks run again here; RiskOracle mirrors them, so they pass
         configurator.configureReserveAsCollateral(asset, s.ltv, s.liquidationThreshold, s.liquidationBonus);
@@ -73,12 +68,34 @@ contract RiskSteward is IRiskSteward, Ownable {
         if (msg.sender != oracle.guardian() && msg.sender != owner()) revert RiskStewardNotGuardian(msg.sender);
         if (!oracle.paused()) revert RiskStewardNotPaused();
         AssetRecord memory r = _records[asset];
-        if (!r.restorable) revert RiskStewardNothingToRestore(asset);
-        // effects: forget the parameters (one step back); appliedRound stays so the undone round is never re-applied
-        _records[asset] = AssetRecord({appliedRound: r.appliedRound, restorable: false, ltv: 0, liquidationThreshold: 0, liquidationBonus: 0});
-        emit ParametersRestored(asset, r.appliedRound, r.ltv, r.liquidationThreshold, r.liquidationBonus, msg.sender);
-        // interaction: the values came from Aave itself, so its checks pass (unless a threshold of 0 meets suppliers)
+        uint64 latestRound = oracle.latest(asset).round;
+        // the oracle records the fall-back in the round above its latest (see IRiskOracle.recordFallBack); Aave is in
+        // step with that round, so it is never applied and the next signed one is
+        uint64 recorded = latestRound + 1;
+        if (latestRound > r.appliedRound) {
+            // a published round the steward never applied: Aave keeps what it has, the oracle takes it back
+            (uint16 ltv, uint16 lt, uint16 bonus) = _aaveParameters(asset);
+            // effects: only the applied round moves; an applied round before it stays restorable (a second call)
+            _records[asset].appliedRound = recorded;
+            emit RoundSkipped(asset, latestRound, ltv, lt, bonus, msg.sender);
+            // interaction: our own oracle (immutable)
+            oracle.recordFallBack(asset, ltv, lt, bonus);
+            return;
+        }
+        if (r.restorableRound == 0) revert RiskStewardNothingToRestore(asset);
+        // effects: forget the parameters (one step back); the undone round is behind the recorded one, never re-applied
+        _records[asset] = AssetRecord({appliedRound: recorded, restorableRound: 0, ltv: 0, liquidationThreshold: 0, liquidationBonus: 0});
+        emit ParametersRestored(asset, r.restorableRound, r.ltv, r.liquidationThreshold, r.liquidationBonus, msg.sender);
+        // interactions: the values came from Aave itself, so its checks pass (unless a threshold of 0 meets
+        // suppliers); then the oracle holds what Aave got back, so feeds and the next round's step limit start there
         configurator.configureReserveAsCollateral(asset, r.ltv, r.liquidationThreshold, r.liquidationBonus);
+        oracle.recordFallBack(asset, r.ltv, r.liquidationThreshold, r.liquidationBonus);
+    }
+
+    /// @dev Aave's collateral parameters for `asset` now (a view call).
+    function _aaveParameters(address asset) private view returns (uint16 ltv, uint16 liquidationThreshold, uint16 liquidationBonus) {
+        uint256 config = pool.getConfiguration(asset).data;
+        return (uint16(config & FIELD), uint16((config >> 16) & FIELD), uint16((config >> 32) & FIELD));
     }
 
     /// @inheritdoc IRiskSteward
@@ -98,7 +115,7 @@ contract RiskSteward is IRiskSteward, Ownable {
         AssetRecord memory r = _records[asset];
         // the fields are zero whenever nothing is restorable (never recorded, or cleared by a fall-back)
         return Previous({
-            round: r.restorable ? r.appliedRound : 0,
+            round: r.restorableRound,
             ltv: r.ltv,
             liquidationThreshold: r.liquidationThreshold,
             liquidationBonus: r.liquidationBonus

@@ -474,13 +474,14 @@ describe(`dashboard data (${process.env.DATABASE_URL ? 'Postgres' : 'PGlite'}, a
         ],
       });
       expect(g.fallBack).toEqual([
-        { symbol: 'WETH', address: WETH, oracleRound: 1, appliedRound: 1, previous: null },
+        { symbol: 'WETH', address: WETH, oracleRound: 1, appliedRound: 1, previous: null, next: null },
         {
           symbol: 'GOV',
           address: GOV,
           oracleRound: 0,
           appliedRound: 1,
           previous: { round: 1, ltv: 6_000, liquidationThreshold: 6_500, liquidationBonus: 11_000 },
+          next: 'restore',
         },
       ]);
       // a deployment without a steward: no fall-back is read

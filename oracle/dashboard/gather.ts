@@ -2,6 +2,7 @@ import type { Kysely } from 'kysely';
 import type { Registry } from 'prom-client';
 import type { Database } from '../../core';
 import { indexedBlock } from '../freshness';
+import { nextFallBack } from '../guardian';
 import type { HealthReport } from '../server';
 import { collateralShadowHistory, shadowHistory } from '../shadow';
 import type { ChainParameterEvent, DashboardChain, DashboardContracts, RegistryModel } from './chain';
@@ -183,7 +184,14 @@ async function gatherGuardian(
   const fallBack: FallBackView[] = [];
   for (const a of assets) {
     const state = await o.chain.fallBack(a.address);
-    if (state) fallBack.push({ symbol: a.symbol, address: a.address, oracleRound: a.onChain.round, ...state });
+    if (state)
+      fallBack.push({
+        symbol: a.symbol,
+        address: a.address,
+        oracleRound: a.onChain.round,
+        ...state,
+        next: nextFallBack(a.onChain.round, state),
+      });
   }
   return { paused, guardian, dao, steward, actions: views, fallBack };
 }

@@ -118,7 +118,10 @@ describe('dashboard sections', () => {
     const fallBack = g.slice(g.indexOf('What a fall-back would restore now'));
     const weth = fallBack.split('<tr>').find((r) => r.includes('data-fallback-asset="WETH"'))!;
     expect(weth).toContain('nothing to restore');
+    // a published round newer than the applied one is skipped, Aave kept; else the previous parameters come back
+    expect(weth).toContain('<span data-fallback="next">skips round 3 (Aave kept)</span>');
     const other = fallBack.split('<tr>').find((r) => r.includes('data-fallback="round">1<'))!;
+    expect(other).toContain('<span data-fallback="next">restores</span>');
     expect(other).toContain('<span data-fallback="ltv" data-bps="6500">65.00 %</span>');
     expect(other).toContain('<span data-fallback="liquidationBonus" data-bps="10900">9.00 %</span>');
 

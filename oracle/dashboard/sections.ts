@@ -238,11 +238,14 @@ function guardian(s: DashboardSnapshot): Section {
   const fallBack = g.steward
     ? table({
         caption: 'What a fall-back would restore now, per asset (RiskSteward.previous)',
-        columns: ['asset', 'oracle round', 'applied to Aave', 'a fall-back undoes', 'would restore LTV', 'threshold', 'bonus'],
+        columns: ['asset', 'oracle round', 'applied to Aave', 'a fall-back now', 'undoes', 'would restore LTV', 'threshold', 'bonus'],
         rows: g.fallBack.map((f) => [
           `<span data-fallback-asset="${text(f.symbol)}">${text(f.symbol)}</span>`,
           text(f.oracleRound),
           text(f.appliedRound),
+          `<span data-fallback="next">${
+            f.next === 'skip' ? `skips round ${text(f.oracleRound)} (Aave kept)` : f.next === 'restore' ? 'restores' : 'nothing to do'
+          }</span>`,
           f.previous
             ? `round <span data-fallback="round">${text(f.previous.round)}</span>`
             : '<span class="muted" data-fallback="round">nothing to restore</span>',
@@ -256,7 +259,7 @@ function guardian(s: DashboardSnapshot): Section {
   return {
     id: 'guardian',
     title: 'Guardian and safety actions',
-    html: `${h2('guardian', 'Guardian and safety actions')}<p>RiskOracle is ${state} The guardian ${hex(g.guardian, 4)} (or the DAO) may pause publishing; only the DAO (RiskOracle's owner ${hex(g.dao, 4)}) unpauses. While paused, either may give Aave back the parameters it had before the steward's last applied round for an asset${g.steward ? ` (RiskSteward ${hex(g.steward, 4)})` : ''}: one step back, and the undone round is never applied again.</p>
+    html: `${h2('guardian', 'Guardian and safety actions')}<p>RiskOracle is ${state} The guardian ${hex(g.guardian, 4)} (or the DAO) may pause publishing; only the DAO (RiskOracle's owner ${hex(g.dao, 4)}) unpauses. While paused, either may fall back an asset one step${g.steward ? ` (RiskSteward ${hex(g.steward, 4)})` : ''}: a round published but not yet applied is skipped (Aave kept as it is), otherwise Aave gets back the parameters it had before the steward's last applied round; RiskOracle records what Aave then has as a new, unsigned round, and neither round is ever applied.</p>
 ${table({
   caption: 'Safety actions logged on-chain, newest first',
   columns: ['time', 'action', 'by', 'asset', 'round', 'values restored, other arguments', 'block', 'transaction'],

@@ -522,13 +522,14 @@ export function sampleSnapshot(): DashboardSnapshot {
         },
       ],
       fallBack: [
-        { symbol: 'WETH', address: WETH, oracleRound: 2, appliedRound: 2, previous: null },
+        { symbol: 'WETH', address: WETH, oracleRound: 3, appliedRound: 2, previous: null, next: 'skip' },
         {
           symbol: evil,
           address: GOV,
           oracleRound: 1,
           appliedRound: 1,
           previous: { round: 1, ltv: 6_500, liquidationThreshold: 7_000, liquidationBonus: 10_900 },
+          next: 'restore',
         },
       ],
     },

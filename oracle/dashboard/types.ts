@@ -1,5 +1,6 @@
 import type { AssetBounds, CollateralParams, Decision } from '../guards';
 import type { CollateralShadow, CreditShadow } from '../shadow';
+import type { FallBackStep } from '../guardian';
 import type { ChainSubmission } from './chain';
 
 /**
@@ -280,6 +281,8 @@ export interface FallBackView {
   appliedRound: number;
   /** What a fall-back would put back and the round it undoes; null: nothing to restore. */
   previous: (CollateralParams & { round: number }) | null;
+  /** What a fall-back would do now: skip the oracle's unapplied round, restore `previous`, or nothing. */
+  next: FallBackStep;
 }
 
 export interface GuardianView {

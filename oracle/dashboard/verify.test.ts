@@ -165,10 +165,11 @@ describe(`dashboard verification of rounds and epochs (${process.env.DATABASE_UR
       tx: `0x${'0a'.repeat(32)}`,
     }));
     const stub = {
-      filters: { ParametersUpdated: () => 'ParametersUpdated' },
       queryFilter: async (_f: unknown, from: number, to: number) => {
         asked.push([from, to]);
-        return present ? published.map((e) => ({ blockNumber: e.blockNumber, args: { ...e, round: BigInt(e.round) } })) : [];
+        return present
+          ? published.map((e) => ({ blockNumber: e.blockNumber, eventName: 'ParametersUpdated', args: { ...e, round: BigInt(e.round) } }))
+          : [];
       },
     } as unknown as RiskOracle;
     const out = await createDashboardVerifier({ db: h.db, oracle: stub, chainId: CHAIN }).rounds(published);

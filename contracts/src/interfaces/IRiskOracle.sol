@@ -68,6 +68,8 @@ interface IRiskOracle {
     error RiskOracleBonusWithoutThreshold(uint16 liquidationBonus);
     error RiskOracleInvalidBounds(address asset);
     error RiskOracleInvalidSignerSet(uint256 signers, uint256 threshold);
+    error RiskOracleNotSteward(address caller);
+    error RiskOracleNotPaused();
 
     /// @notice Emitted when an asset's parameters change.
     event ParametersUpdated(
@@ -88,6 +90,21 @@ interface IRiskOracle {
     event SignersSet(address[] oldSigners, uint8 oldThreshold, address[] signers, uint8 threshold);
     /// @notice Emitted when the DAO sets the guardian.
     event GuardianSet(address oldGuardian, address guardian);
+    /// @notice Emitted when the DAO sets the steward (the one contract that may record a fall-back).
+    event StewardSet(address oldSteward, address steward);
+    /// @notice Emitted when the steward recorded a guardian's fall-back: `round` (one above the previous round) holds
+    /// the parameters Aave has after it, unsigned, with a zero model id and inputs root.
+    event FallBackRecorded(
+        address indexed asset,
+        uint64 indexed round,
+        uint16 oldLtv,
+        uint16 oldLiquidationThreshold,
+        uint16 oldLiquidationBonus,
+        uint16 ltv,
+        uint16 liquidationThreshold,
+        uint16 liquidationBonus,
+        address steward
+    );
     /// @notice Emitted when the guardian (or the DAO) pauses publishing.
     event Paused(address by);
     /// @notice Emitted when the DAO resumes publishing.
@@ -104,7 +121,8 @@ interface IRiskOracle {
     /// @notice The parameters in force for `asset` and when they were set.
     function latest(address asset) external view returns (AssetState memory);
 
-    /// @notice The model and feature snapshot behind the asset's latest round.
+    /// @notice The model and feature snapshot behind the asset's latest round; both zero for a round recorded by a
+    /// fall-back (see {recordFallBack}), which no model produced.
     function provenance(address asset) external view returns (bytes32 modelId, bytes32 inputsRoot);
 
     /// @notice The DAO's bounds for `asset`.
@@ -125,6 +143,9 @@ interface IRiskOracle {
     function guardian() external view returns (address);
     function paused() external view returns (bool);
 
+    /// @notice The RiskSteward that may record a fall-back (zero: none).
+    function steward() external view returns (address);
+
     /// @notice DAO only: sets an asset's bounds (validated: min ≤ max, bonus > 100 % where a threshold is allowed).
     function setBounds(address asset, Bounds calldata newBounds) external;
 
@@ -133,6 +154,18 @@ interface IRiskOracle {
 
     /// @notice DAO only: sets the guardian, who may pause.
     function setGuardian(address newGuardian) external;
+
+    /// @notice DAO only: sets the steward, the one contract that may record a fall-back.
+    function setSteward(address newSteward) external;
+
+    /// @notice The steward only, while paused: records what Aave has for `asset` after a guardian's fall-back as the
+    /// asset's latest state, in a new round (the latest plus one, so the feeds' round ids stay increasing and the
+    /// round a guardian stopped can never be published or applied), with zero provenance and `updatedAt` now. The
+    /// next signed round is then held to the bounds' step limit and minimum delay from these parameters.
+    /// @dev No bounds are checked: the values are Aave's own. Reverts with `RiskOracleNotSteward`,
+    /// `RiskOracleNotPaused` or `RiskOracleRoundTooLarge`.
+    /// @return round The round that now holds the parameters.
+    function recordFallBack(address asset, uint16 ltv, uint16 liquidationThreshold, uint16 liquidationBonus) external returns (uint64 round);
 
     /// @notice Guardian (or DAO): stops publishing.
     function pause() external;

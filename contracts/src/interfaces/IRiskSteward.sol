@@ -27,8 +27,9 @@ interface IPoolAddressesProviderLookup {
 /// @title IRiskSteward
 /// @notice Holds Aave's RISK_ADMIN role (granted by governance through the ACLManager) and applies RiskOracle's
 /// latest parameters to the real PoolConfigurator. (`apply` is a reserved word in Solidity, hence `applyParameters`.)
-/// Before each round it records what Aave had, so that while the oracle is paused its guardian (or the DAO) can put
-/// those parameters back: one step back per applied round.
+/// Before each round it records what Aave had, so that while the oracle is paused its guardian (or the DAO) can fall
+/// back: skip a published round not yet applied, or put back what Aave had before the last applied one. Either way
+/// RiskOracle then records what Aave has (see {IRiskOracle-recordFallBack}).
 interface IRiskSteward {
     /// @notice Aave's collateral parameters for an asset just before the steward applied `round` (Aave units).
     /// @dev `round` is the round applied over these parameters, the one a fall-back undoes; 0: nothing to restore.
@@ -50,6 +51,8 @@ interface IRiskSteward {
     event ParametersApplied(address indexed asset, uint64 indexed round, uint64 previousRound, uint16 ltv, uint16 liquidationThreshold, uint16 liquidationBonus);
     /// @notice Emitted when a fall-back puts back the parameters Aave had before `round` was applied.
     event ParametersRestored(address indexed asset, uint64 indexed round, uint16 ltv, uint16 liquidationThreshold, uint16 liquidationBonus, address by);
+    /// @notice Emitted when a fall-back skipped `round`, published but never applied: Aave kept its parameters (given).
+    event RoundSkipped(address indexed asset, uint64 indexed round, uint16 ltv, uint16 liquidationThreshold, uint16 liquidationBonus, address by);
     /// @notice Emitted when the DAO changes the maximum age.
     event MaxAgeSet(uint256 oldMaxAge, uint256 maxAge);
 
@@ -57,10 +60,17 @@ interface IRiskSteward {
     /// @dev Reverts when the oracle is paused, the round was already applied, or it is older than `maxAge` seconds.
     function applyParameters(address asset) external;
 
-    /// @notice The oracle's guardian or the DAO, while the oracle is paused: gives Aave back the parameters it had
-    /// before the asset's last applied round, and forgets them (one step back, not repeatable).
-    /// @dev `appliedRound` stays, so the undone round is never applied again; the next new round applies normally.
-    /// Reverts with `RiskStewardNotGuardian`, `RiskStewardNotPaused` or `RiskStewardNothingToRestore`.
+    /// @notice The oracle's guardian or the DAO, while the oracle is paused, one step per call:
+    /// - when RiskOracle's latest round for `asset` is newer than the applied one (published, not yet applied), skips
+    ///   it: Aave is left as it is, and RiskOracle records Aave's parameters in a new round (`RoundSkipped`);
+    /// - otherwise gives Aave back the parameters it had before the last applied round, forgets them (not
+    ///   repeatable) and RiskOracle records them in a new round (`ParametersRestored`).
+    /// With both a bad unapplied round and a bad applied one, a first call skips the former and a second call undoes
+    /// the latter. Either way `appliedRound` becomes RiskOracle's new round, so neither the skipped nor the undone
+    /// round can be applied again (nor re-published: its number is behind), and the next signed round applies
+    /// normally, step-limited from what Aave has.
+    /// @dev Reverts with `RiskStewardNotGuardian`, `RiskStewardNotPaused` or `RiskStewardNothingToRestore`; RiskOracle
+    /// must name this contract its steward (`RiskOracleNotSteward` otherwise).
     function fallBack(address asset) external;
 
     /// @notice DAO only: the oldest round (in seconds) that may still be applied.
@@ -72,7 +82,7 @@ interface IRiskSteward {
     function pool() external view returns (IPoolReserveConfiguration);
     function maxAge() external view returns (uint256);
 
-    /// @notice The last round applied for `asset` (0 when none).
+    /// @notice The last RiskOracle round Aave is in step with for `asset`: applied, or recorded by a fall-back (0: none).
     function appliedRound(address asset) external view returns (uint64);
 
     /// @notice What a fall-back would restore for `asset` (`round` 0 when nothing).
