@@ -19,7 +19,8 @@ export interface EpochEntry {
   features: number[];
 }
 
-export interface StoredEpoch {
+/** A stored epoch's record: what signing and publishing need, without reading its leaves. */
+export interface EpochRecord {
   chainId: number;
   epoch: number;
   root: string;
@@ -28,6 +29,12 @@ export interface StoredEpoch {
   /** Wallets were scored from history strictly before it (undefined for epochs stored before it was kept). */
   dataTime?: number;
   status: EpochStatus;
+  /** Stored leaves (scored wallets). */
+  walletCount: number;
+}
+
+/** A stored epoch with its leaves and their tree, checked against the record's root: for proofs and audits. */
+export interface StoredEpoch extends EpochRecord {
   tree: ScoreTree;
   leaves: Array<ScoreLeaf & { features: string }>;
 }
@@ -74,25 +81,30 @@ export async function proposeCreditEpoch(options: {
     decisions: options.decisions,
     leaves,
   });
-  const stored = await loadEpoch(options.db, options.chainId, options.epoch);
-  if (stored.root !== tree.root)
-    throw new Error(`credit epoch ${options.epoch} is already stored with root ${stored.root}; this proposal's root is ${tree.root}`);
-  return stored;
+  // the record tells whether this proposal is what is stored; its leaves are the ones just written
+  const record = await epochRecord(options.db, options.chainId, options.epoch);
+  if (record.root !== tree.root)
+    throw new Error(`credit epoch ${options.epoch} is already stored with root ${record.root}; this proposal's root is ${tree.root}`);
+  return { ...record, tree, leaves };
 }
 
-/** An epoch as stored, with its tree rebuilt from the stored leaves (the root is checked against the record). */
-export async function loadEpoch(db: Db, chainId: number, epoch: number): Promise<StoredEpoch> {
+/** The stored record of an epoch and its number of leaves (one count, no leaf read). */
+export async function epochRecord(db: Db, chainId: number, epoch: number): Promise<EpochRecord> {
   const row = await db
     .selectFrom('credit_epochs')
     .select(['root', 'model_id', 'at_block', 'data_time', 'status'])
+    .select((eb) =>
+      eb
+        .selectFrom('credit_scores')
+        .select((c) => c.fn.countAll<string>().as('n'))
+        .where('credit_scores.chain_id', '=', chainId)
+        .where('credit_scores.epoch', '=', epoch)
+        .as('wallets'),
+    )
     .where('chain_id', '=', chainId)
     .where('epoch', '=', epoch)
     .executeTakeFirst();
   if (!row) throw new Error(`credit epoch ${epoch} on chain ${chainId} is not in the database`);
-  const leaves = await epochLeaves(db, chainId, epoch);
-  const tree = buildScoreTree(leaves);
-  if (tree.root !== row.root)
-    throw new Error(`credit epoch ${epoch}: the stored leaves give root ${tree.root}, the record says ${row.root}`);
   return {
     chainId,
     epoch,
@@ -101,9 +113,18 @@ export async function loadEpoch(db: Db, chainId: number, epoch: number): Promise
     atBlock: row.at_block,
     dataTime: row.data_time ?? undefined,
     status: row.status,
-    tree,
-    leaves,
+    walletCount: Number(row.wallets ?? 0),
   };
+}
+
+/** An epoch as stored, with its tree rebuilt from the stored leaves (the root is checked against the record). */
+export async function loadEpoch(db: Db, chainId: number, epoch: number): Promise<StoredEpoch> {
+  const record = await epochRecord(db, chainId, epoch);
+  const leaves = await epochLeaves(db, chainId, epoch);
+  const tree = buildScoreTree(leaves);
+  if (tree.root !== record.root)
+    throw new Error(`credit epoch ${epoch}: the stored leaves give root ${tree.root}, the record says ${record.root}`);
+  return { ...record, tree, leaves };
 }
 
 export interface EpochPublication {
@@ -147,12 +168,12 @@ export async function publishCreditEpoch(options: {
   onStep?: SendOptions['onStep'];
 }): Promise<EpochPublication> {
   const { db, registry, chainId, log } = options;
-  const stored = await loadEpoch(db, chainId, options.epoch);
+  const stored = await epochRecord(db, chainId, options.epoch);
   const message: CreditEpoch = {
     epoch: BigInt(stored.epoch),
     root: stored.root,
     modelId: stored.modelId,
-    walletCount: BigInt(stored.leaves.length),
+    walletCount: BigInt(stored.walletCount),
   };
   const domain = creditRegistryDomain(chainId, await registry.getAddress());
   const digest = epochDigest(domain, message);
@@ -206,7 +227,7 @@ export async function publishCreditEpoch(options: {
     onStep: options.onStep,
   });
   await setEpochStatus(db, chainId, stored.epoch, 'published');
-  log.info({ epoch: stored.epoch, root: stored.root, wallets: stored.leaves.length, tx: sent.txHash }, 'published credit epoch');
+  log.info({ epoch: stored.epoch, root: stored.root, wallets: stored.walletCount, tx: sent.txHash }, 'published credit epoch');
   return { digest, submitted: sent.submitted, txHash: sent.txHash, gasUsed: sent.gasUsed };
 }
 

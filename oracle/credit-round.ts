@@ -4,7 +4,7 @@ import { UserError, type Database, type EpochStatus, type Logger } from '../core
 import { creditRegistryDomain, epochDigest, signEpoch } from '../contracts';
 import type { CreditScoreRegistry, ModelRegistry } from '../contracts/build/types';
 import { afterLastEvent, CREDIT_FEATURES, creditScorer, loadStoredCreditArtifact, walletFeaturesAt, type CreditArtifact } from '../models';
-import { epochTree, loadEpoch, proposeCreditEpoch, publishCreditEpoch, type EpochEntry, type EpochPublication } from './credit-epoch';
+import { epochRecord, epochTree, proposeCreditEpoch, publishCreditEpoch, type EpochEntry, type EpochPublication } from './credit-epoch';
 import { driftDecision } from './drift';
 import type { GuardDecision } from './guards';
 import type { SendConfig } from './send';
@@ -144,12 +144,12 @@ export async function proposeNextEpoch(options: {
   // signed or being sent: it goes out before anything new
   const waiting = await storedEpochAbove(db, chainId, latest, ['signed', 'submitted']);
   if (waiting !== undefined) {
-    const stored = await loadEpoch(db, chainId, waiting);
+    const stored = await epochRecord(db, chainId, waiting);
     return {
       epoch: waiting,
       modelId: stored.modelId,
       root: stored.root,
-      wallets: stored.leaves.length,
+      wallets: stored.walletCount,
       dataTime: stored.dataTime ?? 0,
       atBlock: stored.atBlock,
       status: 'waiting',
@@ -233,7 +233,7 @@ export async function signPendingEpoch(options: {
   for (const signer of options.signers)
     if (!(await options.signerSet.isSigner(signer.address)))
       throw new Error(`${signer.address} is not in RiskOracle's signer set: it cannot sign credit epoch ${number}`);
-  const stored = await loadEpoch(db, chainId, number);
+  const stored = await epochRecord(db, chainId, number);
   if (stored.dataTime === undefined) throw new Error(`credit epoch ${number} has no recorded data time: it cannot be recomputed`);
   const model = await creditModelInForce(db, options.models, stored.atBlock);
   const problems: string[] = [];
@@ -255,7 +255,7 @@ export async function signPendingEpoch(options: {
   }
   if (problems.length) throw new Error(`refusing to sign credit epoch ${number}: ${problems.join('; ')}`);
   const domain = creditRegistryDomain(chainId, await registry.getAddress());
-  const message = { epoch: BigInt(number), root: stored.root, modelId: stored.modelId, walletCount: BigInt(stored.leaves.length) };
+  const message = { epoch: BigInt(number), root: stored.root, modelId: stored.modelId, walletCount: BigInt(stored.walletCount) };
   const digest = epochDigest(domain, message);
   for (const signer of options.signers) {
     const { signature } = await signEpoch(signer, domain, message);

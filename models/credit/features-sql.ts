@@ -97,12 +97,18 @@ export async function creditFeaturesSql(
       from ev where kind in ('supply', 'withdraw', 'liquidation')
       group by i, t, reserve, stable
     ),
+    -- one price lookup per (asset, time), shared by every wallet scored then
+    open_price as materialized (
+      select k.reserve, k.t,
+             (select p.price_usd::float8 from price_points p
+               where p.chain_id = ${chainId} and p.asset = k.reserve and p.source = ${priceSource} and p.timestamp <= k.t - 1
+               order by p.timestamp desc limit 1) as price
+      from (select distinct reserve, t from open where units > 1e-9) k
+    ),
     open_priced as (
-      select i, t, reserve, stable,
-             units * (select p.price_usd::float8 from price_points p
-                       where p.chain_id = ${chainId} and p.asset = open.reserve and p.source = ${priceSource} and p.timestamp <= open.t - 1
-                       order by p.timestamp desc limit 1) as usd
-      from open where units > 1e-9
+      select o.i, o.t, o.reserve, o.stable, o.units * k.price as usd
+      from open o join open_price k on k.reserve = o.reserve and k.t = o.t
+      where o.units > 1e-9
     ),
     open_agg as (
       select i, t,
@@ -111,10 +117,14 @@ export async function creditFeaturesSql(
              (array_agg(reserve order by usd desc, reserve asc) filter (where usd > 0))[1] as largest
       from open_priced group by i, t
     ),
-    -- materialised: inlined, Postgres may run this per-wallet window once per row of the outer join (a nested
-    -- loop over wallets × wallets, minutes for 2,000 wallets)
-    vol as materialized (
-      select oa.i, (
+    -- one volatility per (asset, time), not per wallet: an epoch scores every wallet at one time, so thousands of
+    -- wallets share a handful of them. Materialised: inlined, Postgres may run the window once per row of the outer
+    -- join (a nested loop over wallets × wallets, minutes for 2,000 wallets)
+    vol_keys as materialized (
+      select distinct largest, t from open_agg where largest is not null
+    ),
+    vol_by_key as materialized (
+      select oa.largest, oa.t, (
         select case when count(r.ret) < 2 or sum(r.dt) <= 0 then 0 else sqrt(sum(r.ret * r.ret) / sum(r.dt) * 3600) end from (
           select p.timestamp, ln(p.price_usd::float8 / lag(p.price_usd::float8) over (order by p.timestamp)) as ret,
                  (p.timestamp - lag(p.timestamp) over (order by p.timestamp))::float8 as dt
@@ -125,7 +135,10 @@ export async function creditFeaturesSql(
                                          oa.t - ${sql.lit(VOL_WINDOW)})
         ) r where r.timestamp >= oa.t - ${sql.lit(VOL_WINDOW)}
       ) as vol
-      from open_agg oa where oa.largest is not null
+      from vol_keys oa
+    ),
+    vol as (
+      select oa.i, k.vol from open_agg oa join vol_by_key k on k.largest = oa.largest and k.t = oa.t
     ),
     hf as (
       select o.i, h.block_number, h.debt_usd::float8 as d,
