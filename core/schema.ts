@@ -113,6 +113,48 @@ export interface CollateralConfigsTable {
   liquidation_bonus: number;
 }
 
+/**
+ * An aToken's `BalanceTransfer` (a transfer or transferFrom between wallets, and a liquidation's seized collateral
+ * moved to the liquidator or, as the liquidation protocol fee, to the treasury): `scaled_amount` is what moved in
+ * scaled balance (the amount rayDiv the reserve's `liquidity_index` then), `reserve` the underlying asset.
+ */
+export interface ATokenTransfersTable {
+  chain_id: number;
+  block_number: number;
+  tx_hash: string;
+  log_index: number;
+  timestamp: number;
+  reserve: string;
+  a_token: string;
+  from_address: string;
+  to_address: string;
+  scaled_amount: Numeric;
+  liquidity_index: Numeric;
+}
+
+/**
+ * E-mode: `user` is the Pool's `UserEModeSet` (`wallet` enters `category_id`, 0 leaves e-mode), `category` the
+ * PoolConfigurator's `EModeCategoryAdded` (the category's ltv, liquidation threshold and bonus in bps, its optional
+ * price source and label; a category set again is a new row), `asset` its `EModeAssetCategoryChanged` (`asset` is
+ * now in `category_id`).
+ */
+export interface EModeEventsTable {
+  chain_id: number;
+  block_number: number;
+  tx_hash: string;
+  log_index: number;
+  timestamp: number;
+  kind: 'user' | 'category' | 'asset';
+  category_id: number;
+  wallet: string | null;
+  asset: string | null;
+  ltv: number | null;
+  liquidation_threshold: number | null;
+  liquidation_bonus: number | null;
+  price_source: string | null;
+  label: string | null;
+}
+
 /** Which of this project's contracts emitted an indexed event. */
 export type OracleContractKind = 'risk_oracle' | 'risk_steward' | 'credit_registry';
 
@@ -334,6 +376,8 @@ export interface Database {
   collateral_configs: CollateralConfigsTable;
   price_points: PricePointsTable;
   oracle_events: OracleEventsTable;
+  a_token_transfers: ATokenTransfersTable;
+  emode_events: EModeEventsTable;
   wallet_positions: WalletPositionsTable;
   health_factors: HealthFactorsTable;
   feature_snapshots: FeatureSnapshotsTable;

@@ -1,7 +1,7 @@
 export * from './csv/import';
 export { parseCsv, parsePrice, parseTimestamp } from './csv/parse';
 export { runIndexer, type IndexerResult, type RunIndexerOptions } from './rpc/runner';
-export type { IndexerAddresses } from './rpc/fetch';
+export { aTokensOf, type IndexerAddresses } from './rpc/fetch';
 export { decodeLogs, indexedEvents, INDEXED_TOPICS, type DecodedRows, type RawLog } from './rpc/events';
 export { AdaptiveRange, getLogs, isRangeError, type BlockHeader, type RpcClient } from './rpc/logs';
 export type { Reorg } from './rpc/reorg';

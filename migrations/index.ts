@@ -6,6 +6,8 @@ import * as epochDataTime from './2026-11-26T00-00-epoch-data-time';
 import * as indexerRanges from './2026-11-26T01-00-indexer-ranges';
 import * as publicationAttempts from './2026-11-26T02-00-publication-attempts';
 import * as oracleEvents from './2026-12-02T00-00-oracle-events';
+import * as aTokenTransfersEmode from './2026-12-02T01-00-a-token-transfers-emode';
+import * as reserveUpdatesOrder from './2026-12-02T02-00-reserve-updates-order';
 
 /**
  * Every migration, in order. Listed explicitly (not read from the folder at run time) so that they work the
@@ -19,6 +21,8 @@ export const migrations: Record<string, Migration> = {
   '2026-11-26T01-00-indexer-ranges': indexerRanges,
   '2026-11-26T02-00-publication-attempts': publicationAttempts,
   '2026-12-02T00-00-oracle-events': oracleEvents,
+  '2026-12-02T01-00-a-token-transfers-emode': aTokenTransfersEmode,
+  '2026-12-02T02-00-reserve-updates-order': reserveUpdatesOrder,
 };
 
 export const migrationProvider: MigrationProvider = {

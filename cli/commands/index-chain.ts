@@ -1,6 +1,6 @@
 import type { Command } from 'commander';
 import { connectProvider, UserError, type AssetKind, type NewRow } from '../../core';
-import { runIndexer, type IndexerAddresses } from '../../indexer';
+import { aTokensOf, runIndexer, type IndexerAddresses } from '../../indexer';
 import { commandContext, withDatabase } from '../context';
 import { readDeployment } from '../deployment';
 import { createStepReporter } from '../progress';
@@ -87,12 +87,19 @@ export function registerIndex(program: Command): void {
         if (chainId !== deployment.chainId)
           throw new UserError(`deployment ${file} is for chain ${deployment.chainId}; the RPC is chain ${chainId}`);
         const cfg = ctx.config.indexer;
+        // the reserves' aTokens, read from the Pool: their transfers move supply between wallets
+        const aTokens = await aTokensOf(
+          provider,
+          deployment.addresses.pool,
+          deployment.assets.map((a) => a.address),
+        );
+        const addresses = { ...deployment.addresses, aTokens };
         const result = await withDatabase(ctx, (h) =>
           progress.step(`indexing chain ${chainId} from block ${fromBlock}${toBlock === undefined ? '' : ` to ${toBlock}`}`, () =>
             runIndexer({
               db: h,
               provider,
-              addresses: deployment.addresses,
+              addresses,
               assets: deployment.assets,
               chainId,
               fromBlock,

@@ -5,7 +5,7 @@ import { ModelRegistry__factory, RiskOracle__factory } from '../../contracts/bui
 import { FreshnessError, indexedBlock } from '../../oracle/freshness';
 import { loadSigner } from '../../oracle/keys';
 import { modelInForceGauge } from '../../oracle/model-gauge';
-import { runIndexer } from '../../indexer';
+import { aTokensOf, runIndexer } from '../../indexer';
 import { publishPendingEpoch, signPendingEpoch } from '../../oracle/credit-round';
 import { recheckPublications } from '../../oracle/publish';
 import { publishPendingRounds, signPendingRounds } from '../../oracle/rounds';
@@ -236,6 +236,15 @@ export function registerRun(program: Command): void {
         ['credit', creditShadowJob(shadowOptions)],
         ['collateral', collateralShadowJob(shadowOptions)],
       ] as const;
+      // the reserves' aTokens, read once from the Pool: their transfers move supply between wallets
+      const addresses = {
+        ...market.addresses,
+        aTokens: await aTokensOf(
+          provider,
+          market.addresses.pool,
+          market.assets.map((a) => a.address),
+        ),
+      };
       const jobList: Job[] = [
         {
           name: 'index',
@@ -244,7 +253,7 @@ export function registerRun(program: Command): void {
             const result = await runIndexer({
               db: handle,
               provider,
-              addresses: market.addresses,
+              addresses,
               assets: market.assets,
               chainId,
               fromBlock: market.block,

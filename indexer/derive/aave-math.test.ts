@@ -46,4 +46,26 @@ describe("Aave V3's fixed-point arithmetic", () => {
     expect(accountData([{ ...weth, usingAsCollateral: false, collateral: 10n ** 18n, debt: 0n }]).totalCollateralBase).toBe(0n);
     expect(accountData([{ ...weth, liquidationThreshold: 0, collateral: 10n ** 18n, debt: 0n }]).totalCollateralBase).toBe(0n);
   });
+
+  it("takes an e-mode category's threshold for the assets in it, and none for a reserve at a zero threshold", () => {
+    const weth = { decimals: 18, price: 2_000n * 10n ** 8n, liquidationThreshold: 8_000, usingAsCollateral: true };
+    const debt = {
+      decimals: 18,
+      price: 2_000n * 10n ** 8n,
+      liquidationThreshold: 8_000,
+      usingAsCollateral: false,
+      collateral: 0n,
+      debt: 10n ** 18n,
+    };
+    const plain = accountData([{ ...weth, collateral: 10n ** 18n, debt: 0n }, debt]);
+    const emode = accountData([{ ...weth, eModeLiquidationThreshold: 9_300, collateral: 10n ** 18n, debt: 0n }, debt]);
+    expect(plain.healthFactor).toBe((8_000n * 10n ** 18n) / 10_000n);
+    expect(emode.healthFactor).toBe((9_300n * 10n ** 18n) / 10_000n);
+    // GenericLogic checks the reserve's own threshold before e-mode's: a reserve at zero is no collateral in e-mode either
+    const zero = accountData([
+      { ...weth, liquidationThreshold: 0, eModeLiquidationThreshold: 9_300, collateral: 10n ** 18n, debt: 0n },
+      debt,
+    ]);
+    expect(zero.totalCollateralBase).toBe(0n);
+  });
 });

@@ -69,8 +69,10 @@ export interface AccountReserve {
   /** Base-currency price (8 decimals on Aave V3 markets priced in USD). */
   price: bigint;
   decimals: number;
-  /** Liquidation threshold in basis points. */
+  /** The reserve's liquidation threshold in basis points (0: not collateral, in e-mode too). */
   liquidationThreshold: number;
+  /** The wallet's e-mode category's threshold, when the reserve is in that category: it replaces the reserve's. */
+  eModeLiquidationThreshold?: number | undefined;
 }
 
 export interface AccountData {
@@ -80,7 +82,7 @@ export interface AccountData {
   healthFactor: bigint | undefined;
 }
 
-/** GenericLogic.calculateUserAccountData without e-mode, isolation or stable debt (none of which the indexer follows). */
+/** GenericLogic.calculateUserAccountData (v3.0) without stable debt; e-mode through `eModeLiquidationThreshold` and the prices given. */
 export function accountData(reserves: Iterable<AccountReserve>): AccountData {
   let collateral = 0n;
   let weighted = 0n;
@@ -90,7 +92,7 @@ export function accountData(reserves: Iterable<AccountReserve>): AccountData {
     if (r.liquidationThreshold !== 0 && r.usingAsCollateral) {
       const value = (r.collateral * r.price) / unit;
       collateral += value;
-      weighted += value * BigInt(r.liquidationThreshold);
+      weighted += value * BigInt(r.eModeLiquidationThreshold ?? r.liquidationThreshold);
     }
     if (r.debt !== 0n) debt += (r.debt * r.price) / unit;
   }

@@ -1,5 +1,5 @@
 import { sql } from 'kysely';
-import type { NewRow, Row } from '../../core';
+import { UserError, type NewRow, type Row } from '../../core';
 import { formatFixed } from '../rpc/events';
 import {
   accountData,
@@ -22,8 +22,11 @@ import { inTransaction, type Store, type Tx } from '../store/bulk';
  * every block where a wallet's position changes, its health factor as `Pool.getUserAccountData` computes it, from
  * those balances × the latest feed prices × the liquidation thresholds in force at that block. So a row's
  * `collateral` / `debt` equal the aToken / variable-debt token `balanceOf` at its block, to the wei, and its
- * health factor the Pool's. Not followed: aToken transfers between wallets, stable-rate debt, e-mode, isolation
- * and the liquidation protocol fee (none is in the events indexed; the local market uses none of them).
+ * health factor the Pool's. aToken transfers between wallets (and the liquidation protocol fee, the same
+ * transfer) move scaled balances when the aTokens' `BalanceTransfer`s are indexed; a wallet in e-mode gets its
+ * category's liquidation threshold (and price source) for the category's assets. Stable-rate debt is refused: a
+ * stable borrow stops the derivation with an error naming it (Aave v3.2 removed stable borrowing, markets had it
+ * off long before). Isolation mode changes no balance or health factor, only what may be borrowed.
  */
 export const DERIVED_SOURCE = 'derived:positions';
 const WINDOW = 5_000;
@@ -35,6 +38,12 @@ interface Position {
   enabled: boolean;
 }
 type Event = Row<'lending_events'>;
+type Transfer = Row<'a_token_transfers'>;
+type EModeRow = Row<'emode_events'>;
+/** What changes positions, in log order: a Pool event, an aToken transfer, a wallet entering or leaving e-mode. */
+type Change = { lending: Event } | { transfer: Transfer } | { emode: EModeRow };
+const placeOf = (c: Change): { block_number: number; log_index: number; timestamp: number } =>
+  'lending' in c ? c.lending : 'transfer' in c ? c.transfer : c.emode;
 /** Positions by wallet, then reserve: a touched wallet's health factor reads only its own reserves. */
 type Positions = Map<string, Map<string, Position>>;
 
@@ -43,7 +52,22 @@ const SPAN = 1_000_000;
 const END = SPAN - 1;
 const at = (block: number, logIndex: number): number => block * SPAN + Math.min(logIndex, END);
 
-function apply(positions: Positions, e: Event, touched: Map<string, Set<string>>, market: MarketAt): void {
+/**
+ * Applies one change. `transferred`: `tx:reserve` of every aToken transfer indexed, so a liquidation paid in aTokens
+ * leaves the move to its `BalanceTransfer` (counted once) where the reserve's aToken is indexed.
+ */
+function apply(
+  positions: Positions,
+  c: Change,
+  touched: Map<string, Set<string>>,
+  market: MarketAt,
+  transferred: ReadonlySet<string>,
+): void {
+  const touch = (wallet: string): Set<string> => {
+    let reserves = touched.get(wallet);
+    if (!reserves) touched.set(wallet, (reserves = new Set()));
+    return reserves;
+  };
   const change = (wallet: string, reserve: string, f: (p: Position) => void): void => {
     let held = positions.get(wallet);
     if (!held) positions.set(wallet, (held = new Map()));
@@ -52,10 +76,17 @@ function apply(positions: Positions, e: Event, touched: Map<string, Set<string>>
     if (p.collateral < 0n) p.collateral = 0n;
     if (p.debt < 0n) p.debt = 0n;
     held.set(reserve, p);
-    let reserves = touched.get(wallet);
-    if (!reserves) touched.set(wallet, (reserves = new Set()));
-    reserves.add(reserve);
+    touch(wallet).add(reserve);
   };
+  if ('emode' in c) return void touch(c.emode.wallet!); // no balance moves: a health factor at this block
+  if ('transfer' in c) {
+    const t = c.transfer;
+    const scaled = BigInt(t.scaled_amount);
+    change(t.from_address, t.reserve, (p) => (p.collateral -= scaled));
+    change(t.to_address, t.reserve, (p) => (p.collateral += scaled));
+    return;
+  }
+  const e = c.lending;
   const key = at(e.block_number, e.log_index);
   /** The amount as a scaled aToken / variable-debt balance at this event (Aave's rayDiv on mint, burn and transfer). */
   const income = (reserve: string, amount: bigint): bigint => rayDiv(amount, normalizedIncome(market.reserve(reserve, key), e.timestamp));
@@ -68,6 +99,13 @@ function apply(positions: Positions, e: Event, touched: Map<string, Set<string>>
     case 'withdraw':
       return change(owner, e.reserve, (p) => (p.collateral -= income(e.reserve, amount)));
     case 'borrow':
+      if (e.interest_rate_mode === 1) {
+        throw new UserError(
+          `stable-rate borrow of ${e.amount} of reserve ${e.reserve} by wallet ${owner} at block ${e.block_number} ` +
+            `(tx ${e.tx_hash}): stable debt is not followed by the derivation (Aave v3.2 removed it); ` +
+            'its positions and health factors would be wrong, so none are derived past this block',
+        );
+      }
       return change(owner, e.reserve, (p) => (p.debt += debt(e.reserve, amount)));
     case 'repay':
       return change(owner, e.reserve, (p) => {
@@ -77,8 +115,9 @@ function apply(positions: Positions, e: Event, touched: Map<string, Set<string>>
     case 'liquidation': {
       const seized = income(e.reserve, BigInt(e.liquidated_collateral_amount ?? '0'));
       change(owner, e.debt_asset!, (p) => (p.debt -= debt(e.debt_asset!, amount)));
+      // receiveAToken moves the seized aTokens to the liquidator: its BalanceTransfer does, where indexed
+      if (e.use_a_tokens && transferred.has(`${e.tx_hash}:${e.reserve}`)) return;
       change(owner, e.reserve, (p) => (p.collateral -= seized));
-      // receiveAToken: the seized aTokens move to the liquidator
       if (e.use_a_tokens && e.liquidator) change(e.liquidator, e.reserve, (p) => (p.collateral += seized));
       return;
     }
@@ -89,8 +128,11 @@ function apply(positions: Positions, e: Event, touched: Map<string, Set<string>>
   }
 }
 
-/** The wallets an event changes (a liquidation with receiveAToken also changes the liquidator's). */
-const walletsOf = (e: Event): string[] => {
+/** The wallets a change touches (a liquidation with receiveAToken also changes the liquidator's). */
+const walletsOf = (c: Change): string[] => {
+  if ('emode' in c) return [c.emode.wallet!];
+  if ('transfer' in c) return [c.transfer.from_address, c.transfer.to_address];
+  const e = c.lending;
   const owner = e.on_behalf_of ?? e.user_address;
   return e.kind === 'liquidation' && e.use_a_tokens && e.liquidator ? [owner, e.liquidator] : [owner];
 };
@@ -107,6 +149,18 @@ interface MarketAt {
   decimals(asset: string): number;
   /** The reserve's state after its last update at or before `key` (see `at`); keys from the window loaded on. */
   reserve(asset: string, key: number): ReserveState | undefined;
+  /** The wallet's e-mode category at the end of `block` (0: none). */
+  userCategory(wallet: string, block: number): number;
+  /** The asset's e-mode category at the end of `block` (0: none). */
+  assetCategory(asset: string, block: number): number;
+  /** An e-mode category's configuration at the end of `block`. */
+  category(id: number, block: number): EModeCategory | undefined;
+}
+
+interface EModeCategory {
+  liquidationThreshold: number;
+  /** Lower-case address whose oracle price replaces the category's assets' prices, or undefined. */
+  priceSource: string | undefined;
 }
 
 type Series<T> = Map<string, Array<{ key: number; value: T }>>;
@@ -149,8 +203,19 @@ function group<T>(rows: Array<{ asset: string; key: number; value: T }>): Series
   return m;
 }
 
-/** Prices and thresholds up to `to`; reserve states over `from..to` (see `MarketAt.reserve`). */
-async function loadMarket(tx: Tx, chainId: number, from: number, to: number): Promise<MarketAt> {
+/** Every e-mode event up to `to`, in log order (few: one per wallet's switch and per configuration change). */
+const loadEMode = (tx: Tx, chainId: number, to: number): Promise<EModeRow[]> =>
+  tx.db
+    .selectFrom('emode_events')
+    .selectAll()
+    .where('chain_id', '=', chainId)
+    .where('block_number', '<=', to)
+    .orderBy('block_number')
+    .orderBy('log_index')
+    .execute();
+
+/** Prices, thresholds and e-mode up to `to` (e-mode events as `loadEMode` reads them); reserve states over `from..to` (see `MarketAt.reserve`). */
+async function loadMarket(tx: Tx, chainId: number, from: number, to: number, emode: EModeRow[]): Promise<MarketAt> {
   const prices = await tx.db
     .selectFrom('price_points')
     .select(['asset', 'block_number', 'price_usd'])
@@ -199,11 +264,34 @@ async function loadMarket(tx: Tx, chainId: number, from: number, to: number): Pr
     })),
   );
   const decimals = new Map(assets.map((a) => [a.address, a.decimals]));
+  const ofKind = <T>(kind: EModeRow['kind'], by: (r: EModeRow) => string, value: (r: EModeRow) => T): Series<T> =>
+    group(emode.filter((r) => r.kind === kind).map((r) => ({ asset: by(r), key: at(r.block_number, r.log_index), value: value(r) })));
+  const users = ofKind(
+    'user',
+    (r) => r.wallet!,
+    (r) => r.category_id,
+  );
+  const assetCategories = ofKind(
+    'asset',
+    (r) => r.asset!,
+    (r) => r.category_id,
+  );
+  const categories = ofKind(
+    'category',
+    (r) => String(r.category_id),
+    (r): EModeCategory => ({
+      liquidationThreshold: r.liquidation_threshold ?? 0,
+      priceSource: r.price_source && BigInt(r.price_source) !== 0n ? r.price_source : undefined,
+    }),
+  );
   return {
     price: (asset, block) => latest(byPrice.get(asset), at(block, END)),
     threshold: (asset, block) => latest(byConfig.get(asset), at(block, END)) ?? 0,
     decimals: (asset) => decimals.get(asset) ?? 18,
     reserve: (asset, key) => latest(byReserve.get(asset), key),
+    userCategory: (wallet, block) => latest(users.get(wallet), at(block, END)) ?? 0,
+    assetCategory: (asset, block) => latest(assetCategories.get(asset), at(block, END)) ?? 0,
+    category: (id, block) => latest(categories.get(String(id)), at(block, END)),
   };
 }
 
@@ -222,9 +310,17 @@ function healthFactor(
   market: MarketAt,
 ): NewRow<'health_factors'> | undefined {
   const reserves: AccountReserve[] = [];
+  // e-mode (GenericLogic.calculateUserAccountData): the category's threshold for its assets, and its price source's
+  // price (when it has one) for them
+  const userCategory = market.userCategory(wallet, block);
+  const category = userCategory === 0 ? undefined : market.category(userCategory, block);
+  if (userCategory !== 0 && !category) return undefined; // a category never configured: the Pool refuses entering it
+  const categoryPrice = category?.priceSource === undefined ? undefined : market.price(category.priceSource, block);
+  if (category?.priceSource !== undefined && categoryPrice === undefined) return undefined; // a price source without a known price
   for (const [reserve, p] of held) {
     if (p.collateral === 0n && p.debt === 0n) continue;
-    const price = market.price(reserve, block);
+    const inCategory = category !== undefined && market.assetCategory(reserve, block) === userCategory;
+    const price = inCategory && categoryPrice !== undefined ? categoryPrice : market.price(reserve, block);
     if (price === undefined) return undefined; // no price yet: no snapshot rather than a wrong one
     const index = amounts(market, reserve, block, timestamp);
     reserves.push({
@@ -234,6 +330,7 @@ function healthFactor(
       price,
       decimals: market.decimals(reserve),
       liquidationThreshold: market.threshold(reserve, block),
+      eModeLiquidationThreshold: inCategory ? category.liquidationThreshold : undefined,
     });
   }
   const account = accountData(reserves);
@@ -313,9 +410,24 @@ async function deriveWindow(tx: Tx, chainId: number, from: number, to: number): 
     .orderBy('block_number')
     .orderBy('log_index')
     .execute();
-  if (events.length === 0) return;
-  const wallets = [...new Set(events.flatMap(walletsOf))];
-  const market = await loadMarket(tx, chainId, from, to);
+  const transfers = await tx.db
+    .selectFrom('a_token_transfers')
+    .selectAll()
+    .where('chain_id', '=', chainId)
+    .where('block_number', '>=', from)
+    .where('block_number', '<=', to)
+    .execute();
+  const emode = await loadEMode(tx, chainId, to);
+  const changes: Change[] = [
+    ...events.map((lending) => ({ lending })),
+    ...transfers.map((transfer) => ({ transfer })),
+    ...emode.filter((r) => r.kind === 'user' && r.block_number >= from).map((e) => ({ emode: e })),
+  ];
+  if (changes.length === 0) return;
+  changes.sort((a, b) => placeOf(a).block_number - placeOf(b).block_number || placeOf(a).log_index - placeOf(b).log_index);
+  const transferred = new Set(transfers.map((t) => `${t.tx_hash}:${t.reserve}`));
+  const wallets = [...new Set(changes.flatMap(walletsOf))];
+  const market = await loadMarket(tx, chainId, from, to, emode);
   const positions: Positions = new Map();
   for (const r of await storedPositions(tx, chainId, from - 1, wallets)) {
     let held = positions.get(r.wallet);
@@ -324,12 +436,14 @@ async function deriveWindow(tx: Tx, chainId: number, from: number, to: number): 
   }
   const rows: NewRow<'wallet_positions'>[] = [];
   const health: NewRow<'health_factors'>[] = [];
-  for (let i = 0; i < events.length;) {
-    const { block_number: block, timestamp } = events[i]!;
+  for (let i = 0; i < changes.length;) {
+    const { block_number: block, timestamp } = placeOf(changes[i]!);
     const touched = new Map<string, Set<string>>(); // wallet → reserves changed in this block
-    for (; i < events.length && events[i]!.block_number === block; i++) apply(positions, events[i]!, touched, market);
+    for (; i < changes.length && placeOf(changes[i]!).block_number === block; i++)
+      apply(positions, changes[i]!, touched, market, transferred);
     for (const [wallet, reserves] of touched) {
-      const held = positions.get(wallet)!;
+      let held = positions.get(wallet);
+      if (!held) positions.set(wallet, (held = new Map())); // entered e-mode with no position yet
       for (const reserve of reserves) {
         const p = held.get(reserve)!;
         const index = amounts(market, reserve, block, timestamp);
@@ -355,11 +469,15 @@ async function deriveWindow(tx: Tx, chainId: number, from: number, to: number): 
 /**
  * Derives positions and health factors from the last derived block up to `toBlock`, each window in one transaction
  * with its checkpoint. On Postgres each window holds a per-chain advisory lock and reads the checkpoint under it,
- * so derivations of several workers or processes take turns and never derive a window twice.
+ * so derivations of several workers or processes take turns and never derive a window twice. With `leaseMs`, a
+ * window's transaction idle that long is ended by the server (`idle_in_transaction_session_timeout`), so a frozen
+ * process does not hold the lock, and every other process's derivation, forever.
  */
-export async function derivePositions(store: Store, chainId: number, toBlock: number): Promise<void> {
+export async function derivePositions(store: Store, chainId: number, toBlock: number, leaseMs?: number): Promise<void> {
   for (;;) {
     const more = await inTransaction(store, async (tx) => {
+      if (store.pool && leaseMs !== undefined)
+        await sql`select set_config('idle_in_transaction_session_timeout', ${String(Math.round(leaseMs))}, true)`.execute(tx.db);
       if (store.pool) await sql`select pg_advisory_xact_lock(hashtext(${`risk-oracle:derive:${chainId}`}))`.execute(tx.db);
       const cp = await loadCheckpoint(tx, chainId, DERIVED_SOURCE);
       const from = (cp?.block ?? -1) + 1;
@@ -388,7 +506,7 @@ export interface DerivedBalance {
  */
 export async function balancesAt(store: Store, chainId: number, block: number, timestamp: number): Promise<DerivedBalance[]> {
   return inTransaction(store, async (tx) => {
-    const market = await loadMarket(tx, chainId, block, block);
+    const market = await loadMarket(tx, chainId, block, block, []);
     return (await storedPositions(tx, chainId, block)).map(({ wallet, reserve, position }) => {
       const now = amounts(market, reserve, block, timestamp);
       return {

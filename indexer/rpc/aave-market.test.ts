@@ -4,6 +4,7 @@ import { createTestDatabase } from '../../core/test/db';
 import { balancesAt } from '../derive/positions';
 import { runAaveScenario, type AaveScenario } from '../testing/aave-scenario';
 import { indexedRows } from '../testing/snapshot';
+import { aaveInterface } from './events';
 import { runIndexer, type RunIndexerOptions } from './runner';
 
 type TestDb = Awaited<ReturnType<typeof createTestDatabase>>;
@@ -16,6 +17,7 @@ const fixed = (value: string, decimals: number): bigint => {
 };
 const lower = (a: unknown): string => String(a).toLowerCase();
 const MAX_UINT = 2n ** 256n - 1n;
+const aToken = aaveInterface('../tokenization/AToken.sol/AToken.json');
 
 /**
  * End to end on a real local Aave V3 market: every kind of event the RPC indexer decodes, emitted by Aave's own
@@ -61,6 +63,7 @@ describe(`RPC indexer on a real Aave V3 market (${url ? 'Postgres' : 'PGlite'})`
       [addresses.pool, market.pool.interface],
       [addresses.configurator, market.configurator.interface],
       ...Object.keys(addresses.feeds).map((f): [string, Interface] => [f, market.reserves[0]!.aggregator.interface]),
+      ...Object.keys(addresses.aTokens).map((a): [string, Interface] => [a, aToken]),
     ]);
     const head = await provider.getBlockNumber();
     const out: Array<{ log: Log; name: string; args: Record<string, unknown> }> = [];
@@ -82,7 +85,21 @@ describe(`RPC indexer on a real Aave V3 market (${url ? 'Postgres' : 'PGlite'})`
     const head = await provider.getBlockNumber();
     expect(result).toMatchObject({ lastBlock: head, reorgs: [] });
     expect(scenario.actions).toEqual(
-      expect.arrayContaining(['repay with aTokens', 'liquidation', 'liquidation for aTokens', 'withdraw all', 'collateral off']),
+      expect.arrayContaining([
+        'repay with aTokens',
+        'liquidation',
+        'liquidation for aTokens',
+        'withdraw all',
+        'collateral off',
+        'aToken transfer',
+        'aToken transferFrom',
+        'liquidation protocol fee',
+        'liquidation with a protocol fee',
+        'liquidation for aTokens with a protocol fee',
+        'e-mode category',
+        'e-mode entered',
+        'e-mode left',
+      ]),
     );
 
     const logs = await chainLogs();
@@ -148,6 +165,39 @@ describe(`RPC indexer on a real Aave V3 market (${url ? 'Postgres' : 'PGlite'})`
             liquidation_bonus: Number(l.args.liquidationBonus),
           }),
         ),
+      a_token_transfers: logs
+        .filter((l) => l.name === 'BalanceTransfer')
+        .map((l) =>
+          normal({
+            ...where(l.log),
+            reserve: scenario.addresses.aTokens[l.log.address.toLowerCase()],
+            a_token: l.log.address,
+            from_address: l.args.from,
+            to_address: l.args.to,
+            scaled_amount: l.args.value,
+            liquidity_index: l.args.index,
+          }),
+        ),
+      emode_events: logs
+        .filter((l) => ['UserEModeSet', 'EModeCategoryAdded', 'EModeAssetCategoryChanged'].includes(l.name))
+        .map((l) =>
+          normal(
+            l.name === 'UserEModeSet'
+              ? { ...where(l.log), kind: 'user', wallet: l.args.user, category_id: Number(l.args.categoryId) }
+              : l.name === 'EModeAssetCategoryChanged'
+                ? { ...where(l.log), kind: 'asset', asset: l.args.asset, category_id: Number(l.args.newCategoryId) }
+                : {
+                    ...where(l.log),
+                    kind: 'category',
+                    category_id: Number(l.args.categoryId),
+                    ltv: Number(l.args.ltv),
+                    liquidation_threshold: Number(l.args.liquidationThreshold),
+                    liquidation_bonus: Number(l.args.liquidationBonus),
+                    price_source: l.args.oracle,
+                    label: l.args.label,
+                  },
+          ),
+        ),
       price_points: logs
         .filter((l) => l.name === 'AnswerUpdated')
         .map((l) => ({
@@ -159,7 +209,8 @@ describe(`RPC indexer on a real Aave V3 market (${url ? 'Postgres' : 'PGlite'})`
     const rows = await indexedRows(db.db, anvil.chainId);
     const pick = (row: object, keys: string[]): Record<string, unknown> =>
       normal(Object.fromEntries(keys.map((k) => [k, (row as Record<string, unknown>)[k]])));
-    const stored = (table: 'lending_events' | 'reserve_updates' | 'collateral_configs') =>
+    type Table = 'lending_events' | 'reserve_updates' | 'collateral_configs' | 'a_token_transfers' | 'emode_events';
+    const stored = (table: Table) =>
       rows[table]!.map((r) => {
         const keys = new Set(expected[table].flatMap((e) => Object.keys(e)));
         const out = pick(r as object, [...keys]);
@@ -167,7 +218,7 @@ describe(`RPC indexer on a real Aave V3 market (${url ? 'Postgres' : 'PGlite'})`
         if (out.kind?.toString().startsWith('collateral_')) delete out.on_behalf_of; // stored as the user (the wallet whose position changes)
         return { ...out, block_number: Number(out.block_number), log_index: Number(out.log_index) };
       });
-    for (const table of ['lending_events', 'reserve_updates', 'collateral_configs'] as const) {
+    for (const table of ['lending_events', 'reserve_updates', 'collateral_configs', 'a_token_transfers', 'emode_events'] as const) {
       expect(stored(table)).toEqual(
         expected[table].map((e) => ({ ...e, block_number: Number(e.block_number), log_index: Number(e.log_index) })),
       );
@@ -201,10 +252,40 @@ describe(`RPC indexer on a real Aave V3 market (${url ? 'Postgres' : 'PGlite'})`
         .filter((e) => e.kind === 'liquidation')
         .map((e) => e.use_a_tokens)
         .sort(),
-    ).toEqual([false, true]);
+    ).toEqual(
+      scenario.actions
+        .filter((a) => a.startsWith('liquidation') && a !== 'liquidation protocol fee')
+        .map((a) => a.startsWith('liquidation for aTokens'))
+        .sort(),
+    );
     expect(rows.reserve_updates!.length).toBeGreaterThan(10);
     expect(rows.collateral_configs!.length).toBe(5); // four at deployment, one changed later
-    expect(rows.price_points!.length).toBe(5); // four initial answers, one pushed down
+    // the reserves' initial answers and the prices pushed down
+    expect(rows.price_points!.length).toBe(scenario.market.reserves.length + scenario.actions.filter((a) => a === 'price').length);
+    // aToken transfers: one per transfer between wallets, per liquidation paid in aTokens (to the liquidator) and
+    // per liquidation with a protocol fee (to the treasury)
+    const actions = (f: (a: string) => boolean): number => scenario.actions.filter(f).length;
+    const transfers = rows.a_token_transfers as Array<{ from_address: string; to_address: string }>;
+    const fees = actions((a) => a.endsWith('with a protocol fee'));
+    expect(fees).toBe(2);
+    expect(transfers.filter((t) => t.to_address === scenario.wallets[0]).length).toBe(fees); // the treasury
+    expect(transfers.length).toBe(
+      actions((a) => a.startsWith('aToken transfer')) + actions((a) => a.startsWith('liquidation for aTokens')) + fees,
+    );
+    const emodeKinds = count(rows.emode_events as Array<Record<string, unknown>>);
+    expect(emodeKinds).toEqual({
+      category: actions((a) => a === 'e-mode category'),
+      asset: actions((a) => a === 'e-mode asset'),
+      user: actions((a) => a.startsWith('e-mode entered') || a.startsWith('e-mode left')),
+    });
+
+    // stable-rate borrowing is off on the local market (the derivation refuses stable debt, derive/positions.ts)
+    const borrower = await provider.getSigner(1);
+    await expect(
+      (scenario.market.pool.connect(borrower) as Contract)
+        .getFunction('borrow')
+        .staticCall(scenario.market.reserves[0]!.address, 1n, 1, 0, await borrower.getAddress()),
+    ).rejects.toThrow(/"31"/); // Errors.STABLE_BORROWING_NOT_ENABLED
 
     // derived positions: each row equals the aToken and variable-debt balances at its block
     const tokens = new Map<string, { aToken: Contract; debt: Contract }>();
@@ -265,7 +346,22 @@ describe(`RPC indexer on a real Aave V3 market (${url ? 'Postgres' : 'PGlite'})`
       health_factor: string | null;
     }>;
     expect(health.length).toBeGreaterThan(10);
-    expect(health.some((h) => h.health_factor !== null && fixed(h.health_factor, 18) < 10n ** 18n)).toBe(true); // the liquidated borrower
+    expect(health.some((h) => h.health_factor !== null && fixed(h.health_factor, 18) < 10n ** 18n)).toBe(true); // the liquidated borrowers
+    // the e-mode borrower's health factor rests on the category's threshold: the reserves' own would put it below 1
+    const grace = scenario.wallets.at(-1)!;
+    // (her collateral is WETH alone: its own threshold, last configured, against her debt would give less than 1)
+    const weth = scenario.market.reserves.find((r) => r.symbol === 'WETH')!.address.toLowerCase();
+    const configs = rows.collateral_configs as Array<{ asset: string; liquidation_threshold: number }>;
+    const wethThreshold = BigInt(configs.filter((c) => c.asset === weth).at(-1)!.liquidation_threshold);
+    expect(
+      health.some(
+        (h) =>
+          h.wallet === grace &&
+          h.health_factor !== null &&
+          fixed(h.health_factor, 18) > 10n ** 18n &&
+          fixed(h.debt_usd, 8) * 10_000n > fixed(h.collateral_usd, 8) * wethThreshold,
+      ),
+    ).toBe(true);
     for (const h of health) {
       const data = (await scenario.market.pool.getFunction('getUserAccountData')(h.wallet, {
         blockTag: Number(h.block_number),
@@ -293,4 +389,28 @@ describe(`RPC indexer on a real Aave V3 market (${url ? 'Postgres' : 'PGlite'})`
     },
     120_000,
   );
+
+  it('drops aToken transfers, e-mode switches and the positions and health factors derived from them when a reorg replaces their blocks', async () => {
+    const without = (rows: Record<string, unknown[]>): Record<string, unknown[]> => ({ ...rows, blocks: [] }); // headers: another fork
+    const before = without(await indexedRows(db.db, anvil.chainId));
+    const snapshot = (await provider.send('evm_snapshot', [])) as string;
+    const [lender, erin, grace] = await Promise.all([1, 7, 9].map((i) => provider.getSigner(i)));
+    const usdc = scenario.market.reserves.find((r) => r.symbol === 'USDC')!.address.toLowerCase();
+    const aUsdc = Object.keys(scenario.addresses.aTokens).find((a) => scenario.addresses.aTokens[a] === usdc)!;
+    const transfer = new Contract(aUsdc, ['function transfer(address, uint256) returns (bool)'], lender);
+    await (await transfer.getFunction('transfer')(await erin.getAddress(), 5_000_000n, { gasLimit: 2_000_000 })).wait();
+    const pool = scenario.market.pool.connect(grace) as Contract;
+    await (await pool.getFunction('setUserEMode')(1, { gasLimit: 2_000_000 })).wait();
+    await index(db);
+    const forked = await indexedRows(db.db, anvil.chainId);
+    expect(forked.a_token_transfers!.length).toBe(before.a_token_transfers!.length + 1);
+    expect(forked.emode_events!.length).toBe(before.emode_events!.length + 1);
+    expect(forked.health_factors!.length).toBeGreaterThan(before.health_factors!.length);
+
+    await provider.send('evm_revert', [snapshot]);
+    for (let i = 0; i < 4; i++) await provider.send('evm_mine', []); // another, longer history without them
+    const result = await index(db);
+    expect(result.reorgs.length).toBeGreaterThan(0);
+    expect(without(await indexedRows(db.db, anvil.chainId))).toEqual(before);
+  }, 120_000);
 });

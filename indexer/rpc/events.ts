@@ -10,9 +10,14 @@ import { decodeOracleLog, type LogBase } from './oracle-events';
  */
 const AAVE = path.join(__dirname, '..', '..', 'node_modules', '@aave', 'core-v3', 'artifacts', 'contracts', 'protocol', 'pool');
 
+/** The ABI of one of Aave's compiled contracts, by its artifact's path under `protocol/pool`. */
+export function aaveInterface(artifact: string): Interface {
+  const { abi } = JSON.parse(readFileSync(path.join(AAVE, artifact), 'utf8')) as { abi: never[] };
+  return new Interface(abi);
+}
+
 function eventsOf(artifact: string, names: string[]): EventFragment[] {
-  const { abi } = JSON.parse(readFileSync(path.join(AAVE, artifact), 'utf8')) as { abi: unknown[] };
-  const iface = new Interface(abi as never[]);
+  const iface = aaveInterface(artifact);
   return names.map((n) => iface.getEvent(n)!);
 }
 
@@ -25,13 +30,20 @@ export const POOL_EVENTS = eventsOf('Pool.sol/Pool.json', [
   'ReserveDataUpdated',
   'ReserveUsedAsCollateralEnabled',
   'ReserveUsedAsCollateralDisabled',
+  'UserEModeSet',
 ]);
-export const CONFIGURATOR_EVENTS = eventsOf('PoolConfigurator.sol/PoolConfigurator.json', ['CollateralConfigurationChanged']);
+export const CONFIGURATOR_EVENTS = eventsOf('PoolConfigurator.sol/PoolConfigurator.json', [
+  'CollateralConfigurationChanged',
+  'EModeCategoryAdded',
+  'EModeAssetCategoryChanged',
+]);
+/** The aToken's scaled-balance transfer (transfer, transferFrom, and a liquidation's seized collateral and protocol fee). */
+export const A_TOKEN_EVENTS = eventsOf('../tokenization/AToken.sol/AToken.json', ['BalanceTransfer']);
 /** Chainlink aggregators' (and our SettableAggregator's) answer event. */
 export const FEED_EVENTS = [EventFragment.from('event AnswerUpdated(int256 indexed current, uint256 indexed roundId, uint256 updatedAt)')];
 
 /** One interface over every indexed event, for encoding (tests, benchmark) and decoding. */
-export const indexedEvents = new Interface([...POOL_EVENTS, ...CONFIGURATOR_EVENTS, ...FEED_EVENTS]);
+export const indexedEvents = new Interface([...POOL_EVENTS, ...CONFIGURATOR_EVENTS, ...A_TOKEN_EVENTS, ...FEED_EVENTS]);
 
 /** A log exactly as `eth_getLogs` returns it (hex quantities). */
 export interface RawLog {
@@ -54,6 +66,8 @@ export interface DecodedRows {
   collateral_configs: NewRow<'collateral_configs'>[];
   price_points: NewRow<'price_points'>[];
   oracle_events: NewRow<'oracle_events'>[];
+  a_token_transfers: NewRow<'a_token_transfers'>[];
+  emode_events: NewRow<'emode_events'>[];
 }
 
 export const emptyRows = (): DecodedRows => ({
@@ -62,6 +76,8 @@ export const emptyRows = (): DecodedRows => ({
   collateral_configs: [],
   price_points: [],
   oracle_events: [],
+  a_token_transfers: [],
+  emode_events: [],
 });
 
 export interface DecodeContext {
@@ -74,6 +90,8 @@ export interface DecodeContext {
   feedDecimals?: ReadonlyMap<string, number>;
   /** Lower-case address → which of this project's contracts it is (their every event goes to `oracle_events`). */
   oracleContracts?: ReadonlyMap<string, OracleContractKind>;
+  /** Lower-case aToken address → lower-case underlying asset (their `BalanceTransfer`s go to `a_token_transfers`). */
+  aTokens?: ReadonlyMap<string, string>;
 }
 
 const coder = AbiCoder.defaultAbiCoder();
@@ -114,6 +132,16 @@ function lending(
 }
 
 const bool = (data: string, i: number): boolean => word(data, i) !== 0n;
+/** The e-mode columns one kind of `emode_events` row leaves empty. */
+const NO_EMODE = {
+  wallet: null,
+  asset: null,
+  ltv: null,
+  liquidation_threshold: null,
+  liquidation_bonus: null,
+  price_source: null,
+  label: null,
+};
 
 /**
  * Field conventions for `lending_events`: `on_behalf_of` is always the wallet whose position changes, `user_address`
@@ -221,6 +249,71 @@ const RAW_DECODERS: Array<[string, Decoder]> = [
       });
     },
   ],
+  // UserEModeSet(user indexed, categoryId)
+  [
+    topic0(POOL_EVENTS[8]!),
+    (l, base, _ctx, out) => {
+      out.emode_events.push({
+        ...base,
+        ...NO_EMODE,
+        kind: 'user',
+        wallet: topicAddress(l.topics[1]!),
+        category_id: Number(word(l.data, 0)),
+      });
+    },
+  ],
+  // EModeCategoryAdded(categoryId indexed, ltv, liquidationThreshold, liquidationBonus, oracle, label)
+  [
+    topic0(CONFIGURATOR_EVENTS[1]!),
+    (l, base, _ctx, out) => {
+      const [ltv, threshold, bonus, oracle, label] = coder.decode(
+        ['uint256', 'uint256', 'uint256', 'address', 'string'],
+        l.data,
+      ) as unknown as [bigint, bigint, bigint, string, string];
+      out.emode_events.push({
+        ...base,
+        ...NO_EMODE,
+        kind: 'category',
+        category_id: Number(BigInt(l.topics[1]!)),
+        ltv: Number(ltv),
+        liquidation_threshold: Number(threshold),
+        liquidation_bonus: Number(bonus),
+        price_source: oracle.toLowerCase(),
+        label,
+      });
+    },
+  ],
+  // EModeAssetCategoryChanged(asset indexed, oldCategoryId, newCategoryId)
+  [
+    topic0(CONFIGURATOR_EVENTS[2]!),
+    (l, base, _ctx, out) => {
+      out.emode_events.push({
+        ...base,
+        ...NO_EMODE,
+        kind: 'asset',
+        asset: topicAddress(l.topics[1]!),
+        category_id: Number(word(l.data, 1)),
+      });
+    },
+  ],
+  // BalanceTransfer(from indexed, to indexed, value, index): value is scaled
+  [
+    topic0(A_TOKEN_EVENTS[0]!),
+    (l, base, ctx, out) => {
+      const aToken = l.address.toLowerCase();
+      const reserve = ctx.aTokens?.get(aToken);
+      if (!reserve) return; // an aToken we were not asked about
+      out.a_token_transfers.push({
+        ...base,
+        reserve,
+        a_token: aToken,
+        from_address: topicAddress(l.topics[1]!),
+        to_address: topicAddress(l.topics[2]!),
+        scaled_amount: word(l.data, 0).toString(),
+        liquidity_index: word(l.data, 1).toString(),
+      });
+    },
+  ],
   [
     topic0(FEED_EVENTS[0]!),
     (l, base, ctx, out) => {
@@ -244,7 +337,7 @@ const RAW_DECODERS: Array<[string, Decoder]> = [
 
 /** Each event's topic count and minimum data words, from its ABI: a log of another shape under the same topic0 is skipped. */
 const SHAPES = new Map(
-  [...POOL_EVENTS, ...CONFIGURATOR_EVENTS, ...FEED_EVENTS].map((f) => [
+  [...POOL_EVENTS, ...CONFIGURATOR_EVENTS, ...A_TOKEN_EVENTS, ...FEED_EVENTS].map((f) => [
     f.topicHash,
     { topics: 1 + f.inputs.filter((i) => i.indexed).length, words: f.inputs.filter((i) => !i.indexed).length },
   ]),

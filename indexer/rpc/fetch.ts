@@ -1,5 +1,6 @@
-import { RetryableError, type OracleContractKind } from '../../core';
-import { decodeLogs, INDEXED_TOPICS, type DecodeContext, type DecodedRows, type RawLog } from './events';
+import { Contract, ZeroAddress, type ContractRunner } from 'ethers';
+import { RetryableError, UserError, type OracleContractKind } from '../../core';
+import { aaveInterface, decodeLogs, INDEXED_TOPICS, type DecodeContext, type DecodedRows, type RawLog } from './events';
 import { ORACLE_TOPICS } from './oracle-events';
 import { getHeader, getHeaders, getLogs, type BlockHeader, type LogFilter, type RpcClient } from './logs';
 
@@ -13,17 +14,46 @@ export interface IndexerAddresses {
   feeds?: Record<string, string>;
   /** This project's own contracts, whose every event is kept in `oracle_events` (what the oracle published). */
   oracle?: Partial<Record<OracleContractKind, string>>;
+  /**
+   * aTokens: aToken address → its underlying asset (the Pool's `getReserveData(asset).aTokenAddress`, see
+   * `aTokensOf`). Their `BalanceTransfer`s move supply between wallets; without them the derivation follows only
+   * the Pool's events (a liquidation paid in aTokens still moves the collateral to the liquidator).
+   */
+  aTokens?: Record<string, string>;
 }
 
 export function logFilter(addresses: IndexerAddresses): LogFilter {
   const own = Object.values(addresses.oracle ?? {});
-  const list = [addresses.pool, addresses.configurator, ...Object.keys(addresses.feeds ?? {}), ...own].filter((a): a is string => !!a);
+  const list = [
+    addresses.pool,
+    addresses.configurator,
+    ...Object.keys(addresses.feeds ?? {}),
+    ...Object.keys(addresses.aTokens ?? {}),
+    ...own,
+  ].filter((a): a is string => !!a);
   return { addresses: list.map((a) => a.toLowerCase()), topics: own.length ? [...INDEXED_TOPICS, ...ORACLE_TOPICS] : INDEXED_TOPICS };
 }
 
 /** Lower-case address → which of our contracts it is. */
 export function oracleContractMap(addresses: IndexerAddresses): Map<string, OracleContractKind> {
   return new Map(Object.entries(addresses.oracle ?? {}).map(([kind, address]) => [address.toLowerCase(), kind as OracleContractKind]));
+}
+
+/** Lower-case aToken → lower-case underlying asset. */
+export function aTokenMap(addresses: IndexerAddresses): Map<string, string> {
+  return new Map(Object.entries(addresses.aTokens ?? {}).map(([aToken, asset]) => [aToken.toLowerCase(), asset.toLowerCase()]));
+}
+
+/** Each asset's aToken, read from the Pool (`getReserveData(asset).aTokenAddress`): the `aTokens` of {@link IndexerAddresses}. */
+export async function aTokensOf(runner: ContractRunner, pool: string, assets: readonly string[]): Promise<Record<string, string>> {
+  const contract = new Contract(pool, aaveInterface('Pool.sol/Pool.json'), runner);
+  const out: Record<string, string> = {};
+  for (const asset of assets) {
+    const data = (await contract.getFunction('getReserveData')(asset)) as { aTokenAddress: string };
+    if (data.aTokenAddress === ZeroAddress) throw new UserError(`asset ${asset} is not a reserve of the Pool at ${pool}`);
+    out[data.aTokenAddress.toLowerCase()] = asset.toLowerCase();
+  }
+  return out;
 }
 
 export function feedMap(addresses: IndexerAddresses): Map<string, string> {
@@ -48,6 +78,8 @@ export interface FetchOptions {
   feeds: Map<string, string>;
   /** Our own contracts by address (see {@link oracleContractMap}); none when absent. */
   oracleContracts?: ReadonlyMap<string, OracleContractKind>;
+  /** aTokens by address (see {@link aTokenMap}). */
+  aTokens?: ReadonlyMap<string, string>;
   concurrency: number;
   onSplit?: (size: number) => void;
 }
@@ -80,6 +112,7 @@ function decode(o: FetchOptions, logs: RawLog[], times: Map<number, number>): De
     timestampOf: (n) => times.get(n)!,
     feedAssets: o.feeds,
     oracleContracts: o.oracleContracts,
+    aTokens: o.aTokens,
   };
   return decodeLogs(logs, ctx);
 }

@@ -6,6 +6,7 @@ import type { Store } from '../store/bulk';
 import { claimRange, planRanges, RangeLeaseExpired, withPhaseLock, type RangeKey } from '../store/ranges';
 import {
   ChainMovedError,
+  aTokenMap,
   feedMap,
   oracleContractMap,
   fetchFinalized,
@@ -146,6 +147,7 @@ export async function runIndexer(options: RunIndexerOptions): Promise<IndexerRes
     chainId,
     feeds: feedMap(options.addresses),
     oracleContracts: oracleContractMap(options.addresses),
+    aTokens: aTokenMap(options.addresses),
     concurrency: options.concurrency ?? 4,
     onSplit: (size) => range.shrinkTo(size),
   };
@@ -170,7 +172,7 @@ export async function runIndexer(options: RunIndexerOptions): Promise<IndexerRes
     result.lastBlock = r.to;
     // final batches are derived as they land, while the next ranges are read (the database works while this
     // process parses); derivation is window-independent, so the rows equal one derivation after the pass
-    if (r.hash === null && options.derive !== false) await derivePositions(store, chainId, r.to);
+    if (r.hash === null && options.derive !== false) await derivePositions(store, chainId, r.to, leaseMs);
     await committed(r);
   };
 
@@ -213,7 +215,7 @@ export async function runIndexer(options: RunIndexerOptions): Promise<IndexerRes
       do {
         deriveAgain = false;
         const cp = await loadCheckpoint(store, chainId, source);
-        if (cp) await derivePositions(store, chainId, cp.block);
+        if (cp) await derivePositions(store, chainId, cp.block, leaseMs);
       } while (deriveAgain);
     } finally {
       deriving = false;
@@ -323,7 +325,7 @@ export async function runIndexer(options: RunIndexerOptions): Promise<IndexerRes
     }
     await phase('exclusive', async () => {
       const done = await loadCheckpoint(store, chainId, source);
-      if (done && options.derive !== false) await derivePositions(store, chainId, done.block);
+      if (done && options.derive !== false) await derivePositions(store, chainId, done.block, leaseMs);
     });
     const finished = options.toBlock !== undefined && head.number >= options.toBlock;
     if (finished || !options.follow || signal?.aborted) return result;

@@ -47,6 +47,8 @@ export async function insertRows(tx: Tx, rows: DecodedRows): Promise<void> {
   await tx.insert('collateral_configs', rows.collateral_configs);
   await tx.insert('price_points', rows.price_points);
   await tx.insert('oracle_events', rows.oracle_events);
+  await tx.insert('a_token_transfers', rows.a_token_transfers);
+  await tx.insert('emode_events', rows.emode_events);
 }
 
 /** Writes a batch's rows, its block headers and its checkpoint in one transaction: all of it, or (after a crash) none. */
@@ -98,6 +100,8 @@ export const BY_BLOCK = [
   'collateral_configs',
   'price_points',
   'oracle_events',
+  'a_token_transfers',
+  'emode_events',
   'wallet_positions',
   'health_factors',
 ] as const;

@@ -18,7 +18,15 @@ export interface Store {
 
 /** Tables the indexer bulk-writes, each with every column it writes. */
 export type BulkTable =
-  'lending_events' | 'reserve_updates' | 'collateral_configs' | 'price_points' | 'oracle_events' | 'wallet_positions' | 'health_factors';
+  | 'lending_events'
+  | 'reserve_updates'
+  | 'collateral_configs'
+  | 'price_points'
+  | 'oracle_events'
+  | 'a_token_transfers'
+  | 'emode_events'
+  | 'wallet_positions'
+  | 'health_factors';
 type Cell = string | number | boolean | null | bigint | undefined;
 type BulkRow = Record<string, Cell>;
 

@@ -1,7 +1,7 @@
-import { Contract, MaxUint256, parseUnits, type JsonRpcProvider, type Signer } from 'ethers';
+import { Contract, MaxUint256, parseUnits, ZeroAddress, type JsonRpcProvider, type Signer } from 'ethers';
 import { deployAaveMarket, type AaveMarket } from '../../contracts/deploy/aave';
 import type { NewRow } from '../../core';
-import type { IndexerAddresses } from '../rpc/fetch';
+import { aTokensOf, type IndexerAddresses } from '../rpc/fetch';
 import type { ChainMarket } from '../../sim/chain';
 
 /**
@@ -9,7 +9,10 @@ import type { ChainMarket } from '../../sim/chain';
  * interest accruing between steps: supplies, borrows, a partial and a full repayment, a repayment with aTokens, a
  * withdrawal and a withdrawal of everything, collateral switched off and on, a collateral configuration changed
  * through the PoolConfigurator, a price pushed down on the settable aggregator, and two liquidations (one paid
- * out in the underlying, one in aTokens).
+ * out in the underlying, one in aTokens); then aTokens moved between wallets (`transfer`, `transferFrom`), a
+ * liquidation protocol fee set on WETH and two liquidations on it (part of the seized aTokens goes to the treasury),
+ * and a wallet entering an e-mode category configured through the PoolConfigurator, borrowing above the normal
+ * LTV, repaying part and leaving e-mode.
  */
 export interface AaveScenario {
   market: AaveMarket;
@@ -17,7 +20,7 @@ export interface AaveScenario {
   fromBlock: number;
   addresses: Required<Omit<IndexerAddresses, 'oracle'>>;
   assets: Array<NewRow<'assets'>>;
-  /** Every wallet that acted (lenders, borrowers, the liquidator). */
+  /** Every wallet that acted or holds aTokens (lenders, borrowers, the liquidator, the treasury). */
   wallets: string[];
   /** Pool actions that ran, by name (the test checks each kind of event came out). */
   actions: string[];
@@ -35,7 +38,9 @@ export async function runAaveScenario(provider: JsonRpcProvider, chainId: number
   const admin = await provider.getSigner(0);
   const fromBlock = await provider.getBlockNumber();
   const market = await deployAaveMarket(admin);
-  const [lender, alice, bob, carol, liquidator] = await Promise.all([1, 2, 3, 4, 5].map((i) => provider.getSigner(i)));
+  const [lender, alice, bob, carol, liquidator, dave, erin, frank, grace] = await Promise.all(
+    [1, 2, 3, 4, 5, 6, 7, 8, 9].map((i) => provider.getSigner(i)),
+  );
   const reserve = (symbol: string) => market.reserves.find((r) => r.symbol === symbol)!;
   const units = (symbol: string, value: string): bigint => parseUnits(value, reserve(symbol).decimals);
   const actions: string[] = [];
@@ -59,15 +64,15 @@ export async function runAaveScenario(provider: JsonRpcProvider, chainId: number
   };
   const borrow = async (who: Signer, symbol: string, value: string): Promise<void> =>
     send('borrow', pool, who, 'borrow', at(symbol), units(symbol, value), 2, 0, await who.getAddress());
-  const liquidate = async (receiveAToken: boolean, value: string): Promise<void> =>
+  const liquidate = async (user: Signer, receiveAToken: boolean, value: string, what = ''): Promise<void> =>
     send(
-      receiveAToken ? 'liquidation for aTokens' : 'liquidation',
+      `${receiveAToken ? 'liquidation for aTokens' : 'liquidation'}${what}`,
       pool,
       liquidator,
       'liquidationCall',
       at('WETH'),
       at('USDC'),
-      await alice.getAddress(),
+      await user.getAddress(),
       units('USDC', value),
       receiveAToken,
     );
@@ -95,13 +100,70 @@ export async function runAaveScenario(provider: JsonRpcProvider, chainId: number
   // WETH falls: alice (9 WETH against ~14 000 USDC) drops below a health factor of 1
   await send('price', reserve('WETH').aggregator, admin, 'setAnswer', 1_500n * 10n ** 8n);
   await fund(liquidator, 'USDC', '20000');
-  await liquidate(false, '3000');
+  await liquidate(alice, false, '3000');
   await later(3_600);
-  await liquidate(true, '2000');
+  await liquidate(alice, true, '2000');
   await later(DAY);
   await fund(bob, 'WETH', '10');
   await send('repay all', pool, bob, 'repay', at('WETH'), MaxUint256, 2, await bob.getAddress());
   await borrow(bob, 'USDC', '100');
+
+  // aTokens change hands: the lender sends aUSDC to dave, erin takes part of it with dave's allowance, dave
+  // borrows against what he received
+  const aTokens = await aTokensOf(
+    provider,
+    await pool.getAddress(),
+    market.reserves.map((r) => r.address),
+  );
+  const aToken = (symbol: string): Contract =>
+    new Contract(
+      Object.keys(aTokens).find((a) => aTokens[a] === at(symbol).toLowerCase())!,
+      [
+        'function transfer(address, uint256) returns (bool)',
+        'function approve(address, uint256) returns (bool)',
+        'function transferFrom(address, address, uint256) returns (bool)',
+      ],
+      provider,
+    );
+  await later(DAY);
+  await send('aToken transfer', aToken('USDC'), lender, 'transfer', await dave.getAddress(), units('USDC', '1000'));
+  await send(undefined, aToken('USDC'), dave, 'approve', await erin.getAddress(), MaxUint256);
+  await later(3_600);
+  await send(
+    'aToken transferFrom',
+    aToken('USDC'),
+    erin,
+    'transferFrom',
+    await dave.getAddress(),
+    await erin.getAddress(),
+    units('USDC', '400'),
+  );
+  await borrow(dave, 'WETH', '0.1');
+
+  // a liquidation protocol fee on WETH: part of the collateral seized from frank goes to the treasury as aWETH
+  await send('liquidation protocol fee', market.configurator, admin, 'setLiquidationProtocolFee', at('WETH'), 1_000);
+  await supply(frank, 'WETH', '2'); // $3,000 at $1,500
+  await borrow(frank, 'USDC', '2200');
+  await later(DAY);
+  await send('price', reserve('WETH').aggregator, admin, 'setAnswer', 1_300n * 10n ** 8n); // frank's health factor < 1
+  await liquidate(frank, false, '500', ' with a protocol fee');
+  await later(600);
+  await liquidate(frank, true, '500', ' with a protocol fee');
+
+  // e-mode: WETH and WBTC in category 1 (threshold 93 %, ltv 90 %); grace borrows WBTC worth 81 % of her WETH, above
+  // its normal 75 % LTV, then repays part and leaves e-mode (allowed once her normal health factor is above 1)
+  await send('e-mode category', market.configurator, admin, 'setEModeCategory', 1, 9_000, 9_300, 10_200, ZeroAddress, 'majors');
+  await send('e-mode asset', market.configurator, admin, 'setAssetEModeCategory', at('WETH'), 1);
+  await send('e-mode asset', market.configurator, admin, 'setAssetEModeCategory', at('WBTC'), 1);
+  await supply(grace, 'WETH', '1'); // $1,300
+  await send('e-mode entered', pool, grace, 'setUserEMode', 1);
+  await borrow(grace, 'WBTC', '0.025'); // $1,050
+  await later(DAY);
+  await fund(grace, 'WBTC', '0');
+  await send('repay', pool, grace, 'repay', at('WBTC'), units('WBTC', '0.01'), 2, await grace.getAddress());
+  await send('e-mode left', pool, grace, 'setUserEMode', 0);
+  await later(3_600);
+  await supply(grace, 'WETH', '0.1');
 
   const addresses: Required<Omit<IndexerAddresses, 'oracle'>> = {
     pool: (await market.pool.getAddress()).toLowerCase(),
@@ -109,6 +171,7 @@ export async function runAaveScenario(provider: JsonRpcProvider, chainId: number
     feeds: Object.fromEntries(
       await Promise.all(market.reserves.map(async (r) => [(await r.aggregator.getAddress()).toLowerCase(), r.address.toLowerCase()])),
     ),
+    aTokens,
   };
   const assets = market.reserves.map((r) => ({
     chain_id: chainId,
@@ -118,7 +181,9 @@ export async function runAaveScenario(provider: JsonRpcProvider, chainId: number
     kind: 'volatile' as const,
     price_feed: null,
   }));
-  const wallets = await Promise.all([lender, alice, bob, carol, liquidator].map(async (s) => (await s.getAddress()).toLowerCase()));
+  const wallets = await Promise.all(
+    [admin, lender, alice, bob, carol, liquidator, dave, erin, frank, grace].map(async (s) => (await s.getAddress()).toLowerCase()),
+  );
   return { market, fromBlock, addresses, assets, wallets, actions };
 }
 

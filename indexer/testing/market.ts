@@ -8,7 +8,7 @@ import { emitLogs, installEmitter, waitMined, type LogRecord } from './emitter';
  * PoolConfigurator and one feed per reserve address, which emit exactly the events the real contracts emit.
  */
 export interface FakeMarket {
-  addresses: Required<Omit<IndexerAddresses, 'oracle'>>;
+  addresses: Required<Omit<IndexerAddresses, 'oracle' | 'aTokens'>>;
   reserves: string[];
   wallets: string[];
 }

@@ -4,7 +4,7 @@ import { BY_BLOCK } from '../store/batch';
 
 /** Every row the RPC indexer writes for a chain (events, prices, derived rows, kept block headers), in key order. */
 export async function indexedRows(db: Kysely<Database>, chainId: number): Promise<Record<string, unknown[]>> {
-  const events = ['lending_events', 'reserve_updates', 'collateral_configs', 'oracle_events'] as const;
+  const events = ['lending_events', 'reserve_updates', 'collateral_configs', 'oracle_events', 'a_token_transfers', 'emode_events'] as const;
   const out: Record<string, unknown[]> = {};
   for (const t of events) {
     out[t] = await db.selectFrom(t).selectAll().where('chain_id', '=', chainId).orderBy('block_number').orderBy('log_index').execute();
