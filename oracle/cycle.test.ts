@@ -13,6 +13,7 @@ import { runParameterCycle, type CycleAsset } from './cycle';
 import { DEFAULT_COLLATERAL_MODEL } from './propose';
 import { verifyRounds } from './verify';
 import { WIDE_BOUNDS, signedBy } from '../contracts/testing';
+import { resample, selectBackend, trainCollateral } from '../models';
 
 type TestDb = Awaited<ReturnType<typeof createTestDatabase>>;
 
@@ -206,5 +207,58 @@ describe('parameter cycle on anvil: propose → guard → 3-of-5 signatures → 
         derived: String(forged.liquidationThreshold - 300),
       },
     ]);
+  });
+  it("holds an asset whose market lies outside the collateral model's training range, naming the feature", async () => {
+    // a model trained on these prices: its range covers them; one feature's range moved away from today's value
+    await selectBackend('wasm');
+    const from = Math.max(...assets.map((a) => a.prices[0]!.t));
+    const to = Math.min(...assets.map((a) => a.prices.at(-1)!.t));
+    const trained = await trainCollateral(
+      assets.map((a) => ({ symbol: a.symbol, prices: resample(a.prices, 3_600, from, to).p, ...(a.symbol === 'USDC' ? { peg: 1 } : {}) })),
+      {
+        ethSymbol: 'WETH',
+        stepSeconds: 3_600,
+        horizonSteps: 24,
+        seed: 1,
+        backend: 'wasm',
+        quantiles: [0.9, 0.99],
+        epochs: 3,
+        codeVersion: 'test',
+      },
+    );
+    trained.model.model.dispose();
+    const drift = trained.artifact.training.drift!;
+    expect(drift.map((r) => r.feature)).toEqual(trained.artifact.featureSpec.features.map((f) => f.name));
+    expect(drift.every((r) => r.support !== undefined && r.support.low <= r.support.high)).toBe(true);
+    const moved = drift[0]!.feature;
+    const narrowed = {
+      ...trained.artifact,
+      training: {
+        ...trained.artifact.training,
+        drift: drift.map((r) => (r.feature === moved ? { ...r, support: { low: -2e9, high: -1e9 } } : r)),
+      },
+    };
+    const now = (await provider.getBlock('latest'))!.timestamp;
+    const weth = assets[0]!;
+    const result = await runParameterCycle({
+      db: h.db,
+      oracle,
+      chainId: anvil.chainId,
+      assets: [weth],
+      signers: signers.slice(1, 4),
+      at: to,
+      now,
+      validForSeconds: 3_600,
+      atBlock: 3,
+      log,
+      model: { modelId: trained.modelId, artifact: narrowed },
+      publish: false,
+    });
+    const held = result.assets[0]!;
+    expect(held.publishable).toBe(false);
+    expect(held.decisions.find((d) => d.guard === 'drift')).toMatchObject({
+      decision: 'hold',
+      reason: expect.stringContaining(`features outside the training range: ${moved} `),
+    });
   });
 });

@@ -5,9 +5,10 @@ import type { ParameterUpdate } from '../contracts';
 import type { RiskOracle } from '../contracts/build/types';
 import type { PricePoint } from '../models';
 import { readChainState, type SeedSource } from './chain-state';
-import { guardParameters, type GuardDecision } from './guards';
+import { guardParameters, type GuardDecision, type GuardedParams } from './guards';
+import { supportDecision } from './drift';
 import type { PriceSource } from './prices';
-import { collateralProposerOf, EMPIRICAL_COLLATERAL_MODEL, pegOf, type CollateralModel } from './collateral-model';
+import { collateralProposerOf, EMPIRICAL_COLLATERAL_MODEL, pegOf, type CollateralModel, type ModelProposal } from './collateral-model';
 import { publishParameterBatch, type PublishResult } from './publish';
 import { saveRound } from './store';
 
@@ -52,6 +53,18 @@ async function proposerFor(
   };
   const propose = collateralProposerOf(model, assets.map(asModel), at);
   return (asset) => propose(asModel(asset));
+}
+
+/**
+ * A trained model's drift guard on the proposal's feature row: a market outside the artifact's training range holds
+ * the asset (the empirical spec, and artifacts trained before references were kept, have no range to check).
+ */
+function withDrift(guarded: GuardedParams, model: CollateralModel, proposal: ModelProposal): GuardedParams {
+  const references = 'artifact' in model ? model.artifact.training.drift : undefined;
+  const features = proposal.explanation.features as Record<string, number> | undefined;
+  if (!references || !features) return guarded;
+  const drift = supportDecision(references, features);
+  return { ...guarded, decisions: [...guarded.decisions, drift], publishable: guarded.publishable && drift.decision !== 'hold' };
 }
 
 /**
@@ -107,7 +120,7 @@ export async function runParameterCycle(options: {
     const proposal = propose(asset);
     const stateBlock = options.priceSource === undefined ? undefined : options.atBlock;
     const { bounds, current, round: currentRound } = await readChainState(options.oracle, asset.address, stateBlock, options.seed);
-    const guarded = guardParameters(proposal.params, current, bounds, options.now);
+    const guarded = withDrift(guardParameters(proposal.params, current, bounds, options.now), model, proposal);
     const round = currentRound + 1;
     await saveRound(
       options.db,

@@ -64,3 +64,28 @@ export function driftDecision(
       }
     : { guard: 'drift', decision: 'hold', reason: `feature drift against the training data: ${drifted.join(', ')}`, details };
 }
+
+/**
+ * The drift guard for one feature row (a collateral round: one asset at one time): every feature with a training
+ * support must lie inside it (widened by `SUPPORT_MARGIN`); a feature missing or not finite holds too. The model has
+ * not seen a market outside its support, so its proposal is held rather than published on extrapolation.
+ */
+export function supportDecision(references: readonly ReferenceDistribution[], row: Readonly<Record<string, number>>): GuardDecision {
+  const outside: string[] = [];
+  for (const ref of references) {
+    const range = supportRange(ref);
+    if (!range) continue;
+    const v = row[ref.feature];
+    if (v === undefined || !Number.isFinite(v)) outside.push(`${ref.feature} (${v === undefined ? 'missing' : String(v)})`);
+    else if (v < range.low || v > range.high)
+      outside.push(`${ref.feature} ${v.toPrecision(4)} (trained on ${range.low.toPrecision(4)}–${range.high.toPrecision(4)})`);
+  }
+  return outside.length === 0
+    ? { guard: 'drift', decision: 'pass', reason: 'every feature within the training range' }
+    : {
+        guard: 'drift',
+        decision: 'hold',
+        reason: `features outside the training range: ${outside.join(', ')}`,
+        details: { row: { ...row } },
+      };
+}

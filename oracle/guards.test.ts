@@ -1,5 +1,12 @@
 import fc from 'fast-check';
-import { driftDecision, outOfSupportShare, populationStabilityIndex, referenceDistribution, referenceDistributions } from './drift';
+import {
+  driftDecision,
+  outOfSupportShare,
+  populationStabilityIndex,
+  referenceDistribution,
+  referenceDistributions,
+  supportDecision,
+} from './drift';
 import { guardParameters, invariantViolations, percentMul, type AssetBounds, type CollateralParams, type OnChainState } from './guards';
 
 const bounds: AssetBounds = {
@@ -131,6 +138,17 @@ describe('drift guard', () => {
     const held = driftDecision(refs, { utilisation: training.slice(0, 2_000), vol: [...oneInstant.slice(0, 8), high, high] });
     expect(held.decision).toBe('hold');
     expect(held.reason).toMatch(/vol \(20\.0 % of wallets outside the training range .*: 0 below, 2 above\)/);
+  });
+
+  it('holds one feature row (a collateral round) outside the training range, and a missing or non-finite feature', () => {
+    const refs = referenceDistributions(['vol', 'skew'], [0.01, -1, 0.03, 1, 0.02, 0], [0, 1, 2], { marketLevel: ['vol', 'skew'] });
+    expect(supportDecision(refs, { vol: 0.02, skew: 0.5 })).toMatchObject({ decision: 'pass' });
+    // within the margin (a tenth of the width) still counts as seen
+    expect(supportDecision(refs, { vol: 0.031, skew: -1.1 })).toMatchObject({ decision: 'pass' });
+    const held = supportDecision(refs, { vol: 0.05, skew: 0 });
+    expect(held).toMatchObject({ guard: 'drift', decision: 'hold' });
+    expect(held.reason).toBe('features outside the training range: vol 0.05000 (trained on 0.008000–0.03200)');
+    expect(supportDecision(refs, { vol: NaN }).reason).toBe('features outside the training range: vol (NaN), skew (missing)');
   });
 
   it('treats missing features and non-finite values as drift', () => {

@@ -33,7 +33,21 @@ const artifactSchema = z.object({
   featureSpec: z.object({ features: z.array(z.object({ name: z.string(), unit: z.string(), window: z.string() })), hash }),
   normalisation: z.object({ mean: z.array(z.number()), std: z.array(z.number()), clip: z.number() }),
   layers: z.object({ modelTopology: z.object({}).passthrough(), weightSpecs: z.array(z.object({}).passthrough()), weightData: z.string() }),
-  training: z.object({ rows: z.number().int(), merkleRoot: hash, testFrom: z.number() }),
+  training: z.object({
+    rows: z.number().int(),
+    merkleRoot: hash,
+    testFrom: z.number(),
+    drift: z
+      .array(
+        z.object({
+          feature: z.string(),
+          edges: z.array(z.number()),
+          proportions: z.array(z.number()),
+          support: z.object({ low: z.number(), high: z.number() }).optional(),
+        }),
+      )
+      .optional(),
+  }),
   metrics: z.object({ coverage: z.record(z.string(), z.number()), testRows: z.number().int() }),
 });
 

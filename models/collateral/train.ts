@@ -2,6 +2,7 @@ import { keccak256 } from 'ethers';
 import { codeVersion, layersToJson, type LayersJson } from '../credit/artifact';
 import { canonicalHash, canonicalJson, merkleRoot } from '../credit/canonical-json';
 import type { Standardizer } from '../credit/dataset';
+import { referenceDistributions, type ReferenceDistribution } from '../drift';
 import { forwardAdverseMoves } from './adverse';
 import { COLLATERAL_FEATURES, collateralFeatures, type AssetSeries, type CollateralFeatureDef } from './features';
 import { DEFAULT_MAPPING, type MappingOptions } from './mapping';
@@ -75,7 +76,16 @@ export interface CollateralArtifact {
   featureSpec: { features: CollateralFeatureDef[]; hash: string };
   normalisation: Standardizer & { clip: number };
   layers: LayersJson;
-  training: { rows: number; merkleRoot: string; testFrom: number };
+  training: {
+    rows: number;
+    merkleRoot: string;
+    testFrom: number;
+    /**
+     * Each feature's training distribution with its support (every collateral feature is market-level): a round
+     * whose feature row lies outside it is held (oracle/drift.ts `supportDecision`). Absent in artifacts before it.
+     */
+    drift?: ReferenceDistribution[];
+  };
   /** On the last 20 % of each asset's rows (by time): the share of moves at or below each predicted quantile. */
   metrics: { coverage: Record<string, number>; testRows: number };
 }
@@ -136,6 +146,7 @@ export async function trainCollateral(
       Buffer.from(canonicalJson([r.symbol, r.step, Array.from(data.x.subarray(k * data.width, (k + 1) * data.width)), data.y[k]!])),
     );
   });
+  const names = COLLATERAL_FEATURES.map((f) => f.name);
   const artifact: CollateralArtifact = {
     format: 'risk-oracle/collateral-model@1',
     kind: 'collateral',
@@ -151,7 +162,12 @@ export async function trainCollateral(
     featureSpec: { features: [...COLLATERAL_FEATURES], hash: collateralSpecHash() },
     normalisation: { ...model.standardizer, clip: 16 },
     layers: await layersToJson(model.model),
-    training: { rows: train.length, merkleRoot: merkleRoot(leaves), testFrom },
+    training: {
+      rows: train.length,
+      merkleRoot: merkleRoot(leaves),
+      testFrom,
+      drift: referenceDistributions(names, tr.x, [...train.keys()], { marketLevel: names }),
+    },
     metrics: { coverage, testRows: test.length },
   };
   const json = canonicalJson(artifact);
