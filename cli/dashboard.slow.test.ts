@@ -14,6 +14,8 @@ import { canonicalJson } from '../models/credit/canonical-json';
 import { encodeWeights, inferQuantized, ONE, scorecard, weightsHash, type QuantizedModel } from '../models/quantize/model';
 import { challengeCreditEpoch, proposeCreditEpoch, publishCreditEpoch, type EpochEntry } from '../oracle/credit-epoch';
 import { createDashboard } from '../oracle/dashboard';
+import { DRIFT_KINDS, driftKind } from '../oracle/dashboard/charts';
+import { driftDecision, referenceDistributions } from '../oracle/drift';
 import { bonusPct, pct } from '../oracle/dashboard/html';
 import { indexedBlock } from '../oracle/freshness';
 import { DEFAULT_COLLATERAL_MODEL, modelIdOf } from '../oracle/propose';
@@ -78,6 +80,26 @@ function creditModel(): { model: QuantizedModel; json: string; modelId: string }
   });
   return { model, json, modelId: keccak256(Buffer.from(json)) };
 }
+
+/** The toy model's features; the last one is market-level (judged by its training range, as the volatility is). */
+const DRIFT_FEATURES = ['f_age', 'f_count', 'f_ratio', 'f_amount', 'f_market_vol'];
+/** Each feature's values over the epoch's wallets. */
+const featureColumns = (rows: ReadonlyArray<{ features: number[] }>) =>
+  Object.fromEntries(DRIFT_FEATURES.map((f, j) => [f, rows.map((r) => r.features[j]!)]));
+/**
+ * Training references for the drift guard (5 bins: 30 wallets are few for a PSI): the entries' distribution, the
+ * market feature's range a little narrower, so that a few wallets lie outside it.
+ */
+const DRIFT_REFERENCES = (() => {
+  const random = createRandom(9);
+  const rows = Array.from({ length: 500 }, () => DRIFT_FEATURES.map((_, j) => Math.round((random() - 0.5) * (j === 4 ? 4.8 : 6) * ONE)));
+  return referenceDistributions(
+    DRIFT_FEATURES,
+    rows.flat(),
+    rows.map((_, i) => i),
+    { bins: 5, marketLevel: ['f_market_vol'] },
+  );
+})();
 
 /** Two community candidates: one disputed (the DAO upholds the dispute), one in shadow. */
 const DISPUTED = keccak256('0xd1');
@@ -322,6 +344,8 @@ function dashboardTests(): void {
       modelId: credit.modelId,
       atBlock: await provider.getBlockNumber(),
       entries,
+      // the drift guard on its features, as `scoreEpoch` records it (epoch 2 below is the colluders': no guard ran)
+      decisions: [driftDecision(DRIFT_REFERENCES, featureColumns(entries), 0.25)],
     });
     await publishCreditEpoch({
       db: handle.db,
@@ -582,6 +606,48 @@ function dashboardTests(): void {
 
     await page.screenshot({ path: path.join(ARTIFACTS, 'dashboard-desktop.png'), fullPage: true });
     await readmeShot(page, 'dashboard-desktop.png');
+  });
+
+  it("charts the drift guard's decision on epoch 1: a bar per feature in its kind's colour, the threshold, the market-level share", async () => {
+    await page.goto(`${server!.url}/`);
+    const stored = await handle!.db
+      .selectFrom('guard_decisions')
+      .select(['decision', 'reason', 'details'])
+      .where('subject', '=', 'epoch:1')
+      .where('guard', '=', 'drift')
+      .executeTakeFirstOrThrow();
+    const details = stored.details as { psi: Record<string, number>; outOfSupport: Record<string, number>; threshold: number };
+    expect(Object.keys(details.psi).sort()).toEqual([...DRIFT_FEATURES].sort());
+    expect(await page.locator('#guards [data-drift="epoch"]').textContent()).toBe('1');
+    expect(await page.locator('#guards [data-drift="decision"]').textContent()).toContain(stored.decision === 'pass' ? 'passed' : 'held');
+    expect(await page.locator('#guards [data-drift="reason"]').textContent()).toBe(stored.reason);
+    expect(await page.locator('#guards [data-drift="threshold"]').textContent()).toBe('0.25');
+
+    const chart = page.locator('#guards figure [role="img"]');
+    expect(await chart.getAttribute('aria-label')).toContain(
+      `f_market_vol ${(details.outOfSupport.f_market_vol! * 100).toFixed(1)} % of wallets outside`,
+    );
+    const bars = await chart.locator('[aria-roledescription="bar"]').evaluateAll((paths) =>
+      paths.map((p) => {
+        const box = p.getBoundingClientRect();
+        return { label: p.getAttribute('aria-label') ?? '', fill: p.getAttribute('fill'), width: box.width, height: box.height };
+      }),
+    );
+    expect(bars).toHaveLength(DRIFT_FEATURES.length);
+    const figures = { epoch: 1, ...details };
+    for (const bar of bars) {
+      const feature = /credit feature: ([a-z_]+);/.exec(bar.label)![1]!;
+      expect(bar.fill).toBe(DRIFT_KINDS.find((k) => k.kind === driftKind(figures, feature))!.colour);
+      expect(bar.height).toBeGreaterThan(5);
+      // drawn to scale: a PSI of a few thousandths may be a sliver, never a negative or missing box
+      expect(bar.width).toBeGreaterThanOrEqual(0);
+    }
+    expect(bars.find((b) => b.label.includes('f_market_vol'))!.fill).toBe('#6a3d9a');
+    expect(await chart.locator('[aria-roledescription="rule mark"]').getAttribute('stroke-dasharray')).toBe('4,3');
+    expect(await page.locator('#guards [data-drift="out-of-support"]').textContent()).toBe(
+      `${(details.outOfSupport.f_market_vol! * 100).toFixed(1)} %`,
+    );
+    await page.locator('#guards').screenshot({ path: path.join(ARTIFACTS, 'dashboard-drift.png') });
   });
 
   it('meets WCAG AA contrast for every visible text, the charts included', async () => {

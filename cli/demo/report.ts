@@ -3,6 +3,7 @@ import { renderSvg, type ChartSpec } from '../../core/charts';
 import { renderReport, type ReportSection } from '../../core/report';
 import type { Comparison } from '../../models';
 import type { CycleResult } from '../../oracle/cycle';
+import { driftChart } from '../../oracle/dashboard/charts';
 import type { DemoSummary } from './run';
 
 const pct = (x: number): string => `${(100 * x).toFixed(1)} %`;
@@ -111,43 +112,6 @@ function scoreByTypeChart(scores: DemoSummary['market']['scores']): ChartSpec {
       y: { field: 'type', type: 'nominal', title: 'hidden type' },
       color: { field: 'outcome', type: 'nominal', title: 'by the bot' },
     },
-  } as ChartSpec;
-}
-
-/** PSI of each credit feature (epoch 1's wallets against the model's training rows), with the two thresholds. */
-function driftChart(drift: DemoSummary['drift']): ChartSpec {
-  const values = Object.entries(drift.psi)
-    .sort((a, b) => b[1] - a[1])
-    .map(([feature, psi]) => ({
-      feature,
-      psi,
-      side:
-        feature in drift.outOfSupport
-          ? 'market-level: judged by the training range'
-          : psi > drift.defaultThreshold
-            ? `above ${drift.defaultThreshold}`
-            : `at most ${drift.defaultThreshold}`,
-    }));
-  return {
-    title: 'Feature drift of epoch 1 (PSI against the training rows)',
-    width: 520,
-    height: 420,
-    data: { values },
-    layer: [
-      {
-        mark: { type: 'bar' },
-        encoding: {
-          y: { field: 'feature', type: 'nominal', sort: '-x', title: 'credit feature' },
-          x: { field: 'psi', type: 'quantitative', title: 'population stability index (PSI)' },
-          color: { field: 'side', type: 'nominal', title: 'default guard' },
-        },
-      },
-      {
-        data: { values: [{ threshold: drift.defaultThreshold }] },
-        mark: { type: 'rule', strokeDash: [4, 3], color: '#b00020' },
-        encoding: { x: { field: 'threshold', type: 'quantitative' } },
-      },
-    ],
   } as ChartSpec;
 }
 
@@ -392,7 +356,16 @@ export async function writeDemoReport(file: string, summary: DemoSummary, compar
     },
     marketSection(summary, await renderSvg(scoreByTypeChart(summary.market.scores))),
     ...creditSections(summary, await renderSvg(scoreChart(summary.credit.scores))),
-    ...communitySections(summary, await renderSvg(driftChart(summary.drift))),
+    ...communitySections(
+      summary,
+      // the dashboard's chart of the same guard, judged at the default threshold (the demo may have published at its fallback)
+      await renderSvg(
+        driftChart(
+          { epoch: 1, psi: summary.drift.psi, outOfSupport: summary.drift.outOfSupport, threshold: summary.drift.defaultThreshold },
+          { width: 520 },
+        ),
+      ),
+    ),
     {
       id: 'verify',
       title: 'Verification',

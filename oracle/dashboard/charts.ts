@@ -1,6 +1,6 @@
 import { createHash } from 'node:crypto';
 import { renderSvg, type ChartSpec } from '../../core/charts';
-import type { AssetView, CollateralShadowView, ScoreDistribution, ShadowView } from './types';
+import type { AssetView, CollateralShadowView, DriftFigures, DriftView, ScoreDistribution, ShadowView } from './types';
 
 /**
  * The dashboard's charts: vega-lite specs rendered to inline SVG in Node by core/charts (as the demo report's are).
@@ -184,6 +184,60 @@ export function collateralShadowChart(list: CollateralShadowView[], figure: 'thr
   } as ChartSpec;
 }
 
+/**
+ * How the drift chart tells features apart, in the order of its legend: a wallet-level feature by its PSI against
+ * the threshold, a market-level one (it has an out-of-support share) by the training range, whatever its PSI. Each
+ * colour has at least 3:1 contrast on white (WCAG 1.4.11).
+ */
+export const DRIFT_KINDS = [
+  { kind: 'above', colour: '#c2410c', label: (t: number) => `above ${t}` },
+  { kind: 'within', colour: '#3b5b92', label: (t: number) => `at most ${t}` },
+  { kind: 'market', colour: '#6a3d9a', label: () => 'market-level: judged by the training range' },
+] as const;
+
+/** A feature's kind in the drift chart (see `DRIFT_KINDS`). */
+export const driftKind = (d: DriftFigures, feature: string): (typeof DRIFT_KINDS)[number]['kind'] =>
+  feature in d.outOfSupport ? 'market' : d.psi[feature]! > d.threshold ? 'above' : 'within';
+
+/**
+ * PSI of each credit feature of an epoch's wallets against the model's training rows, one bar per feature (largest
+ * first), coloured by `DRIFT_KINDS`, with the threshold as a dashed rule. The demo's report and the dashboard draw it.
+ */
+export function driftChart(d: DriftFigures, options: { width?: number } = {}): ChartSpec {
+  const values = Object.entries(d.psi)
+    .sort((a, b) => b[1] - a[1] || a[0].localeCompare(b[0]))
+    .map(([feature, psi]) => ({ feature, psi, side: DRIFT_KINDS.find((k) => k.kind === driftKind(d, feature))!.label(d.threshold) }));
+  // only the kinds present, so the legend lists no colour the chart does not use; each kind keeps its colour
+  const kinds = DRIFT_KINDS.filter((k) => values.some((v) => v.side === k.label(d.threshold)));
+  return {
+    title: `Feature drift of epoch ${d.epoch} (PSI against the training rows)`,
+    width: options.width ?? WIDTH,
+    height: { step: 16 },
+    data: { values },
+    layer: [
+      {
+        mark: { type: 'bar' },
+        encoding: {
+          y: { field: 'feature', type: 'nominal', sort: '-x', title: 'credit feature', axis: { labelLimit: 220 } },
+          x: { field: 'psi', type: 'quantitative', title: `population stability index (PSI); dashed: threshold ${d.threshold}` },
+          color: {
+            field: 'side',
+            type: 'nominal',
+            title: 'drift guard',
+            scale: { domain: kinds.map((k) => k.label(d.threshold)), range: kinds.map((k) => k.colour) },
+            legend: { orient: 'bottom', direction: 'vertical', labelLimit: 0 },
+          },
+        },
+      },
+      {
+        data: { values: [{ threshold: d.threshold }] },
+        mark: { type: 'rule', strokeDash: [4, 3], color: '#b00020', strokeWidth: 1.5 },
+        encoding: { x: { field: 'threshold', type: 'quantitative' } },
+      },
+    ],
+  } as ChartSpec;
+}
+
 /** Renders specs to SVG, keeping the newest `size` results by spec. */
 export function createChartCache(size = 64): (spec: ChartSpec) => Promise<string> {
   const cache = new Map<string, Promise<string>>();
@@ -211,6 +265,8 @@ export interface DashboardCharts {
   shadow?: { rank?: string; flips?: string };
   /** The collateral candidates' shadow comparisons over time (bad debt only where backtests were recorded). */
   collateralShadow?: { threshold?: string; badDebt?: string };
+  /** PSI per feature of the epoch the drift guard judged last (absent when it recorded no figures). */
+  drift?: string;
 }
 
 /** Every chart of a snapshot, rendered (or taken from the cache). */
@@ -220,6 +276,7 @@ export async function renderCharts(
     credit: { distribution: ScoreDistribution | null };
     chain: { head: { timestamp: number } };
     models?: { shadow: ShadowView[]; collateralShadow?: CollateralShadowView[] };
+    drift?: DriftView | null;
   },
   render: (spec: ChartSpec) => Promise<string>,
 ): Promise<DashboardCharts> {
@@ -236,6 +293,7 @@ export async function renderCharts(
   const flips = shadowChart(snapshot.models?.shadow ?? [], 'flips');
   const threshold = collateralShadowChart(snapshot.models?.collateralShadow ?? [], 'threshold');
   const badDebt = collateralShadowChart(snapshot.models?.collateralShadow ?? [], 'badDebt');
+  const drift = snapshot.drift ? driftFigures(snapshot.drift) : undefined;
   return {
     assets,
     ...(d ? { scores: await render(scoreChart(d)) } : {}),
@@ -243,5 +301,12 @@ export async function renderCharts(
     ...(threshold
       ? { collateralShadow: { threshold: await render(threshold), ...(badDebt ? { badDebt: await render(badDebt) } : {}) } }
       : {}),
+    ...(drift ? { drift: await render(driftChart(drift)) } : {}),
   };
+}
+
+/** A drift decision's figures to chart; undefined when it recorded none (no threshold or no PSI). */
+export function driftFigures(view: DriftView): DriftFigures | undefined {
+  const { epoch, psi, outOfSupport, threshold } = view;
+  return threshold === null || Object.keys(psi).length === 0 ? undefined : { epoch, psi, outOfSupport, threshold };
 }

@@ -115,6 +115,15 @@ describe(`dashboard data (${process.env.DATABASE_URL ? 'Postgres' : 'PGlite'}, a
       atBlock: 110,
       status: 'proposed',
       leaves: leaves.slice(0, 2),
+      // the drift guard passed it: a pass is not among the clips and holds, but it is the epoch's drift view
+      decisions: [
+        {
+          guard: 'drift',
+          decision: 'pass',
+          reason: "every feature's PSI ≤ 0.25",
+          details: { psi: { age_days: 0.04, borrow_count: 0.11 }, threshold: 0.25 },
+        },
+      ],
     });
     chain.latestEpoch = 1;
     chain.epochs = [
@@ -265,6 +274,15 @@ describe(`dashboard data (${process.env.DATABASE_URL ? 'Postgres' : 'PGlite'}, a
 
   it('merges epochs from the chain and the database, with the distribution of the newest published one', async () => {
     const s = await gatherSnapshot(options);
+    expect(s.drift).toMatchObject({
+      subject: 'epoch:2',
+      epoch: 2,
+      decision: 'pass',
+      reason: "every feature's PSI ≤ 0.25",
+      threshold: 0.25,
+      psi: { age_days: 0.04, borrow_count: 0.11 },
+      outOfSupport: {},
+    });
     expect(s.credit.latestEpoch).toBe(1);
     expect(s.credit.epochs.map((e) => [e.epoch, e.status, e.wallets, e.tx !== null])).toEqual([
       [2, 'proposed', 2, false],

@@ -9,6 +9,7 @@ import type { ChainParameterEvent, DashboardChain, DashboardContracts, RegistryM
 import {
   artifactMetrics,
   guardDecisions,
+  latestEpochDrift,
   latestProposal,
   openAlerts,
   priceSeries,
@@ -102,9 +103,10 @@ export async function gatherSnapshot(o: GatherOptions): Promise<DashboardSnapsho
     });
   }
 
-  const [rounds, guards, alerts, health, credit, guardian] = await Promise.all([
+  const [rounds, guards, drift, alerts, health, credit, guardian] = await Promise.all([
     gatherRounds(o, events, symbols, limits.rounds),
     guardDecisions(db, chainId, symbols, limits.guards),
+    latestEpochDrift(db, chainId),
     openAlerts(db, 20),
     gatherHealth(o, head, assets),
     gatherCredit(o, limits.epochs),
@@ -124,6 +126,7 @@ export async function gatherSnapshot(o: GatherOptions): Promise<DashboardSnapsho
     assets,
     rounds,
     guards,
+    drift,
     alerts,
     credit,
     models: await gatherModels(o, assets, credit),

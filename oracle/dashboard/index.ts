@@ -9,7 +9,17 @@ export {
   type DashboardContracts,
   type RegistryModel,
 } from './chain';
-export { createChartCache, parameterChart, priceChart, renderCharts, scoreChart, shadowChart, type DashboardCharts } from './charts';
+export {
+  createChartCache,
+  driftChart,
+  driftFigures,
+  parameterChart,
+  priceChart,
+  renderCharts,
+  scoreChart,
+  shadowChart,
+  type DashboardCharts,
+} from './charts';
 export { gatherSnapshot, type GatherOptions } from './gather';
 export { renderPage, type PageOptions } from './page';
 export { createDashboard, type Dashboard, type DashboardOptions, type DashboardView } from './routes';

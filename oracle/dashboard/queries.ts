@@ -2,7 +2,7 @@ import { getAddress } from 'ethers';
 import { sql, type Kysely } from 'kysely';
 import type { Database, ModelKind } from '../../core';
 import type { CollateralParams, Decision } from '../guards';
-import type { AlertView, GuardView, ProposalView, ScoreDistribution } from './types';
+import type { AlertView, DriftView, GuardView, ProposalView, ScoreDistribution } from './types';
 
 /** The database side of the dashboard: what the oracle proposed, decided, signed and scored (oracle/store.ts writes it). */
 type Db = Kysely<Database>;
@@ -123,6 +123,41 @@ export async function guardDecisions(db: Db, chainId: number, symbols: Map<strin
       reason: r.reason,
     };
   });
+}
+
+/** A `{ feature: number }` record from stored JSON, without what is not a finite number. */
+const figures = (value: unknown): Record<string, number> =>
+  value && typeof value === 'object'
+    ? Object.fromEntries(Object.entries(value).filter((e): e is [string, number] => typeof e[1] === 'number' && Number.isFinite(e[1])))
+    : {};
+
+/**
+ * The drift guard's newest decision on a credit epoch (subject `epoch:N`), held or passed, with its figures
+ * (`driftDecision`'s details: `psi`, `outOfSupport`, `threshold`). Newest by record: a held epoch proposed again
+ * under the same number records a second decision, and that one is what stands. Null when none was recorded.
+ */
+export async function latestEpochDrift(db: Db, chainId: number): Promise<DriftView | null> {
+  const row = await db
+    .selectFrom('guard_decisions')
+    .select(['subject', 'decision', 'reason', 'details', 'created_at'])
+    .where('chain_id', '=', chainId)
+    .where('guard', '=', 'drift')
+    .where('subject', 'like', 'epoch:%')
+    .orderBy('id', 'desc')
+    .limit(1)
+    .executeTakeFirst();
+  if (!row) return null;
+  const details = (row.details ?? {}) as { psi?: unknown; outOfSupport?: unknown; threshold?: unknown };
+  return {
+    subject: row.subject,
+    epoch: Number(row.subject.slice('epoch:'.length)),
+    time: seconds(row.created_at),
+    decision: row.decision as Decision,
+    reason: row.reason,
+    threshold: typeof details.threshold === 'number' ? details.threshold : null,
+    psi: figures(details.psi),
+    outOfSupport: figures(details.outOfSupport),
+  };
 }
 
 /** Unresolved alerts, newest first. */

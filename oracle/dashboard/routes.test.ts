@@ -1,6 +1,8 @@
 import { createMetricsRegistry } from '../../core';
 import { createTestDatabase } from '../../core/test/db';
+import { driftDecision } from '../drift';
 import { startOracleServer, type OracleServer } from '../server';
+import { recordDecisions } from '../store';
 import { createDashboard, type Dashboard } from './routes';
 import { CONTRACTS, fakeChain, fakeChainState, publishOnFake, WETH, type FakeChainState } from './testing';
 import type { DashboardSnapshot } from './types';
@@ -131,6 +133,32 @@ describe('dashboard routes: the page, its JSON and the live update of changed se
       state.paused = false;
       state.guardianActions = [];
     }
+  });
+
+  it("sends the guards section again when a credit epoch's drift decision is recorded, charted, and the decision in the JSON", async () => {
+    const before = await page();
+    expect(before.html).toContain('No credit epoch has been proposed yet: the drift guard has judged none.');
+    const have = held(before.html).join(',');
+    const decision = driftDecision(
+      [{ feature: 'age_days', edges: [10, 100], proportions: [0.2, 0.5, 0.3] }],
+      { age_days: [5, 50, 60, 70, 80, 150, 200, 300, 400, 500] },
+      0.25,
+    );
+    await recordDecisions(h.db, 31337, 'epoch:1', [decision]);
+    const changed = (await (await fetch(`${server.url}/api/dashboard/sections?have=${encodeURIComponent(have)}`)).json()) as SectionsAnswer;
+    expect(changed.sections.map((s) => s.id)).toEqual(['guards']);
+    const guards = changed.sections[0]!.html;
+    expect(guards).toContain('Credit epoch <strong data-drift="epoch">1</strong>');
+    expect(guards).toMatch(/aria-label="PSI per credit feature of epoch 1[^"]*"><svg/);
+    expect(guards).toContain('Feature drift of epoch 1 (PSI against the training rows)');
+    const s = (await (await fetch(`${server.url}/api/dashboard`)).json()) as DashboardSnapshot;
+    expect(s.drift).toMatchObject({
+      subject: 'epoch:1',
+      decision: decision.decision,
+      reason: decision.reason,
+      threshold: 0.25,
+      psi: (decision.details as { psi: Record<string, number> }).psi,
+    });
   });
 
   it('reads once for many readers at the same time', async () => {

@@ -8,6 +8,7 @@ const charts: DashboardCharts = {
   scores: '<svg id="s"></svg>',
   shadow: { rank: '<svg id="rank"></svg>', flips: '<svg id="flips"></svg>' },
   collateralShadow: { threshold: '<svg id="lt"></svg>', badDebt: '<svg id="bad-debt"></svg>' },
+  drift: '<svg id="drift"></svg>',
 };
 const EVIL = '<img src=x onerror=alert(1)>';
 
@@ -61,6 +62,47 @@ describe('dashboard sections', () => {
     const g = html('guards');
     expect(g).toMatch(/step.*clip.*ltv clipped to the 300 bps step/s);
     expect(g).toMatch(/critical.*drift on WETH/s);
+  });
+
+  it("shows the drift guard's newest epoch decision with its reason, the PSI chart and its text alternative, and the market-level shares", () => {
+    const g = html('guards');
+    const drift = g.slice(g.indexOf('<h3 id="drift-h">'));
+    expect(drift).toContain('Credit epoch <strong data-drift="epoch">2</strong>');
+    expect(drift).toMatch(/data-drift="decision"><span class="pill bad">.*held<\/span>/);
+    expect(drift).toContain('feature drift against the training data: borrow_count (PSI 0.410) &lt;img');
+    expect(drift).toContain('<strong data-drift="threshold">0.25</strong>');
+    expect(drift).toContain('more than 10.0 % of the wallets lie outside it');
+    expect(drift).toContain('<svg id="drift"></svg>');
+    const label = /<div role="img" aria-label="([^"]*)"><svg id="drift">/.exec(drift)![1];
+    expect(label).toBe(
+      'PSI per credit feature of epoch 2, bars against the threshold 0.25 (dashed rule): 1 of 3 wallet-level features above it; largest borrow_count 0.41, repay_ratio 0.12, age_days 0.09. Market-level, judged by the training range: open_collateral_vol_7d 2.5 % of wallets outside (PSI 4.90, not deciding).',
+    );
+    const row = drift.slice(drift.indexOf('Market-level features of epoch 2')).split('<tr>').at(-1)!;
+    expect(row).toContain('<span data-drift-feature="open_collateral_vol_7d">');
+    expect(row).toContain('<span data-drift="out-of-support">2.5 %</span>');
+    expect(row).toContain('4.900');
+  });
+
+  it('says in one line that no epoch was proposed, and that a decision without figures has nothing to chart', () => {
+    const none = renderSections({ ...sampleSnapshot(), drift: null }, charts).find((s) => s.id === 'guards')!.html;
+    expect(none.slice(none.indexOf('<h3 id="drift-h">'))).toBe(
+      '<h3 id="drift-h">Drift guard: the newest credit epoch</h3><p class="muted" data-drift="none">No credit epoch has been proposed yet: the drift guard has judged none.</p>',
+    );
+    const unchecked = {
+      ...sampleSnapshot().drift!,
+      decision: 'pass' as const,
+      reason: 'not checked',
+      threshold: null,
+      psi: {},
+      outOfSupport: {},
+    };
+    const g = renderSections({ ...sampleSnapshot(), drift: unchecked }, { ...charts, drift: undefined }).find(
+      (s) => s.id === 'guards',
+    )!.html;
+    expect(g).toMatch(/data-drift="decision"><span class="pill ok">.*passed/);
+    expect(g).toContain('This decision recorded no PSI per feature: nothing to chart.');
+    expect(g).not.toContain('data-drift="threshold"');
+    expect(g).not.toContain('Market-level features of epoch');
   });
 
   it('shows the credit side: distribution, epochs with their window and verification, and the challenge that invalidated one', () => {

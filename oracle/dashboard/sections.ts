@@ -1,10 +1,12 @@
 import { formatEther } from 'ethers';
-import type { DashboardCharts } from './charts';
+import { MAX_OUT_OF_SUPPORT_SHARE } from '../drift';
+import { driftFigures, type DashboardCharts } from './charts';
 import { bonusPct, duration, figure, hex, pct, pill, table, text, time, verifyBadge } from './html';
 import type {
   AssetView,
   CollateralShadowView,
   DashboardSnapshot,
+  DriftView,
   EpochView,
   GuardianActionView,
   RoundView,
@@ -163,11 +165,53 @@ ${table({
   };
 }
 
-function guards(s: DashboardSnapshot): Section {
+const share = (x: number) => `${(x * 100).toFixed(1)} %`;
+
+/** The drift chart's text alternative: the threshold, how many features lie above it and which, the market-level ones' shares. */
+function driftAlternative(d: DriftView): string {
+  const wallet = Object.entries(d.psi)
+    .filter(([f]) => !(f in d.outOfSupport))
+    .sort((a, b) => b[1] - a[1]);
+  const above = wallet.filter(([, v]) => d.threshold !== null && v > d.threshold);
+  const market = Object.entries(d.outOfSupport).map(
+    ([f, x]) => `${f} ${share(x)} of wallets outside${d.psi[f] === undefined ? '' : ` (PSI ${d.psi[f]!.toFixed(2)}, not deciding)`}`,
+  );
+  const largest = wallet.slice(0, 3).map(([f, v]) => `${f} ${v.toFixed(2)}`);
+  return `PSI per credit feature of epoch ${d.epoch}, bars against the threshold ${d.threshold} (dashed rule): ${above.length} of ${wallet.length} wallet-level features above it${largest.length ? `; largest ${largest.join(', ')}` : ''}${market.length ? `. Market-level, judged by the training range: ${market.join('; ')}` : ''}.`;
+}
+
+/** The drift guard's newest decision on a credit epoch, held or passed, with PSI per feature charted. */
+function driftPart(d: DriftView | null, svg: string | undefined): string {
+  const head = '<h3 id="drift-h">Drift guard: the newest credit epoch</h3>';
+  if (!d) return `${head}<p class="muted" data-drift="none">No credit epoch has been proposed yet: the drift guard has judged none.</p>`;
+  const figures = driftFigures(d);
+  const market = Object.entries(d.outOfSupport);
+  // the drift guard holds or passes; a clip would be some other guard's word, shown as it is
+  const decision = d.decision === 'hold' ? pill('bad', 'held') : d.decision === 'pass' ? pill('ok', 'passed') : pill('warn', d.decision);
+  const judged = `A wallet-level feature holds the epoch when its PSI (population stability index against the model's training rows) is above the threshold${d.threshold === null ? '' : ` <strong data-drift="threshold">${text(d.threshold)}</strong>`}; a market-level feature (one value per asset when every wallet is scored at one instant) is judged by the training range instead: the epoch holds when more than ${text(share(MAX_OUT_OF_SUPPORT_SHARE))} of the wallets lie outside it.`;
+  const marketTable = market.length
+    ? table({
+        caption: `Market-level features of epoch ${d.epoch}: judged by the training range, not PSI`,
+        columns: ['feature', 'wallets outside the training range', 'PSI (shown, not deciding)'],
+        rows: market.map(([f, x]) => [
+          `<span data-drift-feature="${text(f)}">${text(f)}</span>`,
+          `<span data-drift="out-of-support">${text(share(x))}</span>`,
+          d.psi[f] === undefined ? dash : text(d.psi[f]!.toFixed(3)),
+        ]),
+        empty: '',
+      })
+    : '';
+  return `${head}<p>Credit epoch <strong data-drift="epoch">${text(d.epoch)}</strong>, recorded ${time(d.time)}: <span data-drift="decision">${decision}</span> <span data-drift="reason">${text(d.reason)}</span></p>
+<p>${judged}</p>
+${figures ? `<div class="charts">${figure(svg, driftAlternative(d))}</div>` : '<p class="muted">This decision recorded no PSI per feature: nothing to chart.</p>'}
+${marketTable}`;
+}
+
+function guards(s: DashboardSnapshot, charts: DashboardCharts): Section {
   return {
     id: 'guards',
     title: 'Guard decisions and alerts',
-    html: `${h2('guards', 'Guard decisions and alerts')}<p>Every proposal passes the guards before anyone signs: finite and in range, Aave's joint invariants, the DAO's bounds and step limits (a value is clipped to what the chain allows), feature drift (held, never published). Clips and holds, newest first.</p>
+    html: `${h2('guards', 'Guard decisions and alerts')}<p>Every proposal passes the guards before anyone signs: finite and in range, Aave's joint invariants, the DAO's bounds and step limits (a value is clipped to what the chain allows), feature drift (held, never published). Clips and holds, newest first; below them the drift guard's newest decision on a credit epoch, held or passed, with its figures.</p>
 ${table({
   caption: 'Guard clips and holds, newest first',
   columns: ['asset', 'round', 'guard', 'decision', 'reason', 'time'],
@@ -186,7 +230,8 @@ ${table({
   columns: ['severity', 'kind', 'message', 'time'],
   rows: s.alerts.map((a) => [pill(a.severity === 'critical' ? 'bad' : 'warn', a.severity), text(a.kind), text(a.message), time(a.time)]),
   empty: 'No open alert.',
-})}`,
+})}
+${driftPart(s.drift, charts.drift)}`,
   };
 }
 
@@ -621,5 +666,5 @@ ${h.metrics ? table({ caption: 'Daemon figures (from /metrics)', columns: ['metr
 
 /** Every section of the page, in order (the wallet lookup is static and not among them: `page.ts`). */
 export function renderSections(s: DashboardSnapshot, charts: DashboardCharts): Section[] {
-  return [summary(s), parameters(s, charts), rounds(s), guards(s), guardian(s), credit(s, charts), models(s, charts), health(s)];
+  return [summary(s), parameters(s, charts), rounds(s), guards(s, charts), guardian(s), credit(s, charts), models(s, charts), health(s)];
 }

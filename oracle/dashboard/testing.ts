@@ -272,6 +272,16 @@ export function sampleSnapshot(): DashboardSnapshot {
         reason: `ltv clipped to the 300 bps step ${evil}`,
       },
     ],
+    drift: {
+      subject: 'epoch:2',
+      epoch: 2,
+      time: 1_749_998_500,
+      decision: 'hold',
+      reason: `feature drift against the training data: borrow_count (PSI 0.410) ${evil}`,
+      threshold: 0.25,
+      psi: { age_days: 0.09, borrow_count: 0.41, repay_ratio: 0.12, open_collateral_vol_7d: 4.9 },
+      outOfSupport: { open_collateral_vol_7d: 0.025 },
+    },
     alerts: [{ time: 1_749_999_000, severity: 'critical', kind: 'drift', message: `drift on WETH ${evil}` }],
     credit: {
       latestEpoch: 2,

@@ -16,6 +16,8 @@ export interface DashboardSnapshot {
   assets: AssetView[];
   rounds: RoundView[];
   guards: GuardView[];
+  /** The drift guard's newest decision on a credit epoch, held or passed; null before any epoch was proposed. */
+  drift: DriftView | null;
   alerts: AlertView[];
   credit: CreditView;
   models: ModelsView;
@@ -128,6 +130,30 @@ export interface GuardView {
   guard: string;
   decision: Decision;
   reason: string;
+}
+
+/** What the drift guard charts: PSI per feature of an epoch's wallets against the threshold (`driftDecision`'s details). */
+export interface DriftFigures {
+  epoch: number;
+  /** PSI per credit feature against the model's training rows. */
+  psi: Record<string, number>;
+  /** Market-level features (judged by their training range, not PSI): the share of scored wallets outside it. */
+  outOfSupport: Record<string, number>;
+  /** A wallet-level feature's PSI above it holds the epoch. */
+  threshold: number;
+}
+
+/**
+ * The drift guard's newest decision on a credit epoch (table `guard_decisions`, subject `epoch:N`), whether it held
+ * or passed. `threshold` is null (and `psi` empty) when the decision recorded no figures, e.g. an artifact without
+ * training distributions ("not checked").
+ */
+export interface DriftView extends Omit<DriftFigures, 'threshold'> {
+  subject: string;
+  time: number;
+  decision: Decision;
+  reason: string;
+  threshold: number | null;
 }
 
 export interface AlertView {
