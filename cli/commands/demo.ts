@@ -1,6 +1,6 @@
 import path from 'node:path';
 import type { Command } from 'commander';
-import { MIN_DAYS, runDemo } from '../demo/run';
+import { MIN_DAYS, MIN_WALLETS, runDemo } from '../demo/run';
 import { commandContext } from '../context';
 import { UserError } from '../../core/errors';
 
@@ -11,7 +11,11 @@ export function registerDemo(program: Command): void {
     .option('--out <dir>', 'where report.html and summary.json are written', './out/demo')
     .option('--days <n>', `days of simulated hourly prices (at least ${MIN_DAYS})`, '90')
     .option('--prices <files...>', 'your own price CSVs (WETH, WBTC, USDC and GOV) instead of simulated ones')
-    .option('--wallets <n>', 'on-chain borrower agents on the local Aave market (indexed, scored and published in the credit epoch)', '200')
+    .option(
+      '--wallets <n>',
+      `on-chain borrower agents on the local Aave market (indexed, scored and published in the credit epoch; at least ${MIN_WALLETS})`,
+      '200',
+    )
     .option('--training-wallets <n>', 'simulated borrower histories the credit model trains on', '20000')
     .action(async (opts: { out: string; days: string; prices?: string[]; wallets: string; trainingWallets: string }, command: Command) => {
       const ctx = commandContext(command);

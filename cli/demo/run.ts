@@ -164,6 +164,11 @@ const DAO_MAX = {
  * history to 30 days (the models' horizon) before its end, and the agent planner needs enough replay points.
  */
 export const MIN_DAYS = 50;
+/**
+ * The fewest on-chain agents the story fits: the community snapshot's claims are ranking metrics and need defaults
+ * among its rows, which the chain's own liquidations give only with enough borrowers (60 agents over 50 days gave none).
+ */
+export const MIN_WALLETS = 100;
 const HISTORY_NEEDED = `the community snapshot observes wallets from day 14 to 30 days (the credit models' horizon) before the end of the history, and the on-chain agents need room for several loans`;
 
 /**
@@ -215,6 +220,10 @@ export async function runDemo(options: DemoOptions): Promise<DemoSummary> {
   const days = options.days ?? 90;
   if (!options.prices && !(Number.isFinite(days) && days >= MIN_DAYS))
     throw new UserError(`--days must be at least ${MIN_DAYS}, got ${days}: ${HISTORY_NEEDED}`);
+  if (options.wallets !== undefined && !(options.wallets >= MIN_WALLETS))
+    throw new UserError(
+      `--wallets must be at least ${MIN_WALLETS}, got ${options.wallets}: the community snapshot needs defaults among its rows, which the chain's liquidations give only with enough borrowers`,
+    );
   const started = Date.now();
   const steps = createStepReporter({ quiet: options.quiet });
   const log = createLogger({ level: 'warn' });
