@@ -16,7 +16,7 @@ describe(`risk-oracle train and score (${process.env.DATABASE_URL ? 'Postgres' :
   });
 
   it('train credit --simulate writes a canonical artifact whose keccak256 is the printed modelId', async () => {
-    const args = ['train', 'credit', '--simulate', '200', '--days', '70', '--horizon-days', '3', '--every-days', '4'];
+    const args = ['train', 'credit', '--simulate', '400', '--days', '70', '--horizon-days', '3', '--every-days', '4'];
     const r = await cli([...args, '--hidden', '8', '--epochs', '3', '--seed', '1', '--out', credit, '--json'], database.env);
     expect({ code: r.code, stderr: r.stderr }).toEqual({ code: 0, stderr: '' });
     const result = lastJson(r.stdout);
