@@ -198,6 +198,8 @@ describe(`risk-oracle snapshot and evaluate (${process.env.DATABASE_URL ? 'Postg
       expect(canonicalJson(file)).toBe(text.trimEnd());
       expect(file).toMatchObject({ kind: 'collateral', referenceAsset: 'WETH', stepSeconds: 3_600, horizonSteps: 24 });
       expect(file.assets.map((a) => a.symbol)).toEqual(['DAI', 'GOV', 'USDC', 'WBTC', 'WETH']);
+      // the simulated market's prices come with their depth: the liquidity feature's data, on the same grid
+      for (const a of file.assets) expect(a.liquidity?.length).toBe(a.prices.length);
       expect(file.assets.find((a) => a.symbol === 'USDC')!.peg).toBe(1);
       expect(file.count).toBe(file.rows.length);
       expect(file.count).toBeGreaterThan(300);
@@ -278,7 +280,13 @@ describe(`risk-oracle snapshot and evaluate (${process.env.DATABASE_URL ? 'Postg
       // a price changed under unchanged rows: the rows are no longer what the prices give
       const assets = file.assets.map((a) => (a.symbol === 'GOV' ? { ...a, prices: a.prices.map((p, i) => (i === 800 ? p * 0.5 : p)) } : a));
       const price = write('c-price.json', { ...file, assets });
-      expect(await fails(['evaluate', '--artifact', collateral, '--snapshot', price])).toMatch(/is not what its prices give/);
+      expect(await fails(['evaluate', '--artifact', collateral, '--snapshot', price])).toMatch(/is not what its prices and depths give/);
+      // so does a depth: the liquidity feature reads it
+      const thin = file.assets.map((a) =>
+        a.symbol === 'GOV' ? { ...a, liquidity: a.liquidity!.map((d) => (d === null ? d : d / 10)) } : a,
+      );
+      const depth = write('c-depth.json', { ...file, assets: thin });
+      expect(await fails(['evaluate', '--artifact', collateral, '--snapshot', depth])).toMatch(/is not what its prices and depths give/);
       const other = write('c-ref.json', { ...file, referenceAsset: 'WBTC', rows: [], count: 0, merkleRoot: keccak256(new Uint8Array(0)) });
       expect(await fails(['evaluate', '--artifact', collateral, '--snapshot', other])).toContain(`snapshot ${other}: its prices give`);
     });

@@ -2,7 +2,13 @@ import { mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { keccak256 } from 'ethers';
-import { canonicalJson, loadStoredCollateralArtifact, loadStoredCreditArtifact, readCollateralArtifact } from '../models';
+import {
+  canonicalJson,
+  loadStoredCollateralArtifact,
+  loadStoredCreditArtifact,
+  readCollateralArtifact,
+  type CollateralArtifact,
+} from '../models';
 import { writeExamplePrices } from '../sim';
 import { cli, cliDatabase, cliJson, cliRefused, lastJson } from './testing';
 
@@ -35,6 +41,11 @@ describe(`risk-oracle train collateral (${process.env.DATABASE_URL ? 'Postgres' 
       referenceAsset: 'WETH',
       proposalQuantile: 0.99,
     });
+    // the example WETH file's depth column reached the liquidity feature: its training range spans the thin weeks
+    // (USDC has no depth column: its rows read the default 1e6, log 13.8)
+    const liquidity = (JSON.parse(file) as CollateralArtifact).training.drift!.find((d) => d.feature === 'log_liquidity_usd')!;
+    expect(liquidity.support!.high).toBeGreaterThan(Math.log(3e7));
+    expect(liquidity.support!.low).toBeLessThan(Math.log(1e6) + 1e-9);
     expect(await cliRefused(['train', 'collateral', '--proposal-quantile', '0.5', '--out', out], database.env)).toContain(
       'the proposal quantile 0.5 is not among the trained quantiles',
     );

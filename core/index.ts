@@ -8,3 +8,4 @@ export * from './retry';
 export * from './schema';
 export * from './chain';
 export * from './process';
+export * from './price-point';

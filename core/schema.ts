@@ -186,6 +186,8 @@ export interface PricePointsTable {
   timestamp: number;
   price_usd: Numeric;
   block_number: number | null;
+  /** Market depth in USD beside the price (the collateral model's liquidity proxy); null where the source has none. */
+  liquidity_usd: Numeric | null;
 }
 
 export interface WalletPositionsTable {

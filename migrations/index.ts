@@ -8,6 +8,7 @@ import * as publicationAttempts from './2026-11-26T02-00-publication-attempts';
 import * as oracleEvents from './2026-12-02T00-00-oracle-events';
 import * as aTokenTransfersEmode from './2026-12-02T01-00-a-token-transfers-emode';
 import * as reserveUpdatesOrder from './2026-12-02T02-00-reserve-updates-order';
+import * as priceLiquidity from './2026-12-02T03-00-price-liquidity';
 
 /**
  * Every migration, in order. Listed explicitly (not read from the folder at run time) so that they work the
@@ -23,6 +24,7 @@ export const migrations: Record<string, Migration> = {
   '2026-12-02T00-00-oracle-events': oracleEvents,
   '2026-12-02T01-00-a-token-transfers-emode': aTokenTransfersEmode,
   '2026-12-02T02-00-reserve-updates-order': reserveUpdatesOrder,
+  '2026-12-02T03-00-price-liquidity': priceLiquidity,
 };
 
 export const migrationProvider: MigrationProvider = {

@@ -13,7 +13,7 @@ import { runParameterCycle, type CycleAsset } from './cycle';
 import { DEFAULT_COLLATERAL_MODEL } from './propose';
 import { verifyRounds } from './verify';
 import { WIDE_BOUNDS, signedBy } from '../contracts/testing';
-import { resample, selectBackend, trainCollateral } from '../models';
+import { resample, selectBackend, trainCollateral, type CollateralArtifact } from '../models';
 
 type TestDb = Awaited<ReturnType<typeof createTestDatabase>>;
 
@@ -214,7 +214,10 @@ describe('parameter cycle on anvil: propose → guard → 3-of-5 signatures → 
     const from = Math.max(...assets.map((a) => a.prices[0]!.t));
     const to = Math.min(...assets.map((a) => a.prices.at(-1)!.t));
     const trained = await trainCollateral(
-      assets.map((a) => ({ symbol: a.symbol, prices: resample(a.prices, 3_600, from, to).p, ...(a.symbol === 'USDC' ? { peg: 1 } : {}) })),
+      assets.map((a) => {
+        const grid = resample(a.prices, 3_600, from, to);
+        return { symbol: a.symbol, prices: grid.p, liquidity: grid.liquidity, ...(a.symbol === 'USDC' ? { peg: 1 } : {}) };
+      }),
       {
         ethSymbol: 'WETH',
         stepSeconds: 3_600,
@@ -240,25 +243,32 @@ describe('parameter cycle on anvil: propose → guard → 3-of-5 signatures → 
     };
     const now = (await provider.getBlock('latest'))!.timestamp;
     const weth = assets[0]!;
-    const result = await runParameterCycle({
-      db: h.db,
-      oracle,
-      chainId: anvil.chainId,
-      assets: [weth],
-      signers: signers.slice(1, 4),
-      at: to,
-      now,
-      validForSeconds: 3_600,
-      atBlock: 3,
-      log,
-      model: { modelId: trained.modelId, artifact: narrowed },
-      publish: false,
-    });
-    const held = result.assets[0]!;
+    const cycle = (artifact: CollateralArtifact, asset: typeof weth) =>
+      runParameterCycle({
+        db: h.db,
+        oracle,
+        chainId: anvil.chainId,
+        assets: [asset],
+        signers: signers.slice(1, 4),
+        at: to,
+        now,
+        validForSeconds: 3_600,
+        atBlock: 3,
+        log,
+        model: { modelId: trained.modelId, artifact },
+        publish: false,
+      });
+    const held = (await cycle(narrowed, weth)).assets[0]!;
     expect(held.publishable).toBe(false);
-    expect(held.decisions.find((d) => d.guard === 'drift')).toMatchObject({
-      decision: 'hold',
-      reason: expect.stringContaining(`features outside the training range: ${moved} `),
-    });
+    const drifted = held.decisions.find((d) => d.guard === 'drift')!;
+    expect(drifted).toMatchObject({ decision: 'hold', reason: expect.stringContaining(`features outside the training range: ${moved} `) });
+    // WETH's imported depth reached training and the proposal alike: the liquidity feature is inside its range
+    expect(drifted.reason).not.toContain('log_liquidity_usd');
+    // the same model on a book a thousand times thinner than any it trained on: held, naming the liquidity feature
+    const thin = { ...weth, prices: weth.prices.map((p) => ({ ...p, liquidityUsd: 1e3 })) };
+    const thinned = (await cycle(trained.artifact, thin)).assets[0]!;
+    expect(thinned.publishable).toBe(false);
+    expect(thinned.decisions.find((d) => d.guard === 'drift')!.reason).toMatch(/features outside the training range: log_liquidity_usd /);
+    expect((await cycle(trained.artifact, weth)).assets[0]!.publishable).toBe(true);
   });
 });

@@ -1,6 +1,6 @@
 import type { Block, Provider } from 'ethers';
 import type { Kysely } from 'kysely';
-import { UserError, type Database } from '../core';
+import { pricePointOf, UserError, type Database } from '../core';
 import { loadPriceSeries } from '../indexer';
 import type { PricePoint } from '../models';
 import type { CycleAsset } from './cycle';
@@ -35,7 +35,7 @@ export async function loadRoundPrices(
   if (basis.priceSource === 'csv') return (await loadPriceSeries(db, basis.symbol)).filter((p) => p.t <= basis.at);
   const rows = await db
     .selectFrom('price_points')
-    .select(['timestamp', 'price_usd'])
+    .select(['timestamp', 'price_usd', 'liquidity_usd'])
     .where('chain_id', '=', basis.chainId)
     .where('asset', '=', basis.asset.toLowerCase())
     .where('source', '=', FEED_PRICE_SOURCE)
@@ -43,7 +43,7 @@ export async function loadRoundPrices(
     .where('timestamp', '<=', basis.at)
     .orderBy('timestamp')
     .execute();
-  return rows.map((r) => ({ t: r.timestamp, p: Number(r.price_usd) }));
+  return rows.map(pricePointOf);
 }
 
 /** Time of the last price of a series (sorted by time), or undefined when it is empty. */

@@ -34,9 +34,11 @@ describe(`collateral shadow (${process.env.DATABASE_URL ? 'Postgres' : 'PGlite'}
   const series = market.assets.map((a) => ({
     symbol: a.symbol,
     prices: Array.from(a.prices),
+    liquidity: Array.from(a.liquidity, Math.round), // as the simulation writes it
     ...(a.kind === 'stable' ? { peg: 1 } : {}),
   }));
-  const points = (k: number) => series[k]!.prices.map((p, i) => ({ t: market.start + i * market.stepSeconds, p }));
+  const points = (k: number) =>
+    series[k]!.prices.map((p, i) => ({ t: market.start + i * market.stepSeconds, p, liquidityUsd: series[k]!.liquidity[i]! }));
   const trained: Array<{ artifact: CollateralArtifact; json: string; modelId: string }> = [];
 
   beforeAll(async () => {

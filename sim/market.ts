@@ -10,6 +10,8 @@ export interface SimAsset {
   address: string;
   /** USD price at each step. */
   prices: Float64Array;
+  /** Market depth in USD at each step (the USD that moves the price 2 %): the liquidity proxy's data. */
+  liquidity: Float64Array;
 }
 
 export interface SimMarket {
@@ -63,6 +65,7 @@ export function simulateMarket(options: MarketOptions): SimMarket {
     decimals,
     address: address(0xa55e7 * 16 + i + 1),
     prices: new Float64Array(steps),
+    liquidity: new Float64Array(steps),
   }));
   const regime = new Uint8Array(steps);
   const level = symbols.map((s) => Math.log(s[3]));
@@ -87,7 +90,48 @@ export function simulateMarket(options: MarketOptions): SimMarket {
     assets[3]!.prices[i] = usdc;
     assets[4]!.prices[i] = 1 + 0.0008 * normal(random);
   }
+  simulateDepth(assets, regime, { seed: options.seed, perDay, crashStep, depegStep, depegLength });
   return { start: options.start ?? 1_704_067_200, stepSeconds, steps, assets, regime, crashStep, depegStep };
+}
+
+/** Typical depth in USD per asset, in `simulateMarket`'s order (WETH, WBTC, GOV, USDC, DAI). */
+const BASE_DEPTH = [5e7, 3e7, 1.5e6, 8e7, 4e7];
+
+/**
+ * Market depth around the price paths: log-depth reverts (half-life ~2 days) to its asset's base, thins by ~50 %
+ * from half a day before a volatile regime until it ends, and by a further ~70 % around the crash (USDC around its
+ * depeg). Books thin ahead of stress, so depth tells a model something the trailing volatility does not yet. Drawn
+ * from its own random stream: the prices are the same bits with or without it.
+ */
+function simulateDepth(
+  assets: SimAsset[],
+  regime: Uint8Array,
+  o: { seed: number; perDay: number; crashStep: number; depegStep: number; depegLength: number },
+): void {
+  const random = createRandom(o.seed ^ 0xde97);
+  const lead = Math.round(o.perDay / 2);
+  const reversion = 1 - 0.5 ** (1 / (2 * o.perDay));
+  const noise = 0.03 * Math.sqrt(24 / o.perDay);
+  const steps = regime.length;
+  // stressSoon[i]: a volatile step within [i, i + lead]
+  const stressSoon = new Uint8Array(steps);
+  for (let i = steps - 1, next = Infinity; i >= 0; i--) {
+    if (regime[i]) next = i;
+    stressSoon[i] = next - i <= lead ? 1 : 0;
+  }
+  const near = (i: number, at: number, length: number): boolean => i >= at - lead && i < at + length;
+  assets.forEach((asset, a) => {
+    let x = 0;
+    for (let i = 0; i < steps; i++) {
+      x += -reversion * x + noise * normal(random);
+      const stable = asset.kind === 'stable';
+      const shock =
+        (stable ? 0 : 0.7 * stressSoon[i]!) +
+        (!stable && near(i, o.crashStep, 4 * Math.round(o.perDay / 24)) ? 1.2 : 0) +
+        (asset.symbol === 'USDC' && near(i, o.depegStep, o.depegLength) ? 1.5 : 0);
+      asset.liquidity[i] = BASE_DEPTH[a]! * Math.exp(x - shock);
+    }
+  });
 }
 
 /**

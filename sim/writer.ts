@@ -108,6 +108,7 @@ export function simulationRows(
         timestamp: market.start + i * market.stepSeconds,
         price_usd: String(a.prices[i]!),
         block_number: i * BLOCKS_PER_STEP,
+        liquidity_usd: String(Math.round(a.liquidity[i]!)),
       });
     }
   }

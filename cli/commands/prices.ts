@@ -13,12 +13,14 @@ export function registerImportPrices(program: Command): void {
     .option('--symbol-column <name>', 'column holding the symbol')
     .option('--timestamp-column <name>', 'column holding the time (unix s, unix ms or ISO-8601)')
     .option('--price-column <name>', 'column holding the USD price')
+    .option('--liquidity-column <name>', 'column holding the market depth in USD (optional; liquidity_usd, depth_usd, … detected)')
     .action(async (paths: string[], opts: ImportOptions, command: Command) => {
       const ctx = commandContext(command);
       const files = await withDatabase(ctx, (h) => importPrices(h.db, paths, opts));
       const assets = files.flatMap((f) => f.assets);
       const lines = assets.map(
-        (a) => `${a.asset.padEnd(8)} ${String(a.rows).padStart(8)} rows (${a.inserted} new)  ${day(a.from)} … ${day(a.to)}`,
+        (a) =>
+          `${a.asset.padEnd(8)} ${String(a.rows).padStart(8)} rows (${a.inserted} new${a.withDepth ? `, ${a.withDepth} with market depth` : ''})  ${day(a.from)} … ${day(a.to)}`,
       );
       ctx.print(`${lines.join('\n')}\nimported ${files.length} file(s)`, { files });
     });

@@ -105,7 +105,7 @@ async function trainCredit(ctx: CommandContext, progress: StepReporter, opts: Tr
   });
 }
 
-/** Every CSV-imported asset, resampled onto one grid over the range all of them cover. */
+/** Every CSV-imported asset, resampled onto one grid over the range all of them cover, with its depth where imported. */
 async function collateralAssets(db: Kysely<Database>, stepSeconds: number): Promise<CollateralAsset[]> {
   const symbols = (
     await db.selectFrom('price_points').where('source', '=', 'csv').select('asset').distinct().orderBy('asset').execute()
@@ -115,11 +115,10 @@ async function collateralAssets(db: Kysely<Database>, stepSeconds: number): Prom
   const from = Math.max(...series.map((s) => s[0]!.t));
   const to = Math.min(...series.map((s) => s[s.length - 1]!.t));
   if (to <= from) throw new UserError(`the imported price series (${symbols.join(', ')}) do not overlap in time`);
-  return symbols.map((symbol, i) => ({
-    symbol,
-    prices: resample(series[i]!, stepSeconds, from, to).p,
-    ...(STABLE.has(symbol) ? { peg: 1 } : {}),
-  }));
+  return symbols.map((symbol, i) => {
+    const grid = resample(series[i]!, stepSeconds, from, to);
+    return { symbol, prices: grid.p, liquidity: grid.liquidity, ...(STABLE.has(symbol) ? { peg: 1 } : {}) };
+  });
 }
 
 async function trainCollateralModel(

@@ -28,6 +28,8 @@ const rowArb = fc.record({
   offset: fc.integer({ min: 0, max: 10_000_000 }),
   unit: fc.constantFrom('s', 'ms', 'iso'),
   cents: fc.integer({ min: 1, max: 10_000_000_000 }),
+  /** Market depth in USD, or an empty cell. */
+  depth: fc.option(fc.integer({ min: 1, max: 1e12 }), { nil: undefined }),
 });
 const fmtTime = (t: number, unit: string): string =>
   unit === 's' ? String(t) : unit === 'ms' ? String(t * 1000) : new Date(t * 1000).toISOString().replace('.000Z', 'Z');
@@ -51,10 +53,15 @@ describe(`CSV price import (${process.env.DATABASE_URL ? 'Postgres' : 'PGlite'})
         fc.boolean(),
         fc.boolean(),
         fc.constantFrom('timestamp,price', 'Date,Close', 'time,usd_price'),
-        async (rows, bom, crlf, header) => {
+        fc.constantFrom(undefined, 'depth_usd', 'Liquidity_USD', 'depth'),
+        async (rows, bom, crlf, priceHeader, depthHeader) => {
           await h.db.deleteFrom('price_points').execute();
           const eol = crlf ? '\r\n' : '\n';
-          const body = rows.map((r) => `${fmtTime(BASE + r.offset, r.unit)},${(r.cents / 1e8).toFixed(8)}`).join(eol);
+          const header = depthHeader ? `${priceHeader},${depthHeader}` : priceHeader;
+          const depthOf = (r: (typeof rows)[number]): number | undefined => (depthHeader ? r.depth : undefined);
+          const body = rows
+            .map((r) => `${fmtTime(BASE + r.offset, r.unit)},${(r.cents / 1e8).toFixed(8)}${depthHeader ? `,${depthOf(r) ?? ''}` : ''}`)
+            .join(eol);
           const file = writeCsv('WETH_usd.csv', `${bom ? '\ufeff' : ''}${header}${eol}${body}${eol}`);
           const [result] = await importPrices(h.db, [file]);
           expect(result!.assets).toEqual([
@@ -62,12 +69,18 @@ describe(`CSV price import (${process.env.DATABASE_URL ? 'Postgres' : 'PGlite'})
               asset: 'WETH',
               rows: rows.length,
               inserted: rows.length,
+              withDepth: rows.filter((r) => depthOf(r) !== undefined).length,
               from: BASE + Math.min(...rows.map((r) => r.offset)),
               to: BASE + Math.max(...rows.map((r) => r.offset)),
             },
           ]);
           const stored = await loadPriceSeries(h.db, 'WETH');
-          const expected = rows.map((r) => ({ t: BASE + r.offset, p: r.cents / 1e8 })).sort((a, b) => a.t - b.t);
+          const expected = rows
+            .map((r) => {
+              const depth = depthOf(r);
+              return { t: BASE + r.offset, p: r.cents / 1e8, ...(depth === undefined ? {} : { liquidityUsd: depth }) };
+            })
+            .sort((a, b) => a.t - b.t);
           expect(stored).toEqual(expected);
           const again = await importPrices(h.db, [file]);
           expect(again[0]!.assets[0]!.inserted).toBe(0);
@@ -88,6 +101,8 @@ describe(`CSV price import (${process.env.DATABASE_URL ? 'Postgres' : 'PGlite'})
       { value: '', column: 'price', pattern: /is not a positive price: ""/ },
       { value: '12abc', column: 'price', pattern: /is not a positive price: "12abc"/ },
       { value: 'yesterday', column: 'timestamp', pattern: /is not a timestamp .*: "yesterday"/ },
+      { value: '0', column: 'depth_usd', pattern: /is not a positive market depth in USD: "0"/ },
+      { value: 'NaN', column: 'depth_usd', pattern: /is not a positive market depth in USD: "NaN"/ },
     );
     await fc.assert(
       fc.asyncProperty(fc.integer({ min: 1, max: 30 }), fc.integer({ min: 0, max: 29 }), breakage, async (n, at, broken) => {
@@ -95,10 +110,12 @@ describe(`CSV price import (${process.env.DATABASE_URL ? 'Postgres' : 'PGlite'})
         const lines = Array.from({ length: n }, (_, i) => {
           const t = String(BASE + i * 60);
           const p = '2000.5';
-          if (i !== badAt) return `${t},${p}`;
-          return broken.column === 'price' ? `${t},${broken.value}` : `${broken.value},${p}`;
+          const d = '3000000';
+          if (i !== badAt) return `${t},${p},${d}`;
+          if (broken.column === 'depth_usd') return `${t},${p},${broken.value}`;
+          return broken.column === 'price' ? `${t},${broken.value},${d}` : `${broken.value},${p},${d}`;
         });
-        const file = writeCsv('WBTC.csv', `timestamp,price\n${lines.join('\n')}\n`);
+        const file = writeCsv('WBTC.csv', `timestamp,price,depth_usd\n${lines.join('\n')}\n`);
         const error = await importPrices(h.db, [file]).catch((e: Error) => e);
         expect(error).toBeInstanceOf(Error);
         expect((error as Error).message).toContain(`${file}:${badAt + 2}: column "${broken.column}"`);
@@ -127,6 +144,38 @@ describe(`CSV price import (${process.env.DATABASE_URL ? 'Postgres' : 'PGlite'})
     const before = await snapshot(h);
     await expect(importPrices(h.db, [conflicting])).rejects.toThrow(/already stored with price 2, the file says 2\.5/);
     expect(await snapshot(h)).toEqual(before);
+  });
+
+  it('market depth: named by flag, conflicts within a file or with what is stored refused, a missing depth filled in', async () => {
+    const named = writeCsv('GOV.csv', 'timestamp,price,book_2pct\n1700000000,12,150000\n1700003600,11,\n');
+    await expect(importPrices(h.db, [named], { liquidityColumn: 'pool_depth' })).rejects.toThrow(
+      /GOV\.csv:1: no column named "pool_depth" for the market depth/,
+    );
+    const [imported] = await importPrices(h.db, [named], { liquidityColumn: 'book_2pct' });
+    expect(imported!.assets[0]).toMatchObject({ rows: 2, inserted: 2, withDepth: 1 });
+    expect(await loadPriceSeries(h.db, 'GOV')).toEqual([
+      { t: 1_700_000_000, p: 12, liquidityUsd: 150_000 },
+      { t: 1_700_003_600, p: 11 },
+    ]);
+    await expect(importPrices(h.db, [writeCsv('X.csv', 'timestamp,price,depth_usd\n1700000000,2,5\n1700000000000,2,6\n')])).rejects.toThrow(
+      /:3: X at 1700000000 has market depth 6, but line 2 says 5/,
+    );
+    const before = await snapshot(h);
+    // the same price with another depth: refused, nothing written
+    await expect(
+      importPrices(h.db, [writeCsv('GOV.csv', 'timestamp,price,depth\n1700000000,12,160000\n1700007200,10,1\n')]),
+    ).rejects.toThrow(
+      /GOV\.csv:2: GOV at 1700000000 is already stored with market depth 150000, the file says 160000; nothing was imported/,
+    );
+    expect(await snapshot(h)).toEqual(before);
+    // a file without depths changes nothing stored; one with the missing depth fills it in
+    await importPrices(h.db, [writeCsv('GOV.csv', 'timestamp,price\n1700000000,12\n1700003600,11\n')]);
+    expect(await snapshot(h)).toEqual(before);
+    await importPrices(h.db, [writeCsv('GOV.csv', 'timestamp,price,depth\n1700000000,12,150000\n1700003600,11,90000\n')]);
+    expect(await loadPriceSeries(h.db, 'GOV')).toEqual([
+      { t: 1_700_000_000, p: 12, liquidityUsd: 150_000 },
+      { t: 1_700_003_600, p: 11, liquidityUsd: 90_000 },
+    ]);
   });
 
   it('takes the symbol from a column or the file name, and imports directories', async () => {

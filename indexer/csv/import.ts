@@ -1,13 +1,15 @@
 import { readdirSync, readFileSync, statSync } from 'node:fs';
 import path from 'node:path';
 import type { Kysely } from 'kysely';
-import { UserError, type Database } from '../../core';
+import { pricePointOf, UserError, type Database, type PricePoint } from '../../core';
 import { parseCsv, parsePrice, parseTimestamp } from './parse';
 
 const SYNONYMS = {
   symbol: ['symbol', 'asset', 'ticker', 'token', 'coin'],
   timestamp: ['timestamp', 'time', 'date', 'datetime', 'unix', 'ts'],
   price: ['price', 'usd_price', 'price_usd', 'close', 'value', 'usd'],
+  /** Optional: market depth in USD (e.g. the USD that moves the price 2 %), the collateral model's liquidity proxy. */
+  liquidity: ['liquidity_usd', 'depth_usd', 'liquidity', 'depth', 'market_depth_usd'],
 } as const;
 
 export interface ImportOptions {
@@ -15,6 +17,8 @@ export interface ImportOptions {
   symbolColumn?: string;
   timestampColumn?: string;
   priceColumn?: string;
+  /** Column holding the market depth in USD (optional; detected among `SYNONYMS.liquidity` when not named). */
+  liquidityColumn?: string;
   /** Symbol for files without a symbol column (default: from the file name, e.g. `WETH_usd.csv` → WETH). */
   symbol?: string;
 }
@@ -23,6 +27,8 @@ export interface AssetImport {
   asset: string;
   rows: number;
   inserted: number;
+  /** Rows that carry a market depth. */
+  withDepth: number;
   from: number;
   to: number;
 }
@@ -78,6 +84,8 @@ interface ParsedRow {
   asset: string;
   timestamp: number;
   price: string;
+  /** Exact decimal depth in USD; undefined where the file has no depth column or the cell is empty. */
+  liquidity: string | undefined;
   line: number;
 }
 
@@ -89,6 +97,7 @@ export function readPriceFile(file: string, options: ImportOptions = {}): Parsed
   const ts = findColumn(header, options.timestampColumn, SYNONYMS.timestamp, 'timestamp', file);
   const price = findColumn(header, options.priceColumn, SYNONYMS.price, 'price', file);
   const sym = findColumn(header, options.symbolColumn, SYNONYMS.symbol, 'symbol', file);
+  const depth = findColumn(header, options.liquidityColumn, SYNONYMS.liquidity, 'market depth', file);
   if (ts < 0)
     throw new UserError(`${file}:1: no timestamp column (expected one of ${SYNONYMS.timestamp.join(', ')}, or --timestamp-column)`);
   if (price < 0) throw new UserError(`${file}:1: no price column (expected one of ${SYNONYMS.price.join(', ')}, or --price-column)`);
@@ -108,6 +117,12 @@ export function readPriceFile(file: string, options: ImportOptions = {}): Parsed
     const value = parsePrice(fields[price]!);
     if (value === undefined)
       throw new UserError(`${file}:${line}: column "${header[price]}" is not a positive price: ${JSON.stringify(fields[price])}`);
+    const depthCell = depth >= 0 ? fields[depth]!.trim() : '';
+    const liquidity = depthCell === '' ? undefined : parsePrice(depthCell);
+    if (depthCell !== '' && liquidity === undefined)
+      throw new UserError(
+        `${file}:${line}: column "${header[depth]}" is not a positive market depth in USD: ${JSON.stringify(fields[depth])}`,
+      );
     const asset = sym >= 0 ? fields[sym]!.trim().toUpperCase() : fallbackSymbol;
     if (!/^[A-Z0-9.$+-]{1,32}$/.test(asset))
       throw new UserError(`${file}:${line}: column "${sym >= 0 ? header[sym] : 'file name'}" is not a symbol: ${JSON.stringify(asset)}`);
@@ -117,15 +132,24 @@ export function readPriceFile(file: string, options: ImportOptions = {}): Parsed
       if (Number(earlier.price) !== Number(value)) {
         throw new UserError(`${file}:${line}: ${asset} at ${timestamp} has price ${value}, but line ${earlier.line} says ${earlier.price}`);
       }
+      if (!sameDepth(earlier.liquidity, liquidity))
+        throw new UserError(
+          `${file}:${line}: ${asset} at ${timestamp} has market depth ${liquidity}, but line ${earlier.line} says ${earlier.liquidity}`,
+        );
+      earlier.liquidity ??= liquidity;
       continue;
     }
-    const row = { asset, timestamp, price: value, line };
+    const row = { asset, timestamp, price: value, liquidity, line };
     seen.set(key, row);
     out.push(row);
   }
   if (out.length === 0) throw new UserError(`${file}: no price rows after the header`);
   return out;
 }
+
+/** Depths agree unless both are known and differ: a file without a depth says nothing about it. */
+const sameDepth = (a: string | null | undefined, b: string | null | undefined): boolean =>
+  a == null || b == null || Number(a) === Number(b);
 
 const BATCH = 1_000;
 
@@ -149,14 +173,16 @@ export async function importPriceFile(db: Kysely<Database>, file: string, option
             timestamp: r.timestamp,
             price_usd: r.price,
             block_number: null,
+            liquidity_usd: r.liquidity ?? null,
           })),
         )
         .onConflict((oc) => oc.columns(['chain_id', 'asset', 'source', 'timestamp']).doNothing())
         .returning(['asset'])
         .execute();
       for (const r of batch) {
-        const a = byAsset.get(r.asset) ?? { asset: r.asset, rows: 0, inserted: 0, from: r.timestamp, to: r.timestamp };
+        const a = byAsset.get(r.asset) ?? { asset: r.asset, rows: 0, inserted: 0, withDepth: 0, from: r.timestamp, to: r.timestamp };
         a.rows++;
+        if (r.liquidity !== undefined) a.withDepth++;
         a.from = Math.min(a.from, r.timestamp);
         a.to = Math.max(a.to, r.timestamp);
         byAsset.set(r.asset, a);
@@ -168,22 +194,38 @@ export async function importPriceFile(db: Kysely<Database>, file: string, option
       if (a.inserted === a.rows) continue;
       const stored = await trx
         .selectFrom('price_points')
-        .select(['timestamp', 'price_usd'])
+        .select(['timestamp', 'price_usd', 'liquidity_usd'])
         .where('chain_id', '=', 0)
         .where('source', '=', 'csv')
         .where('asset', '=', a.asset)
         .where('timestamp', '>=', a.from)
         .where('timestamp', '<=', a.to)
         .execute();
-      const storedAt = new Map(stored.map((s) => [s.timestamp, s.price_usd]));
+      const storedAt = new Map(stored.map((s) => [s.timestamp, s]));
       for (const r of rows) {
         if (r.asset !== a.asset) continue;
         const existing = storedAt.get(r.timestamp);
-        if (existing !== undefined && Number(existing) !== Number(r.price)) {
+        if (existing === undefined) continue;
+        const clash =
+          Number(existing.price_usd) !== Number(r.price)
+            ? `price ${existing.price_usd}, the file says ${r.price}`
+            : !sameDepth(existing.liquidity_usd, r.liquidity)
+              ? `market depth ${existing.liquidity_usd ?? 'none'}, the file says ${r.liquidity ?? 'none'}`
+              : undefined;
+        if (clash)
           throw new UserError(
-            `${file}:${r.line}: ${r.asset} at ${r.timestamp} is already stored with price ${existing}, the file says ${r.price}; nothing was imported from this file`,
+            `${file}:${r.line}: ${r.asset} at ${r.timestamp} is already stored with ${clash}; nothing was imported from this file`,
           );
-        }
+        // a price stored without a depth gains the file's: added, nothing overwritten
+        if (existing.liquidity_usd === null && r.liquidity !== undefined)
+          await trx
+            .updateTable('price_points')
+            .set({ liquidity_usd: r.liquidity })
+            .where('chain_id', '=', 0)
+            .where('source', '=', 'csv')
+            .where('asset', '=', r.asset)
+            .where('timestamp', '=', r.timestamp)
+            .execute();
       }
     }
     return [...byAsset.values()];
@@ -199,13 +241,13 @@ export async function importPrices(db: Kysely<Database>, paths: string[], option
 }
 
 /** A stored CSV price series, oldest first. */
-export async function loadPriceSeries(db: Kysely<Database>, asset: string, source = 'csv'): Promise<Array<{ t: number; p: number }>> {
+export async function loadPriceSeries(db: Kysely<Database>, asset: string, source = 'csv'): Promise<PricePoint[]> {
   const rows = await db
     .selectFrom('price_points')
-    .select(['timestamp', 'price_usd'])
+    .select(['timestamp', 'price_usd', 'liquidity_usd'])
     .where('asset', '=', asset.toUpperCase())
     .where('source', '=', source)
     .orderBy('timestamp')
     .execute();
-  return rows.map((r) => ({ t: r.timestamp, p: Number(r.price_usd) }));
+  return rows.map(pricePointOf);
 }

@@ -4,22 +4,36 @@ import type { PricePoint } from './types';
  * Prices on a regular grid: the last observation at or before each grid time (forward fill across gaps, as a
  * lending market's oracle keeps its last answer). Grid points before the first observation are dropped.
  */
-export function resample(series: readonly PricePoint[], stepSeconds: number, from: number, to: number): { t: number[]; p: number[] } {
+export function resample(
+  series: readonly PricePoint[],
+  stepSeconds: number,
+  from: number,
+  to: number,
+): { t: number[]; p: number[]; liquidity: number[] } {
   if (!(stepSeconds > 0)) throw new Error(`step must be positive, got ${stepSeconds}`);
   const sorted = [...series].sort((a, b) => a.t - b.t);
   for (const point of sorted) {
     if (!Number.isFinite(point.p) || point.p <= 0) throw new Error(`price at ${point.t} is ${point.p}: prices must be finite and positive`);
+    if (point.liquidityUsd !== undefined && !(Number.isFinite(point.liquidityUsd) && point.liquidityUsd > 0))
+      throw new Error(`liquidity at ${point.t} is ${point.liquidityUsd}: depth must be finite and positive`);
   }
   const t: number[] = [];
   const p: number[] = [];
+  const liquidity: number[] = [];
   let j = -1;
+  // the depth is forward-filled on its own: a price without a depth keeps the last depth seen (NaN before any)
+  let depth = NaN;
   for (let time = from; time <= to; time += stepSeconds) {
-    while (j + 1 < sorted.length && sorted[j + 1]!.t <= time) j++;
+    while (j + 1 < sorted.length && sorted[j + 1]!.t <= time) {
+      j++;
+      depth = sorted[j]!.liquidityUsd ?? depth;
+    }
     if (j < 0) continue;
     t.push(time);
     p.push(sorted[j]!.p);
+    liquidity.push(depth);
   }
-  return { t, p };
+  return { t, p, liquidity };
 }
 
 /**

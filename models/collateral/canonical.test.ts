@@ -25,14 +25,17 @@ function market(seed: number) {
     gov.push(gov[i - 1]! * Math.exp(2 * sigma * (0.6 * m + 0.8 * normal(random))));
     usd.push(1 + 0.0005 * normal(random));
   }
+  // GOV's market depth swings between 1 and 3 M USD; the others have none (the feature's default)
+  const depth = gov.map((_, i) => 2e6 + 1e6 * Math.sin(i / 50));
   return [
     { symbol: 'WETH', prices: eth },
-    { symbol: 'GOV', prices: gov },
+    { symbol: 'GOV', prices: gov, liquidity: depth },
     { symbol: 'USDC', prices: usd, peg: 1 },
   ];
 }
 
-const points = (prices: readonly number[]) => prices.map((p, i) => ({ t: T0 + i * STEP, p }));
+const points = (prices: readonly number[], liquidity?: readonly number[]) =>
+  prices.map((p, i) => ({ t: T0 + i * STEP, p, ...(liquidity ? { liquidityUsd: liquidity[i]! } : {}) }));
 
 describe('canonical float64 arithmetic', () => {
   it('exp and log give the fdlibm bits V8 gives, and softplus is ln(1 + eˣ)', () => {
@@ -144,7 +147,13 @@ describe('canonical collateral inference', () => {
     const eth = points(assets[0]!.prices);
     const later = (series: typeof eth) => [...series, { t: at + STEP, p: 1e-3 }]; // after `at`: never read
     const byAsset = assets.map((a) =>
-      propose({ symbol: a.symbol, at, prices: later(points(a.prices)), reference: eth, ...(a.peg ? { peg: a.peg } : {}) }),
+      propose({
+        symbol: a.symbol,
+        at,
+        prices: later(points(a.prices, 'liquidity' in a ? a.liquidity : undefined)),
+        reference: eth,
+        ...('peg' in a ? { peg: a.peg } : {}),
+      }),
     );
     assets.forEach((a, k) => {
       const expected = collateralFeatures(a, assets[0]!.prices, step, STEP);
@@ -162,6 +171,17 @@ describe('canonical collateral inference', () => {
     // the same inputs give the same bytes; another asset's features another root
     expect(canonicalJson(propose({ symbol: 'WETH', at, prices: eth, reference: eth }))).toBe(canonicalJson(weth));
     expect(gov!.inputsRoot).not.toBe(weth!.inputsRoot);
+    // the liquidity feature is GOV's depth at `at`; a thinner book is another feature row, another root
+    expect(gov!.explanation.features.log_liquidity_usd).toBe(canonicalLog(assets[1]!.liquidity![step]!));
+    const govPoints = points(assets[1]!.prices, assets[1]!.liquidity);
+    const thinner = propose({
+      symbol: 'GOV',
+      at,
+      prices: govPoints.map((p) => (p.t === at ? { ...p, liquidityUsd: 1e5 } : p)),
+      reference: eth,
+    });
+    expect(thinner.explanation.features.log_liquidity_usd).toBe(canonicalLog(1e5));
+    expect(thinner.inputsRoot).not.toBe(gov!.inputsRoot);
     const tooEarly = T0 + (n - 1) * STEP;
     expect(() => propose({ symbol: 'GOV', at: tooEarly, prices: points(assets[1]!.prices), reference: eth })).toThrow(
       'GOV: GOV prices start after',

@@ -163,13 +163,12 @@ export interface CollateralModelInput {
   symbol: string;
   /** Unix seconds; no price after it is read. */
   at: number;
+  /** With their market depth (`liquidityUsd`) where the source gives one: the liquidity feature reads it. */
   prices: readonly PricePoint[];
   /** The artifact's `referenceAsset` series. */
   reference: readonly PricePoint[];
   /** Pegged assets: the peg (1 for USD stablecoins). */
   peg?: number;
-  /** The liquidity proxy's depth in USD (default 1e6, as in training). */
-  liquidityUsd?: number;
 }
 
 /** The same shape as the empirical spec's `CollateralProposal` (oracle/propose.ts): bps, inputs root, explanation. */
@@ -222,7 +221,7 @@ export function collateralProposer(artifact: CollateralArtifact): (input: Collat
   const n = featureWindowSteps(step);
   return (input) => {
     const from = input.at - n * step;
-    const grid = (series: readonly PricePoint[], what: string): number[] => {
+    const grid = (series: readonly PricePoint[], what: string): ReturnType<typeof resample> => {
       const g = resample(
         series.filter((p) => p.t <= input.at),
         step,
@@ -233,16 +232,12 @@ export function collateralProposer(artifact: CollateralArtifact): (input: Collat
         throw new Error(
           `${input.symbol}: ${what} prices start after ${new Date(from * 1000).toISOString()}: the model needs ${n * step} s of history before ${new Date(input.at * 1000).toISOString()}`,
         );
-      return g.p;
+      return g;
     };
-    const prices = grid(input.prices, input.symbol);
-    const reference = grid(input.reference, `reference ${artifact.referenceAsset}`);
+    const own = grid(input.prices, input.symbol);
+    const reference = grid(input.reference, `reference ${artifact.referenceAsset}`).p;
     const features = collateralFeatures(
-      {
-        prices,
-        ...(input.peg === undefined ? {} : { peg: input.peg }),
-        ...(input.liquidityUsd === undefined ? {} : { liquidityUsd: input.liquidityUsd }),
-      },
+      { prices: own.p, liquidity: own.liquidity, ...(input.peg === undefined ? {} : { peg: input.peg }) },
       reference,
       n,
       step,

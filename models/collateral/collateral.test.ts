@@ -1,8 +1,8 @@
 import * as tf from '@tensorflow/tfjs';
 import { createRandom, normal } from '../../core/random';
 import { selectBackend } from '../backend';
-import { forwardAdverseMoves, quantile } from './adverse';
-import { COLLATERAL_FEATURES, collateralFeatures } from './features';
+import { forwardAdverseMoves, quantile, resample } from './adverse';
+import { COLLATERAL_FEATURES, collateralFeatures, DEFAULT_LIQUIDITY_USD } from './features';
 import { proposeParameters } from './params';
 import { pinballLoss, predictQuantiles, trainQuantileModel } from './quantile';
 import { proposeFromModel, trainCollateral } from './train';
@@ -22,6 +22,38 @@ describe('collateral features', () => {
     const changedFuture = [...p.slice(0, 4), 1];
     expect(collateralFeatures({ prices: changedFuture, peg: 100 }, eth, 3, 3_600)).toEqual(f);
     expect(() => collateralFeatures({ prices: [1, NaN, 1] }, [1, 1, 1], 2, 3_600)).toThrow('price at step 1 is NaN');
+  });
+
+  it('the liquidity proxy is the log of the market depth at step i, the default where none is known', () => {
+    const p = [100, 101, 102, 103];
+    const at = (liquidity: number[] | undefined, i: number): number =>
+      collateralFeatures(liquidity ? { prices: p, liquidity } : { prices: p }, p, i, 3_600)[COLLATERAL_FEATURES.length - 1]!;
+    const depth = [NaN, 2e6, 5e5, 8e7];
+    expect(at(depth, 2)).toBe(Math.log(5e5));
+    expect(at(depth, 3)).toBe(Math.log(8e7));
+    expect(at(depth, 0)).toBe(Math.log(DEFAULT_LIQUIDITY_USD)); // before the first depth
+    expect(at(undefined, 2)).toBe(Math.log(DEFAULT_LIQUIDITY_USD)); // a price-only source
+    // no depth after step i is read
+    expect(at([NaN, 2e6, 5e5, 1], 2)).toBe(at(depth, 2));
+  });
+
+  it('resampling forward-fills the depth on its own: a price without one keeps the last depth seen', () => {
+    const g = resample(
+      [
+        { t: 0, p: 1 },
+        { t: 3_600, p: 2, liquidityUsd: 7e6 },
+        { t: 7_200, p: 3 },
+        { t: 14_400, p: 4, liquidityUsd: 3e6 },
+      ],
+      3_600,
+      0,
+      18_000,
+    );
+    expect(g.p).toEqual([1, 2, 3, 3, 4, 4]);
+    expect(g.liquidity).toEqual([NaN, 7e6, 7e6, 7e6, 3e6, 3e6]);
+    expect(() => resample([{ t: 0, p: 1, liquidityUsd: 0 }], 3_600, 0, 0)).toThrow(
+      'liquidity at 0 is 0: depth must be finite and positive',
+    );
   });
 });
 
@@ -130,7 +162,7 @@ describe('collateral training from price series', () => {
     }
     const assets = [
       { symbol: 'WETH', prices: eth },
-      { symbol: 'GOV', prices: gov, liquidityUsd: 2e5 },
+      { symbol: 'GOV', prices: gov, liquidity: Array<number>(steps).fill(2e5) },
       { symbol: 'USDC', prices: usd, peg: 1 },
     ];
     const options = {

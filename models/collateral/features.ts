@@ -1,7 +1,7 @@
 /**
  * Per-asset regime features from a price series on a regular grid (resample first: forward-filled gaps): realised
  * volatility over several windows, drawdowns, skew and kurtosis, correlation with the ETH-like asset, distance from
- * the peg for pegged assets, and a liquidity proxy. Features at step i read prices at steps ≤ i only. Only
+ * the peg for pegged assets, and a liquidity proxy (the market depth at step i). Features at step i read prices at steps ≤ i only. Only
  * correctly rounded operations and the canonical log (./ieee-math): the same prices give the same bits anywhere.
  */
 import { canonicalLog } from './ieee-math';
@@ -24,7 +24,7 @@ export const COLLATERAL_FEATURES: readonly CollateralFeatureDef[] = [
   { name: 'corr_eth_30d', unit: 'correlation', window: '30 d' },
   { name: 'peg_distance', unit: 'fraction', window: 'now' },
   { name: 'max_peg_distance_7d', unit: 'fraction', window: '7 d' },
-  { name: 'log_liquidity_usd', unit: 'log USD', window: 'configured' },
+  { name: 'log_liquidity_usd', unit: 'log USD', window: 'now' },
 ];
 
 export interface AssetSeries {
@@ -32,9 +32,20 @@ export interface AssetSeries {
   prices: ArrayLike<number>;
   /** Pegged assets: the peg (1 for USD stablecoins); undefined otherwise. */
   peg?: number;
-  /** Depth the liquidity proxy reads (e.g. USD that moves the price 2 %). Default 1e6. */
-  liquidityUsd?: number;
+  /**
+   * Market depth in USD on the same grid (e.g. the USD that moves the price 2 %), forward-filled; NaN (or absent)
+   * where the source gives none, read as `DEFAULT_LIQUIDITY_USD`.
+   */
+  liquidity?: ArrayLike<number>;
 }
+
+/** The depth the liquidity feature reads where the data have none (prices from a feed that answers prices only). */
+export const DEFAULT_LIQUIDITY_USD = 1e6;
+
+const depthAt = (liquidity: ArrayLike<number> | undefined, i: number): number => {
+  const d = liquidity?.[i];
+  return d !== undefined && Number.isFinite(d) && d > 0 ? d : DEFAULT_LIQUIDITY_USD;
+};
 
 const logReturn = (p: ArrayLike<number>, k: number): number => canonicalLog(p[k]! / p[k - 1]!);
 
@@ -127,6 +138,6 @@ export function collateralFeatures(asset: AssetSeries, eth: ArrayLike<number>, i
     correlation(p, eth, i, steps(30 * 86_400)),
     asset.peg !== undefined ? Math.abs(p[i]! / asset.peg - 1) : 0,
     maxPeg,
-    canonicalLog(asset.liquidityUsd ?? 1e6),
+    canonicalLog(depthAt(asset.liquidity, i)),
   ]);
 }

@@ -5,10 +5,4 @@ export interface CollateralParams {
   liquidationBonus: number;
 }
 
-/** One price observation. */
-export interface PricePoint {
-  /** Unix seconds. */
-  t: number;
-  /** USD. */
-  p: number;
-}
+export type { PricePoint } from '../../core/price-point';

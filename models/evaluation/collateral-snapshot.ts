@@ -32,8 +32,11 @@ export interface CollateralSnapshot {
   referenceAsset: string;
   featureSpecHash: string;
   features: string[];
-  /** Prices on the grid (forward-filled), by symbol; pegged assets carry their peg. */
-  assets: Array<{ symbol: string; address: string; peg?: number; prices: number[] }>;
+  /**
+   * Prices on the grid (forward-filled), by symbol; pegged assets carry their peg; assets whose prices came with a
+   * market depth carry it on the same grid (forward-filled, null before the first), which the liquidity feature reads.
+   */
+  assets: Array<{ symbol: string; address: string; peg?: number; prices: number[]; liquidity?: Array<number | null> }>;
   count: number;
   /** Root over the rows: leaf keccak256(canonical JSON [asset, t, x, y]). */
   merkleRoot: string;
@@ -63,6 +66,7 @@ export const collateralSnapshotSchema = z.object({
         address: z.string(),
         peg: z.number().positive().optional(),
         prices: z.array(z.number().positive()),
+        liquidity: z.array(z.number().positive().nullable()).optional(),
       }),
     )
     .min(1),
@@ -76,7 +80,12 @@ type Grid = Pick<CollateralSnapshot, 'assets' | 'referenceAsset' | 'stepSeconds'
 /** The rows a grid of prices gives: the training pipeline's own dataset (features, labels, warm-up), in (t, asset) order. */
 export function collateralSnapshotRows(grid: Grid): CollateralSnapshot['rows'] {
   const data = collateralDataset(
-    grid.assets.map((a) => ({ symbol: a.symbol, prices: a.prices, ...(a.peg === undefined ? {} : { peg: a.peg }) })),
+    grid.assets.map((a) => ({
+      symbol: a.symbol,
+      prices: a.prices,
+      ...(a.peg === undefined ? {} : { peg: a.peg }),
+      ...(a.liquidity === undefined ? {} : { liquidity: a.liquidity.map((d) => d ?? NaN) }),
+    })),
     grid.referenceAsset,
     {
       stepSeconds: grid.stepSeconds,
@@ -105,6 +114,8 @@ export function checkCollateralSnapshot(snapshot: CollateralSnapshot, label: str
   const steps = snapshot.assets[0]!.prices.length;
   const uneven = snapshot.assets.find((a) => a.prices.length !== steps);
   if (uneven) fail(`${uneven.symbol} has ${uneven.prices.length} prices, ${snapshot.assets[0]!.symbol} ${steps}: one grid for all`);
+  const depthless = snapshot.assets.find((a) => a.liquidity !== undefined && a.liquidity.length !== steps);
+  if (depthless) fail(`${depthless.symbol} has ${depthless.liquidity!.length} depths for ${steps} prices: one grid for all`);
   if (!snapshot.assets.some((a) => a.symbol === snapshot.referenceAsset))
     fail(`no prices for the reference asset ${snapshot.referenceAsset}`);
   if (snapshot.rows.length !== snapshot.count) fail(`says ${snapshot.count} rows, holds ${snapshot.rows.length}`);
@@ -119,7 +130,7 @@ export function checkCollateralSnapshot(snapshot: CollateralSnapshot, label: str
   expected.forEach((e, i) => {
     const r = snapshot.rows[i]!;
     if (r.asset !== e.asset || r.t !== e.t || r.y !== e.y || r.x.some((v, j) => v !== e.x[j]))
-      fail(`row ${i} (${r.asset} at ${r.t}) is not what its prices give: the prices or the row were altered`);
+      fail(`row ${i} (${r.asset} at ${r.t}) is not what its prices and depths give: the prices, depths or the row were altered`);
   });
 }
 
@@ -155,12 +166,16 @@ export async function createCollateralSnapshot(
   const gridStart = Math.max(...assets.map((a) => a.points[0]!.t));
   const step = options.stepSeconds;
   const grid = {
-    assets: assets.map((a) => ({
-      symbol: a.symbol,
-      address: a.address,
-      ...(a.peg === undefined ? {} : { peg: a.peg }),
-      prices: resample(a.points, step, gridStart, timestamp).p,
-    })),
+    assets: assets.map((a) => {
+      const g = resample(a.points, step, gridStart, timestamp);
+      return {
+        symbol: a.symbol,
+        address: a.address,
+        ...(a.peg === undefined ? {} : { peg: a.peg }),
+        prices: g.p,
+        ...(g.liquidity.some(Number.isFinite) ? { liquidity: g.liquidity.map((d) => (Number.isFinite(d) ? d : null)) } : {}),
+      };
+    }),
     referenceAsset,
     stepSeconds: step,
     horizonSteps: options.horizonSteps,

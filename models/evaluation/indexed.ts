@@ -1,4 +1,5 @@
 import type { Kysely } from 'kysely';
+import { pricePointOf, type PricePoint } from '../../core/price-point';
 import type { Database } from '../../core/schema';
 
 /**
@@ -66,16 +67,16 @@ export async function indexedPrices(
     .selectFrom('price_points')
     .where('chain_id', '=', chainId)
     .where('block_number', 'is not', null)
-    .select(['asset', 'timestamp', 'price_usd'])
+    .select(['asset', 'timestamp', 'price_usd', 'liquidity_usd'])
     .orderBy('asset')
     .orderBy('timestamp')
     .orderBy('source');
   if (limit.block !== undefined) query = query.where('block_number', '<=', limit.block);
   if (limit.at !== undefined) query = query.where('timestamp', '<=', limit.at);
-  const series = new Map<string, Array<{ t: number; p: number }>>();
+  const series = new Map<string, PricePoint[]>();
   for (const r of await query.execute()) {
     const list = series.get(r.asset) ?? [];
-    list.push({ t: Number(r.timestamp), p: Number(r.price_usd) });
+    list.push(pricePointOf(r));
     series.set(r.asset, list);
   }
   return [...series.entries()]
