@@ -3,13 +3,14 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { keccak256 } from 'ethers';
 import {
+  canonicalHash,
   canonicalJson,
   loadStoredCollateralArtifact,
   loadStoredCreditArtifact,
   readCollateralArtifact,
   type CollateralArtifact,
 } from '../models';
-import { writeExamplePrices } from '../sim';
+import { simulateMarket, writeExamplePrices, writeSimulation } from '../sim';
 import { cli, cliDatabase, cliJson, cliRefused, lastJson } from './testing';
 
 describe(`risk-oracle train collateral (${process.env.DATABASE_URL ? 'Postgres' : 'PGlite'})`, () => {
@@ -53,6 +54,26 @@ describe(`risk-oracle train collateral (${process.env.DATABASE_URL ? 'Postgres' 
     const bad = await cli(['train', 'collateral', '--eth-symbol', 'NOPE', '--out', out], database.env);
     expect(bad.code).not.toBe(0);
     expect(bad.stderr).toContain('--eth-symbol NOPE');
+  });
+
+  it('train collateral --indexed trains on a chain’s indexed prices, with the depth they carry', async () => {
+    const market = simulateMarket({ seed: 3, days: 45 });
+    await database.withDb((db) => writeSimulation(db, market, [], { chainId: 31_337 }));
+    const out = path.join(dir, 'indexed.json');
+    const r = await cliJson(['train', 'collateral', '--indexed', '--chain-id', '31337', '--epochs', '2', '--out', out], database.env);
+    const { artifact } = readCollateralArtifact(out);
+    expect(r).toMatchObject({ kind: 'collateral', modelId: canonicalHash(artifact) });
+    // five simulated assets, 45 days: every row past the 30-day warm-up and before the last day's horizon
+    expect(artifact.training.rows + artifact.metrics.testRows).toBeGreaterThan(5 * ((14 * 24) / 6) * 0.9);
+    const depth = artifact.training.drift!.find((d) => d.feature === 'log_liquidity_usd')!.support!;
+    expect(Math.exp(depth.high)).toBeGreaterThan(5e7); // USDC's deep book
+    expect(Math.exp(depth.low)).toBeLessThan(3e6); // GOV's thin one
+    expect(await cliRefused(['train', 'collateral', '--indexed', '--prices', dir, '--out', out], database.env)).toContain(
+      '--indexed trains on indexed prices; --prices imports CSVs: pick one',
+    );
+    expect(await cliRefused(['train', 'collateral', '--indexed', '--chain-id', '5', '--out', out], database.env)).toContain(
+      'chain 5 has no indexed prices: run index first',
+    );
   });
 
   it('model import keeps a collateral artifact under its kind; the stored bytes are checked when loaded', async () => {

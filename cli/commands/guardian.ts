@@ -1,5 +1,5 @@
 import type { Command } from 'commander';
-import { getAddress, isAddress, NonceManager, type ContractRunner, type TransactionReceipt, type Wallet } from 'ethers';
+import { getAddress, isAddress, NonceManager, type ContractRunner, type TransactionReceipt, type Wallet, ZeroHash } from 'ethers';
 import { UserError } from '../../core';
 import { RiskOracle__factory, RiskSteward__factory, type RiskOracle, type RiskSteward } from '../../contracts/build/types';
 import { fallBackState, nextFallBack, type FallBackState, type FallBackStep } from '../../oracle/guardian';
@@ -60,8 +60,6 @@ export interface GuardianAssetStatus extends Asset, FallBackState {
   fallBack: FallBackStep;
 }
 
-const ZERO_ID = `0x${'00'.repeat(32)}`;
-
 async function assetStatus(deployment: DeploymentAddresses, runner: ContractRunner, asset: Asset): Promise<GuardianAssetStatus> {
   const { oracle, steward } = contracts(deployment, runner);
   const [latest, [modelId], state, aave] = await Promise.all([
@@ -75,7 +73,7 @@ async function assetStatus(deployment: DeploymentAddresses, runner: ContractRunn
     ...asset,
     oracleRound,
     ...state,
-    oracleRoundIsFallBack: latest.round > 0n && modelId === ZERO_ID,
+    oracleRoundIsFallBack: latest.round > 0n && modelId === ZeroHash,
     aave,
     fallBack: nextFallBack(oracleRound, state),
   };

@@ -4,7 +4,16 @@ import type { Command } from 'commander';
 import type { Kysely } from 'kysely';
 import { UserError, type Database, type DatabaseHandle } from '../../core';
 import { importPrices, loadPriceSeries } from '../../indexer';
-import { parseDuration, resample, selectBackend, trainCollateral, trainCreditFromDb, type CollateralAsset } from '../../models';
+import {
+  indexedPrices,
+  parseDuration,
+  resample,
+  selectBackend,
+  trainCollateral,
+  trainCreditFromDb,
+  type CollateralAsset,
+  type PricePoint,
+} from '../../models';
 import { generateWallets, simulateMarket, writeSimulation } from '../../sim';
 import { commandContext, withDatabase, type CommandContext } from '../context';
 import { createStepReporter, type StepReporter } from '../progress';
@@ -21,6 +30,7 @@ interface TrainFlags {
   everyDays: string;
   hidden?: string;
   prices?: string[];
+  indexed?: boolean;
   ethSymbol: string;
   proposalQuantile?: string;
   step: string;
@@ -105,19 +115,34 @@ async function trainCredit(ctx: CommandContext, progress: StepReporter, opts: Tr
   });
 }
 
-/** Every CSV-imported asset, resampled onto one grid over the range all of them cover, with its depth where imported. */
-async function collateralAssets(db: Kysely<Database>, stepSeconds: number): Promise<CollateralAsset[]> {
+type SeriesOf = { symbol: string; points: PricePoint[]; peg?: number };
+
+/** Every CSV-imported asset (pegged when its symbol is a known stablecoin). */
+async function importedSeries(db: Kysely<Database>): Promise<SeriesOf[]> {
   const symbols = (
     await db.selectFrom('price_points').where('source', '=', 'csv').select('asset').distinct().orderBy('asset').execute()
   ).map((r) => r.asset);
   if (symbols.length === 0) throw new UserError('no imported prices: run import-prices FILES first, or pass --prices FILES');
-  const series = await Promise.all(symbols.map((s) => loadPriceSeries(db, s)));
-  const from = Math.max(...series.map((s) => s[0]!.t));
-  const to = Math.min(...series.map((s) => s[s.length - 1]!.t));
-  if (to <= from) throw new UserError(`the imported price series (${symbols.join(', ')}) do not overlap in time`);
-  return symbols.map((symbol, i) => {
-    const grid = resample(series[i]!, stepSeconds, from, to);
-    return { symbol, prices: grid.p, liquidity: grid.liquidity, ...(STABLE.has(symbol) ? { peg: 1 } : {}) };
+  return Promise.all(
+    symbols.map(async (symbol) => ({ symbol, points: await loadPriceSeries(db, symbol), ...(STABLE.has(symbol) ? { peg: 1 } : {}) })),
+  );
+}
+
+/** Every asset's indexed prices on a chain (feed answers the indexer wrote), pegged by the assets table's kind. */
+async function indexedSeries(db: Kysely<Database>, chainId: number): Promise<SeriesOf[]> {
+  const assets = await indexedPrices(db, chainId);
+  if (assets.length === 0) throw new UserError(`chain ${chainId} has no indexed prices: run index first`);
+  return assets.map((a) => ({ symbol: a.symbol, points: a.points, ...(a.peg === undefined ? {} : { peg: a.peg }) }));
+}
+
+/** The series resampled onto one grid over the range all of them cover, each with its depth where it has one. */
+function onOneGrid(series: SeriesOf[], stepSeconds: number, what: string): CollateralAsset[] {
+  const from = Math.max(...series.map((s) => s.points[0]!.t));
+  const to = Math.min(...series.map((s) => s.points[s.points.length - 1]!.t));
+  if (to <= from) throw new UserError(`the ${what} price series (${series.map((s) => s.symbol).join(', ')}) do not overlap in time`);
+  return series.map(({ symbol, points, peg }) => {
+    const grid = resample(points, stepSeconds, from, to);
+    return { symbol, prices: grid.p, liquidity: grid.liquidity, ...(peg === undefined ? {} : { peg }) };
   });
 }
 
@@ -131,11 +156,17 @@ async function trainCollateralModel(
   const horizonSteps = Math.max(1, Math.round(parseDuration(opts.horizon) / stepSeconds));
   const { name: backend } = await selectBackend(ctx.config.models.backend);
   return withDatabase(ctx, async (h) => {
+    if (opts.indexed && opts.prices?.length)
+      throw new UserError('train collateral: --indexed trains on indexed prices; --prices imports CSVs: pick one');
     if (opts.prices?.length) await progress.step('importing prices', () => importPrices(h.db, opts.prices!));
-    const assets = await collateralAssets(h.db, stepSeconds);
+    const what = opts.indexed ? 'indexed' : 'imported';
+    const series = opts.indexed
+      ? await indexedSeries(h.db, await dataChainId(h.db, wholeFlag(opts.chainId, '--chain-id', 0)))
+      : await importedSeries(h.db);
+    const assets = onOneGrid(series, stepSeconds, what);
     const eth = opts.ethSymbol.toUpperCase();
     if (!assets.some((a) => a.symbol === eth))
-      throw new UserError(`--eth-symbol ${eth}: no imported prices for it (have ${assets.map((a) => a.symbol).join(', ')})`);
+      throw new UserError(`--eth-symbol ${eth}: no ${what} prices for it (have ${assets.map((a) => a.symbol).join(', ')})`);
     const started = performance.now();
     const trained = await progress.step(
       `training the collateral quantile model on ${assets.map((a) => a.symbol).join(', ')} (${backend})`,
@@ -175,19 +206,20 @@ export function registerTrain(program: Command): void {
   program
     .command('train')
     .description(
-      'train the credit model (on indexed or simulated wallets) or the collateral model (on imported prices); write its artifact',
+      'train the credit model (on indexed or simulated wallets) or the collateral model (on imported or indexed prices); write its artifact',
     )
     .argument('<kind>', 'credit or collateral')
     .requiredOption('--out <file>', 'artifact file to write (canonical JSON; its keccak256 is the modelId)')
     .option('--seed <n>', 'training seed (default: models.seed in the config)')
     .option('--epochs <n>', 'training epochs (default: the model’s own)')
-    .option('--chain-id <n>', 'credit: the chain whose indexed data to train on (default: the only one in the database)')
+    .option('--chain-id <n>', 'the chain whose indexed data to train on (default: the only one in the database)')
     .option('--simulate <n>', 'credit: first simulate n wallets into the database (no chain needed)')
     .option('--days <n>', 'credit --simulate: days of simulated history', '240')
     .option('--horizon-days <n>', 'credit: default label horizon (default: models.horizonDays, 30)')
     .option('--every-days <n>', 'credit: days between observation times', '7')
-    .option('--hidden <widths>', 'credit: hidden layer widths, e.g. 32,16')
+    .option('--hidden <widths>', 'credit: hidden layer widths, e.g. 32,16 (default 32)')
     .option('--prices <paths...>', 'collateral: import these price CSVs first (as import-prices does)')
+    .option('--indexed', 'collateral: train on the chain’s indexed prices (feed answers) instead of imported CSVs')
     .option('--eth-symbol <symbol>', 'collateral: the ETH-like reference asset', 'WETH')
     .option('--proposal-quantile <q>', 'collateral: the quantile the oracle’s parameters follow (one of the trained ones; default 0.99)')
     .option('--step <duration>', 'collateral: grid step', '1h')

@@ -49,7 +49,8 @@ export interface IndexedAssetPrices {
   peg?: number;
   /** Kind `eth` in the assets table: the default ETH-like reference. */
   eth: boolean;
-  points: Array<{ t: number; p: number }>;
+  /** With the market depth where the rows have one. */
+  points: PricePoint[];
 }
 
 /**
