@@ -1,6 +1,7 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
+import { sql } from 'kysely';
 import { migrate, openDatabase } from '../core/db';
 import {
   buildCreditArtifact,
@@ -20,13 +21,13 @@ import { generateWallets, marketView, simulateMarket, walletView, writeSimulatio
 import { emitFigures, progress, timed } from './lib';
 
 /**
- * `npm run bench:models -- [--json] [--wallets N] [--seed N] [--db]`: on a simulated market (default 50,000
- * wallets, whose generative model gives the exact Bayes limit) trains, evaluates and scores the credit model.
+ * `npm run bench:models -- [--json] [--wallets N] [--seed N] [--db] [--skip-100k]`: on a simulated market (default
+ * 50,000 wallets, whose generative model gives the exact Bayes limit) trains, evaluates and scores the credit model.
  * Last line: creditAuc, baselineAuc, bayesAuc, aucGap, trainSeconds, backend, scoringWalletsPerSec (canonical
  * inference, one core), and training samples/s for every backend that loads here. `--db` also times writing the
- * simulation into a (file-backed, temporary) PGlite database. Then the training goal's size (100,000 wallets × 30
- * features, the whole credit pipeline on wasm; `--skip-100k` leaves it out): `trainSeconds100kx30`, `ratioToGoal`
- * (÷ 120 s).
+ * simulation into a (file-backed, temporary) PGlite database, and into Postgres when `DATABASE_URL` is set. Then the
+ * training goal's size (100,000 wallets × 30 features, the whole credit pipeline on wasm; `--skip-100k` leaves it
+ * out): `trainSeconds100kx30`, `ratioToGoal` (÷ 120 s).
  */
 const arg = (name: string, fallback: number): number => {
   const i = process.argv.indexOf(name);
@@ -57,6 +58,7 @@ async function main(): Promise<void> {
   const sim = await timed(async () => generateWallets(market, { seed, count: wallets }));
   progress(`simulated ${wallets} wallets in ${sim.seconds.toFixed(1)} s`);
   let writeSeconds: number | undefined;
+  let postgresWriteSeconds: number | undefined;
   if (process.argv.includes('--db')) {
     // a file-backed PGlite: its in-memory file system makes million-row writes quadratic
     const dir = mkdtempSync(path.join(tmpdir(), 'risk-oracle-bench-'));
@@ -66,6 +68,17 @@ async function main(): Promise<void> {
     progress(`wrote the simulation to PGlite in ${writeSeconds.toFixed(1)} s`);
     await handle.close();
     rmSync(dir, { recursive: true, force: true });
+    const url = process.env.DATABASE_URL;
+    if (url) {
+      // a schema of its own, dropped afterwards: the COPY path the simulator takes on Postgres
+      const schema = `bench_models_${process.pid}`;
+      const pg = await openDatabase({ url, schema });
+      await migrate(pg.db, schema);
+      postgresWriteSeconds = (await timed(() => writeSimulation(pg, market, sim.result, { chainId: 31_337 }))).seconds;
+      progress(`wrote the simulation to Postgres in ${postgresWriteSeconds.toFixed(1)} s`);
+      await sql`drop schema ${sql.id(schema)} cascade`.execute(pg.db);
+      await pg.close();
+    } else progress('DATABASE_URL is not set: the Postgres write is skipped');
   }
   const views = sim.result.map((w) => walletView(market, w));
   const features = await timed(async () => buildCreditDataset(views, marketView(market), H));
@@ -158,6 +171,7 @@ async function main(): Promise<void> {
     simulateSeconds: sim.seconds,
     featureSeconds: features.seconds,
     ...(writeSeconds !== undefined ? { writeSeconds } : {}),
+    ...(postgresWriteSeconds !== undefined ? { postgresWriteSeconds } : {}),
     scoringWalletsPerSec: Math.round(scoringWalletsPerSec),
     scoringWalletsPerSec32x32: Math.round(scoring32x32),
     trainingSamplesPerSec,

@@ -2,7 +2,7 @@ import type { JsonRpcProvider } from 'ethers';
 import { sql } from 'kysely';
 import type { AssetKind, DatabaseHandle, NewRow } from '../../core';
 import type { Deployment } from '../../contracts';
-import { runIndexer, type IndexerResult } from '../../indexer';
+import { aTokensOf, runIndexer, type IndexerResult } from '../../indexer';
 import {
   chainMarketOf,
   emptyEventCounts,
@@ -101,6 +101,12 @@ export async function indexDemoChain(options: {
       pool: String(d.market.pool.target),
       configurator: String(d.market.configurator.target),
       feeds: Object.fromEntries(d.market.reserves.map((r) => [String(r.aggregator.target), r.address])),
+      // aToken transfers move supply between wallets (and a liquidation for aTokens pays through one)
+      aTokens: await aTokensOf(
+        options.provider,
+        String(d.market.pool.target),
+        d.market.reserves.map((r) => r.address),
+      ),
     },
     assets,
     chainId,
