@@ -34,7 +34,11 @@ describe('risk-oracle import-prices and backtest', () => {
     const assets = JSON.parse(imported.stdout.trim().split('\n').pop()!).files.flatMap(
       (f: { assets: Array<{ asset: string; rows: number }> }) => f.assets,
     );
-    expect(assets.map((a: { asset: string }) => a.asset).sort()).toEqual(['USDC', 'WETH']);
+    expect(assets.map((a: { asset: string; rows: number; withDepth: number }) => [a.asset, a.withDepth === a.rows]).sort()).toEqual([
+      ['USDC', false],
+      ['WETH', true], // the example WETH file carries a depth column
+    ]);
+    expect(cli(['import-prices', files[0]!], dir).stdout).toMatch(/WETH +\d+ rows \(0 new, \d+ with market depth\)/);
 
     const run = cli(['backtest', '--prices', ...files, '--baseline', baseline, '--cadence', '1h', '--json'], dir);
     expect(run.code).toBe(0);
