@@ -9,7 +9,7 @@ import { loadEpoch } from '../oracle/credit-epoch';
 import type { EpochProposal } from '../oracle/credit-round';
 import { generateWallets, simulateMarket, writeSimulation } from '../sim';
 import { proposeEpoch, proposeRound, publishPending, signPending, type ProposeContext, type PublishStep } from './commands/oracle';
-import { indexDeployment } from './commands/index-chain';
+import { indexDeployment, withATokens } from './commands/index-chain';
 import { verifyPublished } from './commands/verify';
 import { trainDemoCreditModel } from './demo/credit';
 import { readDeployment, type DeploymentAddresses } from './deployment';
@@ -164,13 +164,13 @@ export async function setUpLargeCycle(options: {
       return writeSimulation(options.database, market, wallets, { chainId });
     });
 
-    await step('index the chain (Pool, PoolConfigurator, feeds)', async () => {
+    await step('index the chain (Pool, PoolConfigurator, aTokens, feeds)', async () => {
       const index = indexDeployment(deploymentFile);
       const cfg = config.indexer;
       await runIndexer({
         db: options.database,
         provider,
-        addresses: index.addresses,
+        addresses: await withATokens(provider, index),
         assets: index.assets,
         chainId,
         fromBlock: index.block,

@@ -1,4 +1,5 @@
 import type { Command } from 'commander';
+import type { ContractRunner } from 'ethers';
 import { connectProvider, UserError, type AssetKind, type NewRow } from '../../core';
 import { aTokensOf, runIndexer, type IndexerAddresses } from '../../indexer';
 import { commandContext, withDatabase } from '../context';
@@ -41,6 +42,16 @@ export function indexDeployment(file: string): IndexDeployment {
       price_feed: r.aggregator.toLowerCase(),
     })),
   };
+}
+
+/** The deployment's addresses with its reserves' aTokens, read from the Pool: their transfers move supply between wallets. */
+export async function withATokens(runner: ContractRunner, index: IndexDeployment): Promise<IndexerAddresses> {
+  const aTokens = await aTokensOf(
+    runner,
+    index.addresses.pool,
+    index.assets.map((a) => a.address),
+  );
+  return { ...index.addresses, aTokens };
 }
 
 const block = (value: string | undefined, flag: string): number | undefined => {
@@ -87,13 +98,7 @@ export function registerIndex(program: Command): void {
         if (chainId !== deployment.chainId)
           throw new UserError(`deployment ${file} is for chain ${deployment.chainId}; the RPC is chain ${chainId}`);
         const cfg = ctx.config.indexer;
-        // the reserves' aTokens, read from the Pool: their transfers move supply between wallets
-        const aTokens = await aTokensOf(
-          provider,
-          deployment.addresses.pool,
-          deployment.assets.map((a) => a.address),
-        );
-        const addresses = { ...deployment.addresses, aTokens };
+        const addresses = await withATokens(provider, deployment);
         const result = await withDatabase(ctx, (h) =>
           progress.step(`indexing chain ${chainId} from block ${fromBlock}${toBlock === undefined ? '' : ` to ${toBlock}`}`, () =>
             runIndexer({

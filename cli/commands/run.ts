@@ -5,7 +5,7 @@ import { ModelRegistry__factory, RiskOracle__factory } from '../../contracts/bui
 import { FreshnessError, indexedBlock } from '../../oracle/freshness';
 import { loadSigner } from '../../oracle/keys';
 import { modelInForceGauge } from '../../oracle/model-gauge';
-import { aTokensOf, runIndexer } from '../../indexer';
+import { runIndexer } from '../../indexer';
 import { publishPendingEpoch, signPendingEpoch } from '../../oracle/credit-round';
 import { recheckPublications } from '../../oracle/publish';
 import { publishPendingRounds, signPendingRounds } from '../../oracle/rounds';
@@ -20,7 +20,7 @@ import { commandContext, openMigratedDatabase } from '../context';
 import { deploymentSeed, readDeployment } from '../deployment';
 import { dashboardContracts } from './dashboard';
 import { keySource, withKeyOptions, type KeyOptions } from '../keys';
-import { indexDeployment } from './index-chain';
+import { indexDeployment, withATokens } from './index-chain';
 import { applyRounds, creditContracts, proposeEpoch, proposeRound } from './oracle';
 
 interface RunOptions extends KeyOptions {
@@ -236,15 +236,8 @@ export function registerRun(program: Command): void {
         ['credit', creditShadowJob(shadowOptions)],
         ['collateral', collateralShadowJob(shadowOptions)],
       ] as const;
-      // the reserves' aTokens, read once from the Pool: their transfers move supply between wallets
-      const addresses = {
-        ...market.addresses,
-        aTokens: await aTokensOf(
-          provider,
-          market.addresses.pool,
-          market.assets.map((a) => a.address),
-        ),
-      };
+      // the reserves' aTokens, read once
+      const addresses = await withATokens(provider, market);
       const jobList: Job[] = [
         {
           name: 'index',
