@@ -1,6 +1,8 @@
 import { sql, type Kysely } from 'kysely';
 import type { PGlite } from '@electric-sql/pglite';
+import type pg from 'pg';
 import type { Database, NewRow } from '../core/schema';
+import { inTransaction } from '../indexer/store/bulk';
 import type { SimMarket } from './market';
 import type { SimWallet } from './wallets';
 
@@ -155,19 +157,21 @@ export function simulationRows(
 
 /**
  * Writes a simulated market and its wallets into the indexer's tables (see `simulationRows`), in one
- * transaction, idempotently (a second write is a no-op). On PGlite (pass the database handle) rows go in by
- * COPY in chunks; otherwise by multi-row inserts in batches. For large simulations give PGlite a data directory:
+ * transaction, idempotently (a second write is a no-op). Pass the database handle: on PGlite rows go in by COPY in
+ * chunks, on Postgres by the indexer's COPY path (a staging table, then INSERT … ON CONFLICT DO NOTHING); a bare
+ * kysely handle writes multi-row inserts in batches. For large simulations give PGlite a data directory:
  * its in-memory file system (`memory://`) grows table files by copying them, which turns a million-row write
  * quadratic (50,000 wallets are about 1.3 M rows).
  */
 export async function writeSimulation(
-  target: Kysely<Database> | { db: Kysely<Database>; pglite?: PGlite | undefined },
+  target: Kysely<Database> | { db: Kysely<Database>; pglite?: PGlite | undefined; pool?: pg.Pool | undefined },
   market: SimMarket,
   wallets: readonly SimWallet[],
   options: WriteOptions,
 ): Promise<{ events: number; snapshots: number; prices: number }> {
   const db = 'db' in target ? target.db : target;
   const pglite = 'db' in target ? target.pglite : undefined;
+  const pool = 'db' in target ? target.pool : undefined;
   const rows = simulationRows(market, wallets, options);
   const chain = { chain_id: options.chainId, name: 'sim' };
   if (pglite) {
@@ -181,6 +185,19 @@ export async function writeSimulation(
       options.onProgress?.({ table: 'lending_events', rows: rows.events.length });
       await copyRows(copy, 'health_factors', rows.snapshots);
       options.onProgress?.({ table: 'health_factors', rows: rows.snapshots.length });
+    });
+  } else if (pool) {
+    await inTransaction({ db, pool }, async (tx) => {
+      await sql`insert into chains (chain_id, name) values (${chain.chain_id}, ${chain.name}) on conflict do nothing`.execute(tx.db);
+      await insertBatches(tx.db, 'assets', rows.assets, options);
+      for (const [table, list] of [
+        ['price_points', rows.prices],
+        ['lending_events', rows.events],
+        ['health_factors', rows.snapshots],
+      ] as const) {
+        await tx.insert(table, list);
+        options.onProgress?.({ table, rows: list.length });
+      }
     });
   } else {
     await db.transaction().execute(async (trx) => {
