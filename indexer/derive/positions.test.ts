@@ -1,4 +1,6 @@
 import { createTestDatabase } from '../../core/test/db';
+import type { Store } from '../store/bulk';
+import { rollbackTo } from '../store/batch';
 import { derivePositions } from './positions';
 
 type TestDb = Awaited<ReturnType<typeof createTestDatabase>>;
@@ -16,8 +18,8 @@ describe('position derivation', () => {
     await db?.close();
   });
 
-  const borrow = (mode: number, block: number, tx: string) => ({
-    chain_id: 1,
+  const borrow = (mode: number, block: number, tx: string, chainId = 1) => ({
+    chain_id: chainId,
     block_number: block,
     tx_hash: tx,
     log_index: 0,
@@ -48,5 +50,45 @@ describe('position derivation', () => {
     expect(await db.db.selectFrom('wallet_positions').select(['block_number', 'debt']).execute()).toEqual([
       { block_number: 5, debt: '1000' },
     ]);
+  });
+
+  it('starts a window from what the previous one left in memory only while the stored checkpoint is the one it wrote', async () => {
+    const supply = (amount: string, block: number, tx: string) => ({
+      ...borrow(2, block, tx, 2),
+      kind: 'supply' as const,
+      amount,
+      interest_rate_mode: null,
+    });
+    const collateralAt = async (block: number) =>
+      (
+        await db.db
+          .selectFrom('wallet_positions')
+          .select('collateral')
+          .where('chain_id', '=', 2)
+          .where('block_number', '=', block)
+          .executeTakeFirst()
+      )?.collateral;
+    await db.db
+      .insertInto('lending_events')
+      .values(supply('1000', 4, '0x14'))
+      .execute();
+    await derivePositions(db, 2, 5); // this process keeps 1000 supplied at block 5
+    expect(await collateralAt(4)).toBe('1000');
+    // a reorg replaces block 4, and another process (another store) derives up to block 5 again
+    await rollbackTo(db, 2, { number: 3, hash: '0x03' });
+    await db.db
+      .insertInto('lending_events')
+      .values(supply('2000', 4, '0x24'))
+      .execute();
+    const other: Store = { db: db.db, pool: db.pool };
+    await derivePositions(other, 2, 5);
+    expect(await collateralAt(4)).toBe('2000');
+    // same checkpoint block as this process left, another window wrote it: the store's positions, not memory's
+    await db.db
+      .insertInto('lending_events')
+      .values(supply('10', 8, '0x18'))
+      .execute();
+    await derivePositions(db, 2, 10);
+    expect(await collateralAt(8)).toBe('2010');
   });
 });

@@ -1,3 +1,4 @@
+import { randomUUID } from 'node:crypto';
 import { sql } from 'kysely';
 import { UserError, type NewRow, type Row } from '../../core';
 import { formatFixed } from '../rpc/events';
@@ -193,90 +194,144 @@ function latest<T>(rows: Array<{ key: number; value: T }> | undefined, key: numb
   return lo === 0 ? undefined : rows[lo - 1]!.value;
 }
 
-function group<T>(rows: Array<{ asset: string; key: number; value: T }>): Series<T> {
-  const m: Series<T> = new Map();
+/** Appends rows (in key order, after every row already there) to their series. */
+function extend<T>(series: Series<T>, rows: Array<{ asset: string; key: number; value: T }>): void {
   for (const r of rows) {
-    const list = m.get(r.asset);
+    const list = series.get(r.asset);
     if (list) list.push(r);
-    else m.set(r.asset, [r]);
+    else series.set(r.asset, [r]);
   }
-  return m;
 }
 
-/** Every e-mode event up to `to`, in log order (few: one per wallet's switch and per configuration change). */
-const loadEMode = (tx: Tx, chainId: number, to: number): Promise<EModeRow[]> =>
-  tx.db
-    .selectFrom('emode_events')
-    .selectAll()
-    .where('chain_id', '=', chainId)
-    .where('block_number', '<=', to)
-    .orderBy('block_number')
-    .orderBy('log_index')
-    .execute();
+/** Tables of logs: each row carries its block and log index. */
+type LogTable = 'lending_events' | 'a_token_transfers' | 'reserve_updates' | 'collateral_configs' | 'emode_events';
 
-/** Prices, thresholds and e-mode up to `to` (e-mode events as `loadEMode` reads them); reserve states over `from..to` (see `MarketAt.reserve`). */
-async function loadMarket(tx: Tx, chainId: number, from: number, to: number, emode: EModeRow[]): Promise<MarketAt> {
+/** Every row of `table` on `chainId` in blocks from..to, in log order. */
+const inWindow = async <T extends LogTable>(tx: Tx, table: T, chainId: number, from: number, to: number): Promise<Array<Row<T>>> =>
+  (
+    await sql<Row<T>>`select * from ${sql.table(table)}
+      where chain_id = ${chainId} and block_number >= ${from} and block_number <= ${to}
+      order by block_number, log_index`.execute(tx.db)
+  ).rows;
+
+/** Per `column` (asset, reserve), the last row of `table` on `chainId` before block `from` (all a window reads of earlier rows). */
+const lastBefore = async <T extends LogTable>(
+  tx: Tx,
+  table: T,
+  column: 'asset' | 'reserve',
+  chainId: number,
+  from: number,
+): Promise<Array<Row<T>>> =>
+  (
+    await sql<Row<T>>`select distinct on (${sql.ref(column)}) * from ${sql.table(table)}
+      where chain_id = ${chainId} and block_number < ${from}
+      order by ${sql.ref(column)}, block_number desc, log_index desc`.execute(tx.db)
+  ).rows;
+
+type PriceRow = Pick<Row<'price_points'>, 'asset' | 'block_number' | 'price_usd'>;
+
+/** The market's rows a window reads: feed prices (block and time order), thresholds, reserve states, e-mode (log order). */
+interface MarketRows {
+  prices: PriceRow[];
+  configs: Array<Row<'collateral_configs'>>;
+  updates: Array<Row<'reserve_updates'>>;
+  emode: EModeRow[];
+}
+
+/** The market's rows in blocks from..to. */
+async function marketRows(tx: Tx, chainId: number, from: number, to: number): Promise<MarketRows> {
   const prices = await tx.db
     .selectFrom('price_points')
     .select(['asset', 'block_number', 'price_usd'])
     .where('chain_id', '=', chainId)
+    .where('block_number', '>=', from)
     .where('block_number', '<=', to)
     .orderBy('block_number')
     .orderBy('timestamp')
     .execute();
-  const configs = await tx.db
-    .selectFrom('collateral_configs')
-    .select(['asset', 'block_number', 'log_index', 'liquidation_threshold'])
+  return {
+    prices,
+    configs: await inWindow(tx, 'collateral_configs', chainId, from, to),
+    updates: await inWindow(tx, 'reserve_updates', chainId, from, to),
+    emode: await inWindow(tx, 'emode_events', chainId, from, to),
+  };
+}
+
+/**
+ * What the market was before block `from`, as far as a window from there reads it: per asset the last price, threshold
+ * and reserve state, and every e-mode event (few: one per wallet's switch and per configuration change).
+ */
+async function marketBefore(tx: Tx, chainId: number, from: number): Promise<MarketRows> {
+  const prices = await tx.db
+    .selectFrom('price_points')
+    .select(['asset', 'block_number', 'price_usd'])
+    .distinctOn('asset')
     .where('chain_id', '=', chainId)
-    .where('block_number', '<=', to)
-    .orderBy('block_number')
-    .orderBy('log_index')
+    .where('block_number', '<', from)
+    .orderBy('asset')
+    .orderBy('block_number', 'desc')
+    .orderBy('timestamp', 'desc')
     .execute();
-  // the window's reserve updates and, per reserve, the last one before it (positions before `from` come with
-  // their own, see `storedPositions`)
-  const updates = [
-    ...(await tx.db
-      .selectFrom('reserve_updates')
-      .selectAll()
-      .distinctOn('reserve')
-      .where('chain_id', '=', chainId)
-      .where('block_number', '<', from)
-      .orderBy('reserve')
-      .orderBy('block_number', 'desc')
-      .orderBy('log_index', 'desc')
-      .execute()),
-    ...(await tx.db
-      .selectFrom('reserve_updates')
-      .selectAll()
-      .where('chain_id', '=', chainId)
-      .where('block_number', '>=', from)
-      .where('block_number', '<=', to)
-      .execute()),
-  ].sort((a, b) => a.block_number - b.block_number || a.log_index - b.log_index);
-  const assets = await tx.db.selectFrom('assets').select(['address', 'decimals']).where('chain_id', '=', chainId).execute();
-  const byPrice = group(prices.map((p) => ({ asset: p.asset, key: at(p.block_number ?? 0, END), value: toE8(p.price_usd) })));
-  const byConfig = group(configs.map((c) => ({ asset: c.asset, key: at(c.block_number, c.log_index), value: c.liquidation_threshold })));
-  const byReserve = group(
-    updates.map((u) => ({
-      asset: u.reserve,
-      key: at(u.block_number, u.log_index),
-      value: reserveState(u),
-    })),
+  return {
+    prices,
+    configs: await lastBefore(tx, 'collateral_configs', 'asset', chainId, from),
+    updates: await lastBefore(tx, 'reserve_updates', 'reserve', chainId, from),
+    emode: await inWindow(tx, 'emode_events', chainId, 0, from - 1),
+  };
+}
+
+/** The market's history as series per asset (wallet, category), each in log order; windows append to it. */
+interface MarketHistory {
+  prices: Series<bigint>;
+  thresholds: Series<number>;
+  reserves: Series<ReserveState>;
+  users: Series<number>;
+  assetCategories: Series<number>;
+  categories: Series<EModeCategory>;
+}
+
+const emptyHistory = (): MarketHistory => ({
+  prices: new Map(),
+  thresholds: new Map(),
+  reserves: new Map(),
+  users: new Map(),
+  assetCategories: new Map(),
+  categories: new Map(),
+});
+
+/** Appends rows later than everything `history` holds (one series per asset: the rows' order within a key is kept). */
+function record(history: MarketHistory, rows: MarketRows): void {
+  extend(
+    history.prices,
+    rows.prices.map((p) => ({ asset: p.asset, key: at(p.block_number ?? 0, END), value: toE8(p.price_usd) })),
   );
-  const decimals = new Map(assets.map((a) => [a.address, a.decimals]));
-  const ofKind = <T>(kind: EModeRow['kind'], by: (r: EModeRow) => string, value: (r: EModeRow) => T): Series<T> =>
-    group(emode.filter((r) => r.kind === kind).map((r) => ({ asset: by(r), key: at(r.block_number, r.log_index), value: value(r) })));
-  const users = ofKind(
+  extend(
+    history.thresholds,
+    rows.configs.map((c) => ({ asset: c.asset, key: at(c.block_number, c.log_index), value: c.liquidation_threshold })),
+  );
+  extend(
+    history.reserves,
+    rows.updates.map((u) => ({ asset: u.reserve, key: at(u.block_number, u.log_index), value: reserveState(u) })),
+  );
+  const ofKind = <T>(series: Series<T>, kind: EModeRow['kind'], by: (r: EModeRow) => string, value: (r: EModeRow) => T): void =>
+    extend(
+      series,
+      rows.emode.filter((r) => r.kind === kind).map((r) => ({ asset: by(r), key: at(r.block_number, r.log_index), value: value(r) })),
+    );
+  ofKind(
+    history.users,
     'user',
     (r) => r.wallet!,
     (r) => r.category_id,
   );
-  const assetCategories = ofKind(
+  ofKind(
+    history.assetCategories,
     'asset',
     (r) => r.asset!,
     (r) => r.category_id,
   );
-  const categories = ofKind(
+  ofKind(
+    history.categories,
     'category',
     (r) => String(r.category_id),
     (r): EModeCategory => ({
@@ -284,14 +339,26 @@ async function loadMarket(tx: Tx, chainId: number, from: number, to: number, emo
       priceSource: r.price_source && BigInt(r.price_source) !== 0n ? r.price_source : undefined,
     }),
   );
+}
+
+/** Keeps each series' last value only: all that a window after the history's last block reads of it. */
+function compact(history: MarketHistory): void {
+  for (const series of Object.values(history) as Array<Series<unknown>>)
+    for (const [asset, rows] of series) if (rows.length > 1) series.set(asset, rows.slice(-1));
+}
+
+/** Lookups over `history` (which must hold what came before the blocks looked up: see `marketBefore`). */
+async function marketAt(tx: Tx, chainId: number, history: MarketHistory): Promise<MarketAt> {
+  const assets = await tx.db.selectFrom('assets').select(['address', 'decimals']).where('chain_id', '=', chainId).execute();
+  const decimals = new Map(assets.map((a) => [a.address, a.decimals]));
   return {
-    price: (asset, block) => latest(byPrice.get(asset), at(block, END)),
-    threshold: (asset, block) => latest(byConfig.get(asset), at(block, END)) ?? 0,
+    price: (asset, block) => latest(history.prices.get(asset), at(block, END)),
+    threshold: (asset, block) => latest(history.thresholds.get(asset), at(block, END)) ?? 0,
     decimals: (asset) => decimals.get(asset) ?? 18,
-    reserve: (asset, key) => latest(byReserve.get(asset), key),
-    userCategory: (wallet, block) => latest(users.get(wallet), at(block, END)) ?? 0,
-    assetCategory: (asset, block) => latest(assetCategories.get(asset), at(block, END)) ?? 0,
-    category: (id, block) => latest(categories.get(String(id)), at(block, END)),
+    reserve: (asset, key) => latest(history.reserves.get(asset), key),
+    userCategory: (wallet, block) => latest(history.users.get(wallet), at(block, END)) ?? 0,
+    assetCategory: (asset, block) => latest(history.assetCategories.get(asset), at(block, END)) ?? 0,
+    category: (id, block) => latest(history.categories.get(String(id)), at(block, END)),
   };
 }
 
@@ -400,40 +467,52 @@ async function storedPositions(tx: Tx, chainId: number, block: number, wallets?:
   });
 }
 
-async function deriveWindow(tx: Tx, chainId: number, from: number, to: number): Promise<void> {
-  const events = await tx.db
-    .selectFrom('lending_events')
-    .selectAll()
-    .where('chain_id', '=', chainId)
-    .where('block_number', '>=', from)
-    .where('block_number', '<=', to)
-    .orderBy('block_number')
-    .orderBy('log_index')
-    .execute();
-  const transfers = await tx.db
-    .selectFrom('a_token_transfers')
-    .selectAll()
-    .where('chain_id', '=', chainId)
-    .where('block_number', '>=', from)
-    .where('block_number', '<=', to)
-    .execute();
-  const emode = await loadEMode(tx, chainId, to);
+/**
+ * What a process keeps from one derivation window to its next: the scaled positions of the wallets it has read or
+ * derived (any other wallet's are read from the store) and the market's history, as of the end of `block`. It
+ * equals what the store holds only while the stored checkpoint is the one its window wrote (`token`, the
+ * checkpoint's cursor): a rollback, or a window of another process, changes the checkpoint, and the next window
+ * reads the store again.
+ */
+interface Carried {
+  block: number;
+  token: string;
+  positions: Positions;
+  history: MarketHistory;
+}
+const carried = new WeakMap<Store, Map<number, Carried>>();
+/** Wallets whose positions a process keeps in memory at most (beyond, it reads them again from the store). */
+const CARRIED_WALLETS = 500_000;
+
+/** Derives blocks from..to from `kept` (the state at the end of `from - 1`; undefined: read from the store); returns the state at `to`. */
+async function deriveWindow(
+  tx: Tx,
+  chainId: number,
+  from: number,
+  to: number,
+  kept: Pick<Carried, 'positions' | 'history'> | undefined,
+): Promise<Pick<Carried, 'positions' | 'history'>> {
+  const events = await inWindow(tx, 'lending_events', chainId, from, to);
+  const transfers = await inWindow(tx, 'a_token_transfers', chainId, from, to);
+  const history = kept?.history ?? emptyHistory();
+  if (!kept) record(history, await marketBefore(tx, chainId, from));
+  const window = await marketRows(tx, chainId, from, to);
+  record(history, window);
   const changes: Change[] = [
     ...events.map((lending) => ({ lending })),
     ...transfers.map((transfer) => ({ transfer })),
-    ...emode.filter((r) => r.kind === 'user' && r.block_number >= from).map((e) => ({ emode: e })),
+    ...window.emode.filter((r) => r.kind === 'user').map((e) => ({ emode: e })),
   ];
-  if (changes.length === 0) return;
+  const positions: Positions = kept?.positions ?? new Map();
+  if (changes.length === 0) return { positions, history };
   changes.sort((a, b) => placeOf(a).block_number - placeOf(b).block_number || placeOf(a).log_index - placeOf(b).log_index);
   const transferred = new Set(transfers.map((t) => `${t.tx_hash}:${t.reserve}`));
-  const wallets = [...new Set(changes.flatMap(walletsOf))];
-  const market = await loadMarket(tx, chainId, from, to, emode);
-  const positions: Positions = new Map();
-  for (const r of await storedPositions(tx, chainId, from - 1, wallets)) {
-    let held = positions.get(r.wallet);
-    if (!held) positions.set(r.wallet, (held = new Map()));
-    held.set(r.reserve, r.position);
-  }
+  const market = await marketAt(tx, chainId, history);
+  // wallets not in memory: their latest stored positions (none stored: known empty, not read again)
+  const unknown = [...new Set(changes.flatMap(walletsOf))].filter((w) => !positions.has(w));
+  for (const w of unknown) positions.set(w, new Map());
+  if (unknown.length)
+    for (const r of await storedPositions(tx, chainId, from - 1, unknown)) positions.get(r.wallet)!.set(r.reserve, r.position);
   const rows: NewRow<'wallet_positions'>[] = [];
   const health: NewRow<'health_factors'>[] = [];
   for (let i = 0; i < changes.length;) {
@@ -442,8 +521,7 @@ async function deriveWindow(tx: Tx, chainId: number, from: number, to: number): 
     for (; i < changes.length && placeOf(changes[i]!).block_number === block; i++)
       apply(positions, changes[i]!, touched, market, transferred);
     for (const [wallet, reserves] of touched) {
-      let held = positions.get(wallet);
-      if (!held) positions.set(wallet, (held = new Map())); // entered e-mode with no position yet
+      const held = positions.get(wallet)!; // every wallet of a change was read above, or created by `apply`
       for (const reserve of reserves) {
         const p = held.get(reserve)!;
         const index = amounts(market, reserve, block, timestamp);
@@ -464,6 +542,7 @@ async function deriveWindow(tx: Tx, chainId: number, from: number, to: number): 
   }
   await tx.insert('wallet_positions', rows);
   await tx.insert('health_factors', health);
+  return { positions, history };
 }
 
 /**
@@ -471,23 +550,34 @@ async function deriveWindow(tx: Tx, chainId: number, from: number, to: number): 
  * with its checkpoint. On Postgres each window holds a per-chain advisory lock and reads the checkpoint under it,
  * so derivations of several workers or processes take turns and never derive a window twice. With `leaseMs`, a
  * window's transaction idle that long is ended by the server (`idle_in_transaction_session_timeout`), so a frozen
- * process does not hold the lock, and every other process's derivation, forever.
+ * process does not hold the lock, and every other process's derivation, forever. Each window starts from what the
+ * previous window of this process left in memory (`Carried`) when the checkpoint shows nothing changed since.
  */
 export async function derivePositions(store: Store, chainId: number, toBlock: number, leaseMs?: number): Promise<void> {
+  let byChain = carried.get(store);
+  if (!byChain) carried.set(store, (byChain = new Map()));
   for (;;) {
-    const more = await inTransaction(store, async (tx) => {
+    // taken out while a window runs: one that fails (or a concurrent derivation of the same store) reads the store
+    const kept = byChain.get(chainId);
+    byChain.delete(chainId);
+    const next = await inTransaction(store, async (tx) => {
       if (store.pool && leaseMs !== undefined)
         await sql`select set_config('idle_in_transaction_session_timeout', ${String(Math.round(leaseMs))}, true)`.execute(tx.db);
       if (store.pool) await sql`select pg_advisory_xact_lock(hashtext(${`risk-oracle:derive:${chainId}`}))`.execute(tx.db);
       const cp = await loadCheckpoint(tx, chainId, DERIVED_SOURCE);
       const from = (cp?.block ?? -1) + 1;
-      if (from > toBlock) return false;
+      if (from > toBlock) return { more: false, state: kept };
       const to = Math.min(toBlock, from + WINDOW - 1);
-      await deriveWindow(tx, chainId, from, to);
-      await saveCheckpoint(tx, chainId, DERIVED_SOURCE, { block: to, hash: null, cursor: null });
-      return to < toBlock;
+      const valid = kept && cp?.block === kept.block && cp.cursor === kept.token ? kept : undefined;
+      const { positions, history } = await deriveWindow(tx, chainId, from, to, valid);
+      compact(history);
+      const token = `derived:${randomUUID()}`;
+      await saveCheckpoint(tx, chainId, DERIVED_SOURCE, { block: to, hash: null, cursor: token });
+      const state: Carried = { block: to, token, positions: positions.size > CARRIED_WALLETS ? new Map() : positions, history };
+      return { more: to < toBlock, state };
     });
-    if (!more) return;
+    if (next.state) byChain.set(chainId, next.state);
+    if (!next.more) return;
   }
 }
 
@@ -506,7 +596,10 @@ export interface DerivedBalance {
  */
 export async function balancesAt(store: Store, chainId: number, block: number, timestamp: number): Promise<DerivedBalance[]> {
   return inTransaction(store, async (tx) => {
-    const market = await loadMarket(tx, chainId, block, block, []);
+    const history = emptyHistory();
+    record(history, await marketBefore(tx, chainId, block));
+    record(history, await marketRows(tx, chainId, block, block));
+    const market = await marketAt(tx, chainId, history);
     return (await storedPositions(tx, chainId, block)).map(({ wallet, reserve, position }) => {
       const now = amounts(market, reserve, block, timestamp);
       return {

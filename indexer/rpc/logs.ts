@@ -1,6 +1,10 @@
 import { toQuantity } from 'ethers';
 import { RetryableError, retry } from '../../core';
 import type { RawLog } from './events';
+import { useLinearGetUrl } from './geturl';
+
+// every read below goes through ethers' HTTP transport: large answers must not cost quadratic time (see geturl.ts)
+useLinearGetUrl();
 
 /** The part of a JSON-RPC provider the indexer uses (ethers' JsonRpcProvider, or a fake in tests). */
 export interface RpcClient {
