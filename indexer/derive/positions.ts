@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { sql } from 'kysely';
 import { UserError, type NewRow, type Row } from '../../core';
-import { formatFixed } from '../rpc/events';
+import { formatFixed, MINTED } from '../rpc/events';
 import {
   accountData,
   normalizedDebt,
@@ -24,7 +24,8 @@ import { inTransaction, type Store, type Tx } from '../store/bulk';
  * those balances × the latest feed prices × the liquidation thresholds in force at that block. So a row's
  * `collateral` / `debt` equal the aToken / variable-debt token `balanceOf` at its block, to the wei, and its
  * health factor the Pool's. aToken transfers between wallets (and the liquidation protocol fee, the same
- * transfer) move scaled balances when the aTokens' `BalanceTransfer`s are indexed; a wallet in e-mode gets its
+ * transfer) move scaled balances when the aTokens' `BalanceTransfer`s are indexed, and `mintToTreasury` (their
+ * `Mint`s by the Pool, stored as transfers from `MINTED`) adds to the treasury's; a wallet in e-mode gets its
  * category's liquidation threshold (and price source) for the category's assets. Stable-rate debt is refused: a
  * stable borrow stops the derivation with an error naming it (Aave v3.2 removed stable borrowing, markets had it
  * off long before). Isolation mode changes no balance or health factor, only what may be borrowed.
@@ -83,7 +84,7 @@ function apply(
   if ('transfer' in c) {
     const t = c.transfer;
     const scaled = BigInt(t.scaled_amount);
-    change(t.from_address, t.reserve, (p) => (p.collateral -= scaled));
+    if (t.from_address !== MINTED) change(t.from_address, t.reserve, (p) => (p.collateral -= scaled));
     change(t.to_address, t.reserve, (p) => (p.collateral += scaled));
     return;
   }
@@ -132,7 +133,7 @@ function apply(
 /** The wallets a change touches (a liquidation with receiveAToken also changes the liquidator's). */
 const walletsOf = (c: Change): string[] => {
   if ('emode' in c) return [c.emode.wallet!];
-  if ('transfer' in c) return [c.transfer.from_address, c.transfer.to_address];
+  if ('transfer' in c) return [c.transfer.from_address, c.transfer.to_address].filter((w) => w !== MINTED);
   const e = c.lending;
   const owner = e.on_behalf_of ?? e.user_address;
   return e.kind === 'liquidation' && e.use_a_tokens && e.liquidator ? [owner, e.liquidator] : [owner];

@@ -1,10 +1,11 @@
 import { Contract, JsonRpcProvider, type Interface, type Log } from 'ethers';
 import { startAnvil, type AnvilInstance } from '../../core';
 import { createTestDatabase } from '../../core/test/db';
+import { rayDiv } from '../derive/aave-math';
 import { balancesAt } from '../derive/positions';
 import { runAaveScenario, type AaveScenario } from '../testing/aave-scenario';
 import { indexedRows } from '../testing/snapshot';
-import { aaveInterface } from './events';
+import { aaveInterface, MINTED } from './events';
 import { runIndexer, type RunIndexerOptions } from './runner';
 
 type TestDb = Awaited<ReturnType<typeof createTestDatabase>>;
@@ -99,10 +100,16 @@ describe(`RPC indexer on a real Aave V3 market (${url ? 'Postgres' : 'PGlite'})`
         'e-mode category',
         'e-mode entered',
         'e-mode left',
+        'mint to treasury',
       ]),
     );
 
     const logs = await chainLogs();
+    // Pool.mintToTreasury's aToken Mint: the Pool as caller, adding principal (value − balanceIncrease)
+    const treasuryMint = (l: (typeof logs)[number]): boolean =>
+      l.name === 'Mint' &&
+      lower(l.args.caller) === scenario.addresses.pool &&
+      (l.args.value as bigint) > (l.args.balanceIncrease as bigint);
     const where = (l: Log) => ({ block_number: l.blockNumber, tx_hash: l.transactionHash.toLowerCase(), log_index: l.index });
     const lending: Record<string, (a: Record<string, unknown>) => Record<string, unknown>> = {
       Supply: (a) => ({ kind: 'supply', reserve: a.reserve, user_address: a.user, on_behalf_of: a.onBehalfOf, amount: a.amount }),
@@ -166,15 +173,20 @@ describe(`RPC indexer on a real Aave V3 market (${url ? 'Postgres' : 'PGlite'})`
           }),
         ),
       a_token_transfers: logs
-        .filter((l) => l.name === 'BalanceTransfer')
+        .filter((l) => l.name === 'BalanceTransfer' || treasuryMint(l))
         .map((l) =>
           normal({
             ...where(l.log),
             reserve: scenario.addresses.aTokens[l.log.address.toLowerCase()],
             a_token: l.log.address,
-            from_address: l.args.from,
-            to_address: l.args.to,
-            scaled_amount: l.args.value,
+            ...(l.name === 'Mint'
+              ? {
+                  from_address: MINTED,
+                  to_address: l.args.onBehalfOf,
+                  // what _mintScaled adds to the treasury's scaled balance
+                  scaled_amount: rayDiv((l.args.value as bigint) - (l.args.balanceIncrease as bigint), l.args.index as bigint),
+                }
+              : { from_address: l.args.from, to_address: l.args.to, scaled_amount: l.args.value }),
             liquidity_index: l.args.index,
           }),
         ),
@@ -262,15 +274,24 @@ describe(`RPC indexer on a real Aave V3 market (${url ? 'Postgres' : 'PGlite'})`
     expect(rows.collateral_configs!.length).toBe(5); // four at deployment, one changed later
     // the reserves' initial answers and the prices pushed down
     expect(rows.price_points!.length).toBe(scenario.market.reserves.length + scenario.actions.filter((a) => a === 'price').length);
-    // aToken transfers: one per transfer between wallets, per liquidation paid in aTokens (to the liquidator) and
-    // per liquidation with a protocol fee (to the treasury)
+    // aToken transfers: one per transfer between wallets, per liquidation paid in aTokens (to the liquidator), per
+    // liquidation with a protocol fee (to the treasury) and per reserve mintToTreasury minted (the Pool's
+    // MintedToTreasury: the reserves that had accrued income, each amount the Mint's principal)
     const actions = (f: (a: string) => boolean): number => scenario.actions.filter(f).length;
     const transfers = rows.a_token_transfers as Array<{ from_address: string; to_address: string }>;
+    const treasury = scenario.wallets[0]!;
+    for (const a of Object.keys(scenario.addresses.aTokens))
+      expect(lower(await new Contract(a, aToken, provider).getFunction('RESERVE_TREASURY_ADDRESS')())).toBe(treasury);
     const fees = actions((a) => a.endsWith('with a protocol fee'));
     expect(fees).toBe(2);
-    expect(transfers.filter((t) => t.to_address === scenario.wallets[0]).length).toBe(fees); // the treasury
+    const minted = logs.filter((l) => l.name === 'MintedToTreasury');
+    expect(minted.length).toBe(2); // USDC and WETH were borrowed; nothing accrued on the others
+    expect(
+      logs.filter(treasuryMint).map((l) => [lower(l.args.onBehalfOf), (l.args.value as bigint) - (l.args.balanceIncrease as bigint)]),
+    ).toEqual(minted.map((l) => [treasury, l.args.amountMinted]));
+    expect(transfers.filter((t) => t.to_address === treasury).length).toBe(fees + minted.length);
     expect(transfers.length).toBe(
-      actions((a) => a.startsWith('aToken transfer')) + actions((a) => a.startsWith('liquidation for aTokens')) + fees,
+      actions((a) => a.startsWith('aToken transfer')) + actions((a) => a.startsWith('liquidation for aTokens')) + fees + minted.length,
     );
     const emodeKinds = count(rows.emode_events as Array<Record<string, unknown>>);
     expect(emodeKinds).toEqual({
@@ -313,6 +334,14 @@ describe(`RPC indexer on a real Aave V3 market (${url ? 'Postgres' : 'PGlite'})`
       debt: string;
     }>;
     expect(positions.length).toBeGreaterThan(20);
+    // the treasury has a row at the mint's block for each reserve minted (checked against balanceOf below)
+    expect(
+      positions
+        .filter((p) => p.wallet === treasury && Number(p.block_number) === minted[0]!.log.blockNumber)
+        .map((p) => p.reserve)
+        .sort(),
+    ).toEqual(minted.map((m) => lower(m.args.reserve)).sort());
+    expect(positions.filter((p) => p.wallet === MINTED)).toEqual([]); // a mint debits nobody
     for (const p of positions) {
       const derived = { collateral: BigInt(p.collateral), debt: BigInt(p.debt) };
       expect({ at: `${p.wallet} ${p.reserve} @${p.block_number}`, ...derived }).toEqual({
@@ -390,7 +419,7 @@ describe(`RPC indexer on a real Aave V3 market (${url ? 'Postgres' : 'PGlite'})`
     120_000,
   );
 
-  it('drops aToken transfers, e-mode switches and the positions and health factors derived from them when a reorg replaces their blocks', async () => {
+  it('drops aToken transfers, treasury mints, e-mode switches and the positions and health factors derived from them when a reorg replaces their blocks', async () => {
     const without = (rows: Record<string, unknown[]>): Record<string, unknown[]> => ({ ...rows, blocks: [] }); // headers: another fork
     const before = without(await indexedRows(db.db, anvil.chainId));
     const snapshot = (await provider.send('evm_snapshot', [])) as string;
@@ -401,9 +430,15 @@ describe(`RPC indexer on a real Aave V3 market (${url ? 'Postgres' : 'PGlite'})`
     await (await transfer.getFunction('transfer')(await erin.getAddress(), 5_000_000n, { gasLimit: 2_000_000 })).wait();
     const pool = scenario.market.pool.connect(grace) as Contract;
     await (await pool.getFunction('setUserEMode')(1, { gasLimit: 2_000_000 })).wait();
+    // income accrued since the scenario's mint (WETH and WBTC were updated with debt after it)
+    const reserves = scenario.market.reserves.map((r) => r.address);
+    await (await pool.getFunction('mintToTreasury')(reserves, { gasLimit: 2_000_000 })).wait();
     await index(db);
     const forked = await indexedRows(db.db, anvil.chainId);
-    expect(forked.a_token_transfers!.length).toBe(before.a_token_transfers!.length + 1);
+    const mints = (rows: Record<string, unknown[]>): number =>
+      (rows.a_token_transfers as Array<{ from_address: string }>).filter((t) => t.from_address === MINTED).length;
+    expect(mints(forked)).toBeGreaterThan(mints(before));
+    expect(forked.a_token_transfers!.length - mints(forked)).toBe(before.a_token_transfers!.length - mints(before) + 1);
     expect(forked.emode_events!.length).toBe(before.emode_events!.length + 1);
     expect(forked.health_factors!.length).toBeGreaterThan(before.health_factors!.length);
 

@@ -1,7 +1,8 @@
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
-import { AbiCoder, EventFragment, getAddress, Interface } from 'ethers';
+import { AbiCoder, EventFragment, getAddress, Interface, ZeroAddress } from 'ethers';
 import type { LendingEventKind, NewRow, OracleContractKind } from '../../core';
+import { rayDiv } from '../derive/aave-math';
 import { decodeOracleLog, type LogBase } from './oracle-events';
 
 /**
@@ -37,8 +38,11 @@ export const CONFIGURATOR_EVENTS = eventsOf('PoolConfigurator.sol/PoolConfigurat
   'EModeCategoryAdded',
   'EModeAssetCategoryChanged',
 ]);
-/** The aToken's scaled-balance transfer (transfer, transferFrom, and a liquidation's seized collateral and protocol fee). */
-export const A_TOKEN_EVENTS = eventsOf('../tokenization/AToken.sol/AToken.json', ['BalanceTransfer']);
+/**
+ * The aToken's scaled-balance transfer (transfer, transferFrom, and a liquidation's seized collateral and protocol
+ * fee), and its `Mint` (kept only for `Pool.mintToTreasury`: see its decoder).
+ */
+export const A_TOKEN_EVENTS = eventsOf('../tokenization/AToken.sol/AToken.json', ['BalanceTransfer', 'Mint']);
 /** Chainlink aggregators' (and our SettableAggregator's) answer event. */
 export const FEED_EVENTS = [EventFragment.from('event AnswerUpdated(int256 indexed current, uint256 indexed roundId, uint256 updatedAt)')];
 
@@ -92,6 +96,8 @@ export interface DecodeContext {
   oracleContracts?: ReadonlyMap<string, OracleContractKind>;
   /** Lower-case aToken address → lower-case underlying asset (their `BalanceTransfer`s go to `a_token_transfers`). */
   aTokens?: ReadonlyMap<string, string>;
+  /** Lower-case Pool address: an aToken `Mint` it calls for itself is `mintToTreasury` (none kept without it). */
+  pool?: string;
 }
 
 const coder = AbiCoder.defaultAbiCoder();
@@ -132,6 +138,31 @@ function lending(
 }
 
 const bool = (data: string, i: number): boolean => word(data, i) !== 0n;
+
+/** `from_address` of an aToken minted to a wallet (`mintToTreasury`): nobody's balance decreases. */
+export const MINTED = ZeroAddress;
+
+/** An `a_token_transfers` row from a log of one of the indexed aTokens (`read` answers undefined: none). */
+function aTokenTransfer(
+  read: (log: RawLog, ctx: DecodeContext) => { from: string; to: string; scaled: bigint; index: bigint } | undefined,
+): Decoder {
+  return (l, base, ctx, out) => {
+    const aToken = l.address.toLowerCase();
+    const reserve = ctx.aTokens?.get(aToken);
+    if (!reserve) return; // an aToken we were not asked about
+    const t = read(l, ctx);
+    if (!t) return;
+    out.a_token_transfers.push({
+      ...base,
+      reserve,
+      a_token: aToken,
+      from_address: t.from,
+      to_address: t.to,
+      scaled_amount: t.scaled.toString(),
+      liquidity_index: t.index.toString(),
+    });
+  };
+}
 /** The e-mode columns one kind of `emode_events` row leaves empty. */
 const NO_EMODE = {
   wallet: null,
@@ -299,20 +330,26 @@ const RAW_DECODERS: Array<[string, Decoder]> = [
   // BalanceTransfer(from indexed, to indexed, value, index): value is scaled
   [
     topic0(A_TOKEN_EVENTS[0]!),
-    (l, base, ctx, out) => {
-      const aToken = l.address.toLowerCase();
-      const reserve = ctx.aTokens?.get(aToken);
-      if (!reserve) return; // an aToken we were not asked about
-      out.a_token_transfers.push({
-        ...base,
-        reserve,
-        a_token: aToken,
-        from_address: topicAddress(l.topics[1]!),
-        to_address: topicAddress(l.topics[2]!),
-        scaled_amount: word(l.data, 0).toString(),
-        liquidity_index: word(l.data, 1).toString(),
-      });
-    },
+    aTokenTransfer((l) => ({
+      from: topicAddress(l.topics[1]!),
+      to: topicAddress(l.topics[2]!),
+      scaled: word(l.data, 0),
+      index: word(l.data, 1),
+    })),
+  ],
+  // Mint(caller indexed, onBehalfOf indexed, value, balanceIncrease, index): only Pool.mintToTreasury's, the one
+  // mint with the Pool as caller that adds principal (a transfer's mints of accrued interest have value =
+  // balanceIncrease; a supply's caller is the supplier and its Pool event is indexed). The treasury's reserve-factor
+  // income lands as a transfer from the zero address of what `_mintScaled` adds: (value − balanceIncrease) rayDiv
+  // index, exact. (The Pool's own `MintedToTreasury` names neither the treasury nor the index.)
+  [
+    topic0(A_TOKEN_EVENTS[1]!),
+    aTokenTransfer((l, ctx) => {
+      const principal = word(l.data, 0) - word(l.data, 1);
+      if (!ctx.pool || topicAddress(l.topics[1]!) !== ctx.pool || principal <= 0n) return undefined;
+      const index = word(l.data, 2);
+      return { from: MINTED, to: topicAddress(l.topics[2]!), scaled: rayDiv(principal, index), index };
+    }),
   ],
   [
     topic0(FEED_EVENTS[0]!),

@@ -16,8 +16,9 @@ export interface IndexerAddresses {
   oracle?: Partial<Record<OracleContractKind, string>>;
   /**
    * aTokens: aToken address → its underlying asset (the Pool's `getReserveData(asset).aTokenAddress`, see
-   * `aTokensOf`). Their `BalanceTransfer`s move supply between wallets; without them the derivation follows only
-   * the Pool's events (a liquidation paid in aTokens still moves the collateral to the liquidator).
+   * `aTokensOf`). Their `BalanceTransfer`s move supply between wallets and their `Mint`s by the Pool are
+   * `mintToTreasury`; without them the derivation follows only the Pool's events (a liquidation paid in aTokens
+   * still moves the collateral to the liquidator; the treasury's income is missed).
    */
   aTokens?: Record<string, string>;
 }
@@ -80,6 +81,8 @@ export interface FetchOptions {
   oracleContracts?: ReadonlyMap<string, OracleContractKind>;
   /** aTokens by address (see {@link aTokenMap}). */
   aTokens?: ReadonlyMap<string, string>;
+  /** The Pool, lower-case (its `mintToTreasury` is read from the aTokens' `Mint`s). */
+  pool?: string;
   concurrency: number;
   onSplit?: (size: number) => void;
 }
@@ -113,6 +116,7 @@ function decode(o: FetchOptions, logs: RawLog[], times: Map<number, number>): De
     feedAssets: o.feeds,
     oracleContracts: o.oracleContracts,
     aTokens: o.aTokens,
+    pool: o.pool,
   };
   return decodeLogs(logs, ctx);
 }

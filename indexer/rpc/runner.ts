@@ -148,6 +148,7 @@ export async function runIndexer(options: RunIndexerOptions): Promise<IndexerRes
     feeds: feedMap(options.addresses),
     oracleContracts: oracleContractMap(options.addresses),
     aTokens: aTokenMap(options.addresses),
+    pool: options.addresses.pool.toLowerCase(),
     concurrency: options.concurrency ?? 4,
     onSplit: (size) => range.shrinkTo(size),
   };

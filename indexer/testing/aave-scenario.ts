@@ -11,7 +11,8 @@ import type { ChainMarket } from '../../sim/chain';
  * through the PoolConfigurator, a price pushed down on the settable aggregator, and two liquidations (one paid
  * out in the underlying, one in aTokens); then aTokens moved between wallets (`transfer`, `transferFrom`), a
  * liquidation protocol fee set on WETH and two liquidations on it (part of the seized aTokens goes to the treasury),
- * and a wallet entering an e-mode category configured through the PoolConfigurator, borrowing above the normal
+ * the reserve factor's income minted to the treasury (`Pool.mintToTreasury`: a 10 % reserve factor on every reserve
+ * from the start), and a wallet entering an e-mode category configured through the PoolConfigurator, borrowing above the normal
  * LTV, repaying part and leaving e-mode.
  */
 export interface AaveScenario {
@@ -77,6 +78,8 @@ export async function runAaveScenario(provider: JsonRpcProvider, chainId: number
       receiveAToken,
     );
 
+  // a reserve factor: part of the borrowers' interest accrues to the treasury, minted to it by mintToTreasury below
+  for (const r of market.reserves) await send(undefined, market.configurator, admin, 'setReserveFactor', r.address, 1_000);
   await supply(lender, 'USDC', '200000');
   await supply(lender, 'WETH', '50');
   await supply(alice, 'WETH', '10');
@@ -149,6 +152,16 @@ export async function runAaveScenario(provider: JsonRpcProvider, chainId: number
   await liquidate(frank, false, '500', ' with a protocol fee');
   await later(600);
   await liquidate(frank, true, '500', ' with a protocol fee');
+  // a day after the reserves' last update (the Pool mints at their normalized income then, without updating them),
+  // to a treasury already holding aWETH from the fees (its Mint carries the interest those earned)
+  await later(DAY);
+  await send(
+    'mint to treasury',
+    pool,
+    liquidator,
+    'mintToTreasury',
+    market.reserves.map((r) => r.address),
+  );
 
   // e-mode: WETH and WBTC in category 1 (threshold 93 %, ltv 90 %); grace borrows WBTC worth 81 % of her WETH, above
   // its normal 75 % LTV, then repays part and leaves e-mode (allowed once her normal health factor is above 1)
