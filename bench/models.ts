@@ -1,8 +1,8 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { sql } from 'kysely';
 import { migrate, openDatabase } from '../core/db';
+import { createTestDatabase } from '../core/test/db';
 import {
   buildCreditArtifact,
   buildCreditDataset,
@@ -68,15 +68,11 @@ async function main(): Promise<void> {
     progress(`wrote the simulation to PGlite in ${writeSeconds.toFixed(1)} s`);
     await handle.close();
     rmSync(dir, { recursive: true, force: true });
-    const url = process.env.DATABASE_URL;
-    if (url) {
-      // a schema of its own, dropped afterwards: the COPY path the simulator takes on Postgres
-      const schema = `bench_models_${process.pid}`;
-      const pg = await openDatabase({ url, schema });
-      await migrate(pg.db, schema);
+    if (process.env.DATABASE_URL) {
+      // a schema of its own, migrated, dropped afterwards (as every test's): the COPY path the simulator takes on Postgres
+      const pg = await createTestDatabase();
       postgresWriteSeconds = (await timed(() => writeSimulation(pg, market, sim.result, { chainId: 31_337 }))).seconds;
       progress(`wrote the simulation to Postgres in ${postgresWriteSeconds.toFixed(1)} s`);
-      await sql`drop schema ${sql.id(schema)} cascade`.execute(pg.db);
       await pg.close();
     } else progress('DATABASE_URL is not set: the Postgres write is skipped');
   }

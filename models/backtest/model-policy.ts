@@ -23,8 +23,6 @@ export interface QuantileModelPolicyOptions {
   /** Index of the ETH-like asset (the correlation reference) and each asset's peg (undefined: not pegged). */
   ethIndex: number;
   pegs?: Array<number | undefined>;
-  /** Each asset's market depth on the grid (NaN where unknown), for the liquidity feature. */
-  liquidity?: Array<ArrayLike<number> | undefined>;
   mapping?: MappingOptions;
   seed: number;
   epochs?: number;
@@ -50,7 +48,7 @@ export async function quantileModelPath(
   const eth = prices[options.ethIndex]!;
   const moves = prices.map((p) => forwardAdverseMoves(p, options.horizonSteps));
   const feature = (a: number, i: number): Float64Array =>
-    collateralFeatures({ prices: prices[a]!, peg: options.pegs?.[a], liquidity: options.liquidity?.[a] }, eth, i, options.stepSeconds);
+    collateralFeatures({ prices: prices[a]!, peg: options.pegs?.[a] }, eth, i, options.stepSeconds);
   const current = options.initial.map((p) => ({ ...p }));
   const out: FractionParams[][] = prices.map(() => new Array<FractionParams>(steps));
   let model: Awaited<ReturnType<typeof trainQuantileModel>> | undefined;
