@@ -9,3 +9,8 @@ export * from './metrics';
 export * from './quantize';
 export * from './evaluation';
 export * from './drift';
+export * from './backtest/frontier';
+export * from './backtest/guardrails';
+export * from './backtest/market';
+export * from './backtest/sweep';
+export * from './backtest/tail-path';

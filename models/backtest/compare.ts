@@ -1,16 +1,14 @@
 import { z } from 'zod';
 import { UserError } from '../../core';
-import { resample } from '../collateral/adverse';
+import type { AssetClass } from '../collateral/asset-class';
+import { DEFAULT_TAIL_OPTIONS } from '../collateral/tail-model';
 import type { PricePoint } from '../collateral/types';
-import {
-  DEFAULT_LIQUIDATION,
-  generatePopulation,
-  runBacktest,
-  type BacktestResult,
-  type FractionParams,
-  type LiquidationOptions,
-} from './engine';
-import { staticPath, walkForwardPath } from './policies';
+import { generatePopulation, runBacktest, type BacktestResult, type FractionParams, type LiquidationOptions } from './engine';
+import type { FractionBounds, Guardrails } from './guardrails';
+import { marketSignals, prepareMarket, windowDepth, windowPrices, type Market } from './market';
+import { staticPath } from './policies';
+import { backtestPopulation, BACKTEST_LIQUIDATION } from './sweep';
+import { tailModelPath } from './tail-path';
 
 const fraction = z.number().min(0).max(1);
 /** `{ "<SYMBOL>": { "ltv": 0.8, "liquidationThreshold": 0.83, "liquidationBonus": 0.05 } }` (fractions). */
@@ -35,17 +33,20 @@ export function parseBaseline(json: unknown, file: string): Baseline {
 export interface CompareOptions {
   /** Grid step and parameter update cadence, in seconds. */
   cadenceSeconds: number;
-  /** Liquidation horizon the threshold must survive. Default 24 h. */
+  /** Liquidation horizon the threshold must survive. Default: the tail model's (12 h). */
   horizonSeconds?: number;
-  /** Trailing window the model estimates from. Default 30 days. */
-  lookbackSeconds?: number;
+  /** The tail model's risk appetite: the quantile of the adverse move. Default 0.99. */
   quantile?: number;
-  /** On-chain step limit per update (fraction). Default 0.03. */
+  /** Step limits and minimum delay. Default: `maxChange` each way (0.03), one update per cadence. */
+  guardrails?: Guardrails;
+  /** On-chain step limit per update (fraction), when `guardrails` is not given. Default 0.03. */
   maxChange?: number;
   seed?: number;
   liquidation?: LiquidationOptions;
   /** The DAO's upper bounds per symbol: the model's parameters never exceed them. */
   maxParams?: Baseline;
+  /** Asset classes by symbol, where the name and prices should not decide. */
+  classes?: Record<string, AssetClass>;
 }
 
 type Summary = Pick<BacktestResult, 'badDebtUsd' | 'badDebtPct' | 'meanLtv' | 'liquidations'>;
@@ -56,7 +57,7 @@ export interface Comparison {
   to: number;
   baseline: Summary;
   model: Summary;
-  assets: Array<{ symbol: string; baseline: Summary; model: Summary }>;
+  assets: Array<{ symbol: string; class: AssetClass; baseline: Summary; model: Summary }>;
   /** The model's parameters over time per asset (every update), for charts. */
   modelPath: Array<{ symbol: string; t: number; ltv: number; liquidationThreshold: number; liquidationBonus: number; price: number }>;
 }
@@ -68,60 +69,71 @@ const pick = (r: Summary): Summary => ({
   liquidations: r.liquidations,
 });
 
+/** Checks that the baseline names every asset, and returns its parameters in the market's order. */
+export function baselineFor(market: Market, baseline: Baseline): FractionParams[] {
+  return market.assets.map((a) => {
+    const params = baseline[a.symbol];
+    if (!params)
+      throw new UserError(`the baseline file has no parameters for ${a.symbol} (it has: ${Object.keys(baseline).join(', ') || 'none'})`);
+    return params;
+  });
+}
+
+/** The DAO's bounds from a file of maximum parameters (minimum 0). */
+export const boundsFor = (market: Market, maxParams: Baseline | undefined): Array<FractionBounds | undefined> | undefined =>
+  maxParams &&
+  market.assets.map((a) => {
+    const max = maxParams[a.symbol];
+    return max && { min: { ltv: 0, liquidationThreshold: 0, liquidationBonus: 0 }, max };
+  });
+
 /**
- * Static baseline parameters against the model's walk-forward parameters, on the same prices and the same
- * borrowers. Assets are aligned on the time range they all cover; gaps are forward-filled.
+ * Static baseline parameters against the tail model's walk-forward parameters at one risk appetite, on the same
+ * prices, depth and borrowers (one point each: `sweepFrontier` gives the comparison at matched LTV). The backtest
+ * runs over the time every asset covers; each asset's earlier prices are the model's warm-up.
  */
 export function compareBaselineWithModel(series: Record<string, PricePoint[]>, baseline: Baseline, options: CompareOptions): Comparison {
-  const symbols = Object.keys(series).sort();
-  if (symbols.length === 0) throw new UserError('no price series to backtest');
-  for (const s of symbols) {
-    if (!baseline[s])
-      throw new UserError(`the baseline file has no parameters for ${s} (it has: ${Object.keys(baseline).join(', ') || 'none'})`);
-    if (series[s]!.length < 2) throw new UserError(`${s}: at least two prices are needed`);
-  }
-  const from = Math.max(...symbols.map((s) => Math.min(...series[s]!.map((p) => p.t))));
-  const to = Math.min(...symbols.map((s) => Math.max(...series[s]!.map((p) => p.t))));
-  if (!(to > from)) throw new UserError(`the price files do not overlap in time (${symbols.join(', ')})`);
-  const grids = symbols.map((s) => resample(series[s]!, options.cadenceSeconds, from, to).p);
-  const steps = Math.min(...grids.map((g) => g.length));
-  const prices = grids.map((g) => g.slice(0, steps));
-  const stepsOf = (seconds: number): number => Math.max(1, Math.round(seconds / options.cadenceSeconds));
-  const initial: FractionParams[] = symbols.map((s) => baseline[s]!);
-  const model = walkForwardPath(prices, {
+  const market = prepareMarket(series, { stepSeconds: options.cadenceSeconds, ...(options.classes ? { classes: options.classes } : {}) });
+  const initial = baselineFor(market, baseline);
+  const model = {
+    ...DEFAULT_TAIL_OPTIONS,
+    stepSeconds: options.cadenceSeconds,
+    ...(options.horizonSeconds ? { horizonSeconds: options.horizonSeconds } : {}),
+  };
+  const maxChange = options.maxChange ?? 0.03;
+  const guardrails = options.guardrails ?? { maxTighten: maxChange, maxLoosen: maxChange, minDelaySeconds: options.cadenceSeconds };
+  const bounds = boundsFor(market, options.maxParams);
+  const path = tailModelPath(marketSignals(market, model), market.steps, {
     quantile: options.quantile ?? 0.99,
-    horizonSteps: stepsOf(options.horizonSeconds ?? 86_400),
-    lookbackSteps: stepsOf(options.lookbackSeconds ?? 30 * 86_400),
-    cadenceSteps: 1,
-    maxChange: options.maxChange ?? 0.03,
+    model,
+    guardrails,
     initial,
-    maxParams: options.maxParams
-      ? symbols.map((s) => options.maxParams![s] ?? { ltv: 1, liquidationThreshold: 1, liquidationBonus: 1 })
-      : undefined,
+    ...(bounds ? { bounds } : {}),
   });
-  const openings = generatePopulation(symbols.length, steps, {
-    seed: options.seed ?? 7,
-    openRate: 1,
-    shareAtMax: 0.3,
-    lifetimeMeanSteps: stepsOf(30 * 86_400),
-    sizeMedianUsd: 20_000,
-    sizeSigma: 1,
-  });
-  const liquidation = options.liquidation ?? DEFAULT_LIQUIDATION;
-  const base = runBacktest(symbols, prices, staticPath(initial), openings, liquidation);
-  const mod = runBacktest(symbols, prices, model.path, openings, liquidation);
+  const symbols = market.assets.map((a) => a.symbol);
+  const prices = windowPrices(market);
+  const openings = generatePopulation(
+    symbols.length,
+    market.steps,
+    backtestPopulation(options.cadenceSeconds, { seed: options.seed ?? 7 }),
+  );
+  const liquidation = options.liquidation ?? BACKTEST_LIQUIDATION;
+  const depth = windowDepth(market);
+  const base = runBacktest(symbols, prices, staticPath(initial), openings, liquidation, depth);
+  const mod = runBacktest(symbols, prices, (a, i) => path.params[a]![i]!, openings, liquidation, depth);
+  const every = Math.max(1, Math.floor(market.steps / 400));
   const modelPath = symbols.flatMap((symbol, a) =>
-    model.params[a]!.map((p, i) => ({ symbol, t: from + i * options.cadenceSeconds, ...p, price: prices[a]![i]! })).filter(
-      (_, i) => i % Math.max(1, Math.floor(steps / 400)) === 0,
+    path.params[a]!.flatMap((p, i) =>
+      i % every === 0 ? [{ symbol, t: market.from + i * options.cadenceSeconds, ...p, price: prices[a]![i]! }] : [],
     ),
   );
   return {
-    steps,
-    from,
-    to,
+    steps: market.steps,
+    from: market.from,
+    to: market.from + (market.steps - 1) * options.cadenceSeconds,
     baseline: pick(base),
     model: pick(mod),
-    assets: symbols.map((symbol, a) => ({ symbol, baseline: pick(base.assets[a]!), model: pick(mod.assets[a]!) })),
+    assets: market.assets.map((a, k) => ({ symbol: a.symbol, class: a.cls, baseline: pick(base.assets[k]!), model: pick(mod.assets[k]!) })),
     modelPath,
   };
 }

@@ -1,4 +1,5 @@
 import { createRandom, normal, poisson } from '../../core/random';
+import { impactOf } from '../collateral/tail-model';
 
 /** Parameters as fractions (0.8 = 80 %); the bonus is the liquidator's premium (0.05 = 5 %). */
 export interface FractionParams {
@@ -46,9 +47,15 @@ export interface Opening {
 export interface LiquidationOptions {
   /** Steps between a health factor below 1 and the liquidation. */
   delaySteps: number;
-  /** Slippage of selling seized collateral: base + perMillion × (USD size / 1e6), capped at 50 %. */
+  /**
+   * Slippage of selling seized collateral, capped at 50 %: base (fees, spread) + the price impact. With the market's
+   * depth given (`runBacktest`'s `depth`), the impact is that of everything liquidators sell of the asset in the
+   * same step (`impactOf`: 2 % per depth sold, half of it on average); without it, perMillion × (USD size / 1e6).
+   */
   slippageBase: number;
   slippagePerMillion: number;
+  /** Gas per liquidation in USD: a liquidator acts only when the bonus, after slippage, pays more. Default 0. */
+  gasUsd?: number;
 }
 
 export const DEFAULT_LIQUIDATION: LiquidationOptions = { delaySteps: 1, slippageBase: 0.005, slippagePerMillion: 0.02 };
@@ -111,6 +118,10 @@ export function runBacktest(
   path: ParameterPath,
   openings: readonly Opening[],
   liquidation: LiquidationOptions = DEFAULT_LIQUIDATION,
+  /** Market depth per asset and step (USD that moves the price 2 %); without it, size-only slippage. */
+  depth?: ReadonlyArray<ArrayLike<number>>,
+  /** Told of every dollar of bad debt as it is booked (the report's timeline). */
+  onBadDebt?: (e: { step: number; asset: number; usd: number }) => void,
 ): BacktestResult {
   const steps = prices[0]?.length ?? 0;
   if (prices.length !== symbols.length || prices.some((p) => p.length !== steps))
@@ -121,8 +132,11 @@ export function runBacktest(
   const arrivals = [...openings].sort((x, y) => x.step - y.step);
   let next = 0;
 
+  const gasUsd = liquidation.gasUsd ?? 0;
   for (let i = 0; i < steps; i++) {
     const params = symbols.map((_, a) => path(a, i));
+    // USD of each asset liquidators have sold in this step: the next sale's slippage grows with it
+    const sold = new Float64Array(symbols.length);
     const survivors: Position[] = [];
     for (const pos of open) {
       const price = prices[pos.asset]![i]!;
@@ -130,10 +144,16 @@ export function runBacktest(
       const value = pos.units * price;
       if (value * lt < pos.debt) {
         if (pos.unhealthySince < 0) pos.unhealthySince = i;
-        const slippage = Math.min(0.5, liquidation.slippageBase + liquidation.slippagePerMillion * (value / 1e6));
-        if (i - pos.unhealthySince >= liquidation.delaySteps && (1 + bonus) * (1 - slippage) > 1) {
-          const repaid = Math.min(pos.debt, value / (1 + bonus));
+        const repaid = Math.min(pos.debt, value / (1 + bonus));
+        const seized = Math.min(value, repaid * (1 + bonus));
+        const d = depth?.[pos.asset]?.[i];
+        const impact = d !== undefined ? impactOf(2 * sold[pos.asset]! + seized, d) : liquidation.slippagePerMillion * (value / 1e6);
+        const slippage = Math.min(0.5, liquidation.slippageBase + impact);
+        // a liquidator acts when selling what it seizes pays back what it repaid, and the gas
+        if (i - pos.unhealthySince >= liquidation.delaySteps && seized * (1 - slippage) - repaid > gasUsd) {
+          sold[pos.asset]! += seized;
           acc[pos.asset]!.badDebtUsd += pos.debt - repaid;
+          if (pos.debt > repaid) onBadDebt?.({ step: i, asset: pos.asset, usd: pos.debt - repaid });
           acc[pos.asset]!.liquidations++;
           continue;
         }
@@ -158,8 +178,11 @@ export function runBacktest(
   for (const pos of open) {
     const value = pos.units * prices[pos.asset]![steps - 1]!;
     const bonus = path(pos.asset, steps - 1).liquidationBonus;
-    if (value * path(pos.asset, steps - 1).liquidationThreshold < pos.debt)
-      acc[pos.asset]!.badDebtUsd += Math.max(0, pos.debt - value / (1 + bonus));
+    const left = Math.max(0, pos.debt - value / (1 + bonus));
+    if (value * path(pos.asset, steps - 1).liquidationThreshold < pos.debt && left > 0) {
+      acc[pos.asset]!.badDebtUsd += left;
+      onBadDebt?.({ step: steps - 1, asset: pos.asset, usd: left });
+    }
   }
 
   const assets = acc.map((x) => ({

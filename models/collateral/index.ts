@@ -9,3 +9,6 @@ export * from './quantile';
 export * from './stored';
 export * from './types';
 export * from './train';
+export * from './asset-class';
+export * from './tail';
+export * from './tail-model';
