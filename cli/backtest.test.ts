@@ -1,5 +1,5 @@
 import { spawnSync } from 'node:child_process';
-import { mkdtempSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { writeExamplePrices } from '../sim/example-prices';
@@ -64,5 +64,80 @@ describe('risk-oracle import-prices and backtest', () => {
     const missing = cli(['backtest', '--prices', ...files, '--baseline', partial], dir);
     expect(missing.code).toBe(1);
     expect(missing.stderr).toMatch(/the baseline file has no parameters for USDC/);
+  });
+
+  it('--frontier sweeps the risk appetite and ends with the documented JSON, without touching the configured database', () => {
+    const fresh = mkdtempSync(path.join(tmpdir(), 'ro-bt-frontier-'));
+    const four = writeExamplePrices(fresh, { days: 120, assets: ['WETH', 'WBTC', 'USDC', 'GOV'] });
+    const base = path.join(fresh, 'baseline.json');
+    writeFileSync(
+      base,
+      JSON.stringify({
+        WETH: { ltv: 0.8, liquidationThreshold: 0.83, liquidationBonus: 0.05 },
+        WBTC: { ltv: 0.73, liquidationThreshold: 0.78, liquidationBonus: 0.065 },
+        USDC: { ltv: 0.77, liquidationThreshold: 0.8, liquidationBonus: 0.045 },
+        GOV: { ltv: 0.5, liquidationThreshold: 0.65, liquidationBonus: 0.1 },
+      }),
+    );
+    const settings = '0.9,0.95,0.97,0.98,0.99,0.995,0.999';
+    const run = cli(
+      ['backtest', '--prices', ...four, '--baseline', base, '--frontier', '--settings', settings, '--guardrails', 'aave', '--json'],
+      fresh,
+    );
+    expect(run.code).toBe(0);
+    const r = JSON.parse(run.stdout.trim().split('\n').pop()!);
+    expect(Object.keys(r.baseline).sort()).toEqual(['badDebtPct', 'badDebtUsd', 'meanLtv']);
+    expect(r.frontier.map((p: { setting: number }) => p.setting)).toEqual(settings.split(',').map(Number));
+    expect(Object.keys(r.matched).sort()).toEqual(
+      [
+        'badDebtRatio',
+        'baselineBadDebtPct',
+        'baselineMeanLtv',
+        'modelBadDebtPctAtBaselineLtv',
+        'modelMeanLtvAtBaselineBadDebt',
+        'reachesBaselineLtv',
+      ].sort(),
+    );
+    expect(r.matched.baselineMeanLtv).toBeCloseTo((0.8 + 0.73 + 0.77 + 0.5) / 4, 6);
+    expect(r.guardrails).toMatchObject({ name: 'aave', maxTighten: 0.005, maxLoosen: 0.005, minDelaySeconds: 86_400 });
+    // one entry per asset class present, named by symbol or price behaviour
+    expect(Object.fromEntries(r.classes.map((c: { class: string; symbols: string[] }) => [c.class, c.symbols]))).toEqual({
+      stablecoin: ['USDC'],
+      eth: ['WETH'],
+      btc: ['WBTC'],
+      governance: ['GOV'],
+    });
+    expect(r.assets.map((a: { symbol: string; frontier: unknown[] }) => [a.symbol, a.frontier.length])).toEqual([
+      ['GOV', 7],
+      ['USDC', 7],
+      ['WBTC', 7],
+      ['WETH', 7],
+    ]);
+    // a read-only analysis: the configured database was never opened
+    expect(existsSync(path.join(fresh, 'db'))).toBe(false);
+  });
+
+  it('two backtests on different sources of the same asset both run (each on its own temporary database)', () => {
+    const other = mkdtempSync(path.join(tmpdir(), 'ro-bt-other-'));
+    const [weth] = writeExamplePrices(other, { days: 90, seed: 99, assets: ['WETH'] });
+    const base = path.join(other, 'baseline.json');
+    writeFileSync(base, JSON.stringify({ WETH: { ltv: 0.8, liquidationThreshold: 0.83, liquidationBonus: 0.05 } }));
+    expect(cli(['backtest', '--prices', files[0]!, '--baseline', base, '--json'], other).code).toBe(0);
+    const second = cli(['backtest', '--prices', weth!, '--baseline', base, '--json'], other);
+    expect(second.stderr).toBe('');
+    expect(second.code).toBe(0);
+    expect(existsSync(path.join(other, 'db'))).toBe(false);
+    // told to, it imports into the configured database, which then refuses the other source's prices
+    expect(cli(['backtest', '--prices', files[0]!, '--baseline', base, '--into-database'], other).code).toBe(0);
+    const clash = cli(['backtest', '--prices', weth!, '--baseline', base, '--into-database'], other);
+    expect(clash.code).toBe(1);
+    expect(clash.stderr).toMatch(/WETH at \d+ is already stored with price/);
+  });
+
+  it('names a bad --guardrails, --settings or --class', () => {
+    const args = ['backtest', '--prices', files[0]!, '--baseline', baseline];
+    expect(cli([...args, '--guardrails', 'loose'], dir).stderr).toMatch(/--guardrails must be one of default, aave, got "loose"/);
+    expect(cli([...args, '--frontier', '--settings', '0.9'], dir).stderr).toMatch(/--settings takes at least two quantiles/);
+    expect(cli([...args, '--class', 'WETH=meme'], dir).stderr).toMatch(/--class expects SYMBOL=CLASS/);
   });
 });

@@ -16,7 +16,7 @@ import { staticPath } from './policies';
 import { tailModelPath } from './tail-path';
 
 /** The risk appetites a frontier sweeps by default: the quantile of the adverse move the threshold survives. */
-export const DEFAULT_FRONTIER_SETTINGS = [0.9, 0.95, 0.96, 0.97, 0.975, 0.98, 0.985, 0.99, 0.995, 0.999, 0.9995] as const;
+export const DEFAULT_FRONTIER_SETTINGS = [0.9, 0.95, 0.97, 0.98, 0.985, 0.99, 0.995, 0.998, 0.999, 0.9995, 0.9999] as const;
 
 /**
  * The borrowers every parameter set faces (DESIGN.md, Backtest population): one new position per asset per step
