@@ -76,7 +76,11 @@ function main(): void {
   const dir = mkdtempSync(path.join(tmpdir(), 'bench-collateral-'));
   try {
     progress("the demo's simulated market (180 days) vs the demo's baseline");
-    figures.demo = evaluate('demo', readSeries(writeExamplePrices(dir, { days: 180, assets: ['WETH', 'WBTC', 'USDC', 'GOV'] })), DEMO_BASELINE);
+    figures.demo = evaluate(
+      'demo',
+      readSeries(writeExamplePrices(dir, { days: 180, assets: ['WETH', 'WBTC', 'USDC', 'GOV'] })),
+      DEMO_BASELINE,
+    );
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }
