@@ -127,6 +127,11 @@ export function runBacktest(
   if (prices.length !== symbols.length || prices.some((p) => p.length !== steps))
     throw new Error('every asset needs a price at every step of the grid');
   if (steps < 2) throw new Error('a backtest needs at least two price steps');
+  depth?.forEach((d, a) => {
+    if (d.length < steps) throw new Error(`${symbols[a]}: ${d.length} depth values for ${steps} steps`);
+    for (let i = 0; i < steps; i++)
+      if (!(Number.isFinite(d[i]!) && d[i]! > 0)) throw new Error(`${symbols[a]}: market depth at step ${i} is ${d[i]}: it must be finite and positive`);
+  });
   const acc = symbols.map((symbol) => ({ symbol, borrowedUsd: 0, badDebtUsd: 0, ltvSum: 0, liquidations: 0 }));
   let open: Position[] = [];
   const arrivals = [...openings].sort((x, y) => x.step - y.step);

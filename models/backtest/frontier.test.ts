@@ -348,6 +348,14 @@ describe('the backtest engine with market depth and gas', () => {
     // the same gas is nothing against a large position's profit
     expect(steps(50, big)).toEqual([2]);
   });
+
+  it('refuses a depth that is missing, NaN or not positive, naming the asset and step (NaN slippage would never liquidate)', () => {
+    const prices = [[100, 100, 60, 50]];
+    const run = (depth: number[]) => () => runBacktest(['GOV'], prices, staticPath(params), [big], options, [depth]);
+    expect(run([1e6, 1e6, NaN, 1e6])).toThrow(/GOV: market depth at step 2 is NaN/);
+    expect(run([1e6, 0, 1e6, 1e6])).toThrow(/GOV: market depth at step 1 is 0/);
+    expect(run([1e6, 1e6])).toThrow(/GOV: 2 depth values for 4 steps/);
+  });
 });
 
 describe('the frontier sweep', () => {

@@ -102,6 +102,10 @@ export function tailSignals(
   const day = steps(86_400, options.stepSeconds);
   const profile = ASSET_CLASS_PROFILES[cls];
 
+  // moves and volatility read a 3-step trailing median: on-chain price sources print single-step errors of several
+  // per cent, which would otherwise enter the year's tail and the regime as moves (a crash lasts longer than a step)
+  const raw = prices;
+  prices = rollingMedian(raw, 3);
   // worst fall within h steps after k, known once step k + h has passed
   const moves = new Float64Array(n).fill(NaN);
   for (let k = 0; k + h < n; k++) {
@@ -146,12 +150,12 @@ export function tailSignals(
   // depeg by 3 h at most
   const smooth = steps(6 * 3_600, options.stepSeconds);
   if (profile.peg === 'usd') {
-    const level = rollingMedian(prices, smooth);
+    const level = rollingMedian(raw, smooth);
     for (let i = 0; i < n; i++) pegDeviation[i] = Math.abs(level[i]! - 1);
   } else if (profile.peg === 'eth' && extra.reference) {
     const ref = extra.reference;
     const ratio = rollingMedian(
-      Float64Array.from({ length: n }, (_, i) => (ref[i]! > 0 ? prices[i]! / ref[i]! : NaN)),
+      Float64Array.from({ length: n }, (_, i) => (ref[i]! > 0 ? raw[i]! / ref[i]! : NaN)),
       smooth,
     );
     const month = steps(30 * 86_400, options.stepSeconds);
