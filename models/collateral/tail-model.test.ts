@@ -234,15 +234,23 @@ describe('the tail model', () => {
     expect(up.volRatio[i]).toBeCloseTo(Math.min(3, ratio), 9);
     const t = tailTarget(up, i, 0.99)!;
     expect(t.explanation.regime).toBeCloseTo(t.explanation.tail * (up.volRatio[i]! - 1), 12);
-    expect(t.explanation.move).toBeCloseTo(t.explanation.tail * up.volRatio[i]!, 12);
+    // the liquidation wave's impact at the class's default depth: 2 % × $3M / $1.5M
+    expect(t.explanation.cascade).toBeCloseTo(
+      (0.02 * DEFAULT_TAIL_OPTIONS.liquidationUsd) / ASSET_CLASS_PROFILES.governance.defaultDepthUsd,
+      12,
+    );
+    expect(t.explanation.move).toBeCloseTo(t.explanation.tail * up.volRatio[i]! + t.explanation.cascade, 12);
     const down = tailSignals(calming, 'governance');
     expect(down.volRatio[i]).toBeLessThan(0.5);
     const c = tailTarget(down, i, 0.99)!;
     // a calm week does not shrink the year's tail
     expect(c.explanation.regime).toBe(0);
-    expect(c.explanation.move).toBe(c.explanation.tail);
+    expect(c.explanation.move).toBe(c.explanation.tail + c.explanation.cascade);
     expect(c.explanation.driver).toBe('tail');
-    expect(c.params.liquidationThreshold).toBeCloseTo((1 - c.explanation.tail) / (1 + c.params.liquidationBonus), 12);
+    expect(c.params.liquidationThreshold).toBeCloseTo(
+      (1 - c.explanation.tail - c.explanation.cascade) / (1 + c.params.liquidationBonus),
+      12,
+    );
   });
 
   it('rollingMedian takes the median of the finite values of the window', () => {
@@ -280,13 +288,14 @@ describe('the tail model', () => {
   it('a market 20x thinner asks a larger bonus and gives a lower threshold for the same prices', () => {
     const random = createRandom(12);
     const prices = walk(random, 40 * DAY, 5, 0.03);
-    const deep = tailSignals(prices, 'governance', DEFAULT_TAIL_OPTIONS, { liquidity: prices.map(() => 2_000_000) });
-    const thin = tailSignals(prices, 'governance', DEFAULT_TAIL_OPTIONS, { liquidity: prices.map(() => 100_000) });
-    const fallback = tailSignals(prices, 'governance', DEFAULT_TAIL_OPTIONS, { liquidity: prices.map(() => NaN) });
-    const o = DEFAULT_TAIL_OPTIONS;
+    // a $1M liquidation wave
+    const o = { ...DEFAULT_TAIL_OPTIONS, liquidationUsd: 1_000_000 };
+    const deep = tailSignals(prices, 'governance', o, { liquidity: prices.map(() => 2_000_000) });
+    const thin = tailSignals(prices, 'governance', o, { liquidity: prices.map(() => 100_000) });
+    const fallback = tailSignals(prices, 'governance', o, { liquidity: prices.map(() => NaN) });
     for (const i of [20 * DAY, 30 * DAY + 7, 40 * DAY - 1]) {
-      const d = tailTarget(deep, i, 0.99)!;
-      const t = tailTarget(thin, i, 0.99)!;
+      const d = tailTarget(deep, i, 0.99, o)!;
+      const t = tailTarget(thin, i, 0.99, o)!;
       // slippage = base + 1 % × $1M / depth; bonus = slippage + gas + margin within [min, max]
       expect(d.explanation.slippage).toBeCloseTo(0.003 + (0.01 * 1e6) / 2e6, 12);
       expect(t.explanation.slippage).toBeCloseTo(0.003 + (0.01 * 1e6) / 1e5, 12);
@@ -294,12 +303,16 @@ describe('the tail model', () => {
       expect(t.params.liquidationBonus).toBeCloseTo(0.103 + 0.002 + 0.02, 12);
       expect(t.params.liquidationThreshold).toBeLessThan(d.params.liquidationThreshold);
       expect(t.params.ltv).toBeLessThan(d.params.ltv);
-      // the same move, a different bonus: lt × (1 + bonus) = 1 − move on both, below the ceiling
+      // the wave's own price impact (2 % × $1M / depth) adds to the move: 1 % deep, 20 % thin; lt × (1 + bonus) = 1 − move
       expect(d.explanation.driver).not.toBe('ceiling');
-      expect(t.explanation.move).toBe(d.explanation.move);
-      expect(t.params.liquidationThreshold * (1 + 0.125)).toBeCloseTo(d.params.liquidationThreshold * (1 + 0.04), 12);
+      expect(t.explanation.driver).toBe('liquidity');
+      expect(d.explanation.cascade).toBeCloseTo(0.01, 12);
+      expect(t.explanation.cascade).toBeCloseTo(0.2, 12);
+      expect(t.explanation.move - d.explanation.move).toBeCloseTo(0.19, 12);
+      expect(t.params.liquidationThreshold * (1 + 0.125)).toBeCloseTo(1 - t.explanation.move, 12);
+      expect(d.params.liquidationThreshold * (1 + 0.04)).toBeCloseTo(1 - d.explanation.move, 12);
       // no depth in the data: the class default
-      expect(tailTarget(fallback, i, 0.99)!.explanation.slippage).toBeCloseTo(
+      expect(tailTarget(fallback, i, 0.99, o)!.explanation.slippage).toBeCloseTo(
         0.003 + (0.01 * 1e6) / ASSET_CLASS_PROFILES.governance.defaultDepthUsd,
         12,
       );

@@ -3,13 +3,15 @@
  * with long memory, the current regime, the peg and the market's depth (DESIGN.md, Models › Collateral).
  *
  *   D = GPD_q(adverse moves of the past year) × max(1, recent vol / long vol) + peg deviation + 2 × depeg speed
- *   bonus = slippage of a liquidation wave at the asset's depth + gas + margin
+ *       + the price impact of a liquidation wave at the asset's depth
+ *   bonus = slippage of that wave + gas + margin
  *   lt = (1 − D) / (1 + bonus), ltv = min(class ceiling, lt − class buffer)
  *
  * Why each term: a year of memory keeps a token that crashed last quarter tight through calm weeks (a trailing
  * month forgets it); the vol ratio only ever tightens (a calm week never loosens below the year's tail); a pegged
  * asset off its peg has already lost part of its margin and is moving, so both are added; a thin book makes
- * liquidators demand more, and a bonus that does not cover slippage leaves positions under water. The quantile q is
+ * liquidators' own sales push the price further and a bonus that does not cover their slippage leaves positions
+ * under water. The quantile q is
  * the risk appetite: the one knob a frontier sweeps. Only correctly rounded operations and ./ieee-math: the same
  * prices give the same bits anywhere.
  */
@@ -30,7 +32,10 @@ export interface TailModelOptions {
   regimeSeconds: number;
   /** No proposal on less history than this. Default 14 days. */
   minHistorySeconds: number;
-  /** USD a liquidation wave sells within the horizon: the bonus must cover its slippage. Default 1,000,000. */
+  /**
+   * USD a liquidation wave sells within the horizon. Its price impact at the asset's depth is part of the adverse
+   * move (the sale pushes the price down further) and its slippage part of the bonus. Default 3,000,000.
+   */
   liquidationUsd: number;
   /** Slippage beyond price impact (fees, spread), and gas, both as fractions of the seized value. */
   slippageBase: number;
@@ -48,7 +53,7 @@ export const DEFAULT_TAIL_OPTIONS: TailModelOptions = {
   refitSeconds: 86_400,
   regimeSeconds: 7 * 86_400,
   minHistorySeconds: 14 * 86_400,
-  liquidationUsd: 1_000_000,
+  liquidationUsd: 3_000_000,
   slippageBase: 0.003,
   gasFraction: 0.002,
   bonusMargin: 0.02,
@@ -196,6 +201,8 @@ export interface TailTarget {
     tail: number;
     regime: number;
     peg: number;
+    /** The price impact of the liquidation wave itself (2 % per market depth sold). */
+    cascade: number;
     bonus: number;
     slippage: number;
     driver: TailDriver;
@@ -219,7 +226,9 @@ export function tailTarget(
   const tail = tailQuantile(fit, quantile);
   const regime = tail * Math.max(1, signals.volRatio[i]!) - tail;
   const peg = signals.pegDeviation[i]! + 2 * signals.pegSpeed[i]!;
-  const move = Math.min(0.99, tail + regime + peg);
+  // the wave's own sale moves the price against the collateral still held: its last dollar's impact
+  const cascade = 2 * impactOf(options.liquidationUsd, signals.depth[i]!);
+  const move = Math.min(0.99, tail + regime + peg + cascade);
   const slippage = options.slippageBase + impactOf(options.liquidationUsd, signals.depth[i]!);
   const bonus = Math.min(options.maxBonus, Math.max(options.minBonus, slippage + options.gasFraction + options.bonusMargin));
   const solvent = (1 - move) / (1 + bonus);
@@ -230,7 +239,7 @@ export function tailTarget(
     ['tail', tail],
     ['regime', regime],
     ['peg', peg],
-    ['liquidity', bonus - options.minBonus],
+    ['liquidity', cascade + bonus - options.minBonus],
   ];
   const driver: TailDriver = solvent > ceiling ? 'ceiling' : terms.reduce((a, b) => (b[1] > a[1] ? b : a))[0];
   return {
@@ -241,10 +250,11 @@ export function tailTarget(
       tail,
       regime,
       peg,
+      cascade,
       bonus,
       slippage,
       driver,
-      note: `q${quantile} move ${(100 * move).toFixed(2)} % (year's tail ${(100 * tail).toFixed(2)} % + regime ${(100 * regime).toFixed(2)} % + peg ${(100 * peg).toFixed(2)} %), bonus ${(100 * bonus).toFixed(2)} %: lt ${lt.toFixed(4)}, ltv ${ltv.toFixed(4)}; driven by ${driver}`,
+      note: `q${quantile} move ${(100 * move).toFixed(2)} % (year's tail ${(100 * tail).toFixed(2)} % + regime ${(100 * regime).toFixed(2)} % + peg ${(100 * peg).toFixed(2)} % + liquidation impact ${(100 * cascade).toFixed(2)} %), bonus ${(100 * bonus).toFixed(2)} %: lt ${lt.toFixed(4)}, ltv ${ltv.toFixed(4)}; driven by ${driver}`,
     },
   };
 }
