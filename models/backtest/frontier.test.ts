@@ -1,6 +1,6 @@
 import fc from 'fast-check';
 import { createRandom, normal, type Random } from '../../core/random';
-import { tailSignals } from '../collateral/tail-model';
+import { DEFAULT_TAIL_OPTIONS, tailSignals, tailTarget } from '../collateral/tail-model';
 import type { PricePoint } from '../collateral/types';
 import { runBacktest, type FractionParams, type Opening } from './engine';
 import { badDebtAtLtv, ltvAtBadDebt, matchBaseline, type FrontierPoint } from './frontier';
@@ -262,6 +262,8 @@ describe('the tail model path', () => {
     const run = (loosenPerWeek: number): FractionParams[] =>
       tailModelPath([{ signals: calm, offset }], 60 * DAY, {
         quantile: 0.99,
+        // evidence earned at once: the weekly budget alone limits the rise
+        model: { ...DEFAULT_TAIL_OPTIONS, evidenceSeconds: 3_600 },
         guardrails: GUARDRAIL_PRESETS.default,
         initial: [initial],
         loosenPerWeek,
@@ -278,6 +280,33 @@ describe('the tail model path', () => {
     // without a budget, the 3-point guardrails reach the ceiling within a day
     const free = run(10);
     expect(free[DAY]!.ltv).toBeCloseTo(0.72, 12);
+  });
+
+  it('a young asset loosens beyond its listed parameters only by the share of half a year its history covers; tightening is never held back', () => {
+    const prices = walk(createRandom(23), 120 * DAY, 5, 0.005);
+    const calm = tailSignals(prices, 'governance');
+    const listed = { ltv: 0.4, liquidationThreshold: 0.5, liquidationBonus: 0.08 };
+    const path = tailModelPath([{ signals: calm, offset }], 100 * DAY, {
+      quantile: 0.99,
+      guardrails: GUARDRAIL_PRESETS.default,
+      initial: [listed],
+      loosenPerWeek: 10,
+    }).params[0]!;
+    for (const i of [DAY, 30 * DAY, 99 * DAY]) {
+      const k = offset + i - 1;
+      const target = tailTarget(calm, k, 0.99)!.params.ltv;
+      expect(target).toBeGreaterThan(listed.ltv + 0.1);
+      // k steps of history out of 180 days': that share of the way from 0.4 to the target, no more
+      expect(path[i]!.ltv).toBeCloseTo(listed.ltv + (k / (180 * DAY)) * (target - listed.ltv), 9);
+    }
+    // listed above what the model asks: it goes down to its target at once (3 points an hour), whatever its age
+    const generous = { ltv: 0.9, liquidationThreshold: 0.93, liquidationBonus: 0.05 };
+    const down = tailModelPath([{ signals: calm, offset }], 2 * DAY, {
+      quantile: 0.99,
+      guardrails: GUARDRAIL_PRESETS.default,
+      initial: [generous],
+    }).params[0]!;
+    expect(down[DAY]!.ltv).toBeCloseTo(tailTarget(calm, offset + DAY - 1, 0.99)!.params.ltv, 9);
   });
 });
 

@@ -1,4 +1,12 @@
-import { DEFAULT_TAIL_OPTIONS, tailTarget, type TailDriver, type TailModelOptions, type TailSignals } from '../collateral/tail-model';
+import {
+  DEFAULT_TAIL_OPTIONS,
+  earnedLoosening,
+  evidenceWeight,
+  tailTarget,
+  type TailDriver,
+  type TailModelOptions,
+  type TailSignals,
+} from '../collateral/tail-model';
 import type { FractionParams } from './engine';
 import { guardedUpdate, type FractionBounds, type Guardrails } from './guardrails';
 
@@ -28,8 +36,9 @@ export interface TailPath {
 
 /**
  * The tail model's parameters over the backtest, walk-forward: the parameters in force at step i come from the
- * model's target at step i − 1 (prices before i only), its loosening budget, then the guardrails (at most one update
- * per minimum delay). `steps` is the backtest's length.
+ * model's target at step i − 1 (prices before i only), loosened beyond the listed (initial) parameters only as far as
+ * its evidence allows and its weekly budget, then the guardrails (at most one update per minimum delay). `steps` is
+ * the backtest's length.
  */
 export function tailModelPath(assets: readonly TailPathAsset[], steps: number, options: TailPathOptions): TailPath {
   const model = options.model ?? DEFAULT_TAIL_OPTIONS;
@@ -39,7 +48,8 @@ export function tailModelPath(assets: readonly TailPathAsset[], steps: number, o
   const params = assets.map((asset, a) => {
     const count: Record<TailDriver, number> = { tail: 0, regime: 0, peg: 0, liquidity: 0, ceiling: 0 };
     drivers.push(count);
-    let current = { ...options.initial[a]! };
+    const listed = options.initial[a]!;
+    let current = { ...listed };
     // the loosening budget caps the target, not the guardrails: a calm month earns at most 4 × 0.02
     let allowed = { ...current };
     let lastUpdate = -Infinity;
@@ -49,9 +59,13 @@ export function tailModelPath(assets: readonly TailPathAsset[], steps: number, o
       const target = k >= 0 ? tailTarget(asset.signals, k, options.quantile, model) : undefined;
       if (target) {
         count[target.explanation.driver]++;
+        const evidence = evidenceWeight(asset.signals.history[k]!, model);
         allowed = {
-          ltv: Math.min(target.params.ltv, allowed.ltv + perStep),
-          liquidationThreshold: Math.min(target.params.liquidationThreshold, allowed.liquidationThreshold + perStep),
+          ltv: Math.min(earnedLoosening(target.params.ltv, listed.ltv, evidence), allowed.ltv + perStep),
+          liquidationThreshold: Math.min(
+            earnedLoosening(target.params.liquidationThreshold, listed.liquidationThreshold, evidence),
+            allowed.liquidationThreshold + perStep,
+          ),
           liquidationBonus: target.params.liquidationBonus,
         };
         if (i - lastUpdate >= minDelay) {

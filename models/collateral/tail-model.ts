@@ -33,6 +33,11 @@ export interface TailModelOptions {
   /** No proposal on less history than this. Default 14 days. */
   minHistorySeconds: number;
   /**
+   * History after which the model may loosen all the way to its target; before, only the share of the way from the
+   * listed parameters that its history covers (`evidenceWeight`). Tightening is never held back. Default 180 days.
+   */
+  evidenceSeconds: number;
+  /**
    * USD a liquidation wave sells within the horizon. Its price impact at the asset's depth is part of the adverse
    * move (the sale pushes the price down further) and its slippage part of the bonus. Default 3,000,000.
    */
@@ -53,6 +58,7 @@ export const DEFAULT_TAIL_OPTIONS: TailModelOptions = {
   refitSeconds: 86_400,
   regimeSeconds: 7 * 86_400,
   minHistorySeconds: 14 * 86_400,
+  evidenceSeconds: 180 * 86_400,
   liquidationUsd: 3_000_000,
   slippageBase: 0.003,
   gasFraction: 0.002,
@@ -187,6 +193,18 @@ export function rollingMedian(values: ArrayLike<number>, w: number): Float64Arra
   }
   return out;
 }
+
+/**
+ * How much of its loosening the model has earned after `historySteps` of an asset's prices: a few weeks of calm say
+ * little about a tail, so a new listing stays near the parameters governance listed it at until half a year of
+ * history supports more.
+ */
+export const evidenceWeight = (historySteps: number, options: TailModelOptions): number =>
+  Math.min(1, historySteps / Math.max(1, Math.round(options.evidenceSeconds / options.stepSeconds)));
+
+/** A target above the listed value moves only `weight` of the way from it; a target at or below it is kept. */
+export const earnedLoosening = (target: number, listed: number, weight: number): number =>
+  target > listed ? listed + weight * (target - listed) : target;
 
 /** What drove a proposal: the term that moved the threshold most, or the limit that bound it. */
 export type TailDriver = 'tail' | 'regime' | 'peg' | 'liquidity' | 'ceiling';
