@@ -14,3 +14,4 @@ export * from './backtest/guardrails';
 export * from './backtest/market';
 export * from './backtest/sweep';
 export * from './backtest/tail-path';
+export * from './backtest/frontier-chart';

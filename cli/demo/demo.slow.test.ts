@@ -110,6 +110,12 @@ describe('risk-oracle demo', () => {
     expect(summary.creditLine.good.refused).toBeUndefined();
     expect(summary.creditLine.poor.refused).toMatch(/^CreditLine(ScoreTooLow|LimitExceeded)$/);
     expect(summary.backtest.baseline.meanLtv).toBeCloseTo((0.8 + 0.73 + 0.77 + 0.5) / 4, 6);
+    // the frontier: one point per risk appetite, matched with the same baseline overall and for each of the four classes
+    const f = summary.backtest.frontier;
+    expect(f.frontier.length).toBeGreaterThanOrEqual(7);
+    expect(f.matched.baselineMeanLtv).toBeCloseTo(summary.backtest.baseline.meanLtv, 9);
+    expect(f.matched.baselineBadDebtPct).toBeCloseTo(summary.backtest.baseline.badDebtPct, 9);
+    expect(f.classes.map((c) => c.class)).toEqual(['stablecoin', 'eth', 'btc', 'governance']);
     const saved = JSON.parse(readFileSync(path.join(out, 'summary.json'), 'utf8'));
     expect(saved.modelId).toBe(summary.modelId);
     const html = readFileSync(summary.report, 'utf8');
@@ -118,6 +124,7 @@ describe('risk-oracle demo', () => {
       'prices',
       'parameters',
       'backtest',
+      'frontier',
       'published',
       'aave',
       'credit',

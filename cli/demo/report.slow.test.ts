@@ -60,8 +60,8 @@ function reportTests(): void {
         };
       }),
     );
-    // prices, parameters, backtest, scores by type, score histogram, feature drift
-    expect(charts.length).toBe(6);
+    // prices, parameters, backtest, frontier, scores by type, score histogram, feature drift
+    expect(charts.length).toBe(7);
     for (const c of charts) {
       expect(c.width).toBeGreaterThan(100);
       expect(c.height).toBeGreaterThan(100);
@@ -79,6 +79,18 @@ function reportTests(): void {
     );
     expect(figures['community models: reproduced, disputed']).toBe('2, 1');
     expect(figures['tampered epoch']).toBe('invalidated');
+    // the first screen compares at matched LTV: the model's bad debt read off its frontier at the baseline's mean LTV
+    const m = summary.backtest.frontier.matched;
+    const matchedLabel = Object.keys(figures).find((k) => k.startsWith("bad debt at the baseline's mean LTV"));
+    expect(matchedLabel).toBe(`bad debt at the baseline's mean LTV (${(100 * m.baselineMeanLtv).toFixed(1)} %): model vs baseline`);
+    expect(figures[matchedLabel!]).toBe(
+      m.modelBadDebtPctAtBaselineLtv === null
+        ? 'not reached'
+        : `${m.modelBadDebtPctAtBaselineLtv.toFixed(3)} % vs ${m.baselineBadDebtPct.toFixed(3)} % (×${m.badDebtRatio === Number.MAX_VALUE ? '∞' : m.badDebtRatio.toFixed(2)})`,
+    );
+    const frontier = await tableOf(page, 'frontier');
+    expect(frontier.map((r) => r[0]!.split(' ')[0])).toEqual(['all', ...summary.backtest.frontier.classes.map((c) => c.class)]);
+    expect(frontier[0]![2]).toBe(figures[matchedLabel!]);
 
     const community = await tableOf(page, 'community');
     expect(community.map((r) => [r[0], r[3], r[4], r[6]])).toEqual(

@@ -1,7 +1,7 @@
 import { writeFileSync } from 'node:fs';
 import { renderSvg, type ChartSpec } from '../../core/charts';
 import { renderReport, type ReportSection } from '../../core/report';
-import type { Comparison } from '../../models';
+import { frontierChart, type Comparison, type FrontierReport, type Matched } from '../../models';
 import type { CycleResult } from '../../oracle/cycle';
 import { driftChart } from '../../oracle/dashboard/charts';
 import type { DemoSummary } from './run';
@@ -272,7 +272,19 @@ function creditSections(summary: DemoSummary, scoresSvg: string): ReportSection[
   ];
 }
 
-export async function writeDemoReport(file: string, summary: DemoSummary, comparison: Comparison, cycle: CycleResult): Promise<void> {
+/** A matched figure as a person reads it: a percentage, 'not reached', or a ratio (∞ when only the model loses). */
+const ratioText = (m: Matched): string =>
+  m.modelBadDebtPctAtBaselineLtv === null
+    ? 'not reached'
+    : `${m.modelBadDebtPctAtBaselineLtv.toFixed(3)} % vs ${m.baselineBadDebtPct.toFixed(3)} % (×${m.badDebtRatio === Number.MAX_VALUE ? '∞' : m.badDebtRatio.toFixed(2)})`;
+
+export async function writeDemoReport(
+  file: string,
+  summary: DemoSummary,
+  comparison: Comparison,
+  frontier: FrontierReport,
+  cycle: CycleResult,
+): Promise<void> {
   const sections: ReportSection[] = [
     {
       id: 'prices',
@@ -284,14 +296,14 @@ export async function writeDemoReport(file: string, summary: DemoSummary, compar
       id: 'parameters',
       title: 'Parameters over time',
       explanation:
-        'The liquidation threshold and maximum LTV the collateral model sets for each asset from the 99th percentile of 24-hour falls seen before each hour, moved at most 3 points per update like the on-chain step limit.',
+        "The liquidation threshold and maximum LTV the tail model sets for each asset at its 99th percentile: the year's tail of 12-hour falls, lifted by the regime, the peg and the liquidation wave's impact at the asset's depth, moved at most 3 points per update like the on-chain step limit.",
       svg: await renderSvg(parameterChart(comparison)),
     },
     {
       id: 'backtest',
       title: 'Backtest: model vs static parameters',
       explanation:
-        'The same simulated borrowers (30 % at the maximum LTV, the rest below it, 30-day mean lifetime) face both parameter sets on the same prices; liquidations wait one hour and pay slippage that grows with size. Lower and further right is better.',
+        'The same simulated borrowers (half at the maximum LTV, the rest below it, 30-day mean lifetime) face both parameter sets on the same prices; liquidations wait one hour, pay slippage from the market depth (what all liquidators sell that hour), and are skipped when the bonus does not cover it and the gas. One point each: the frontier below compares them at matched LTV.',
       svg: await renderSvg(backtestChart(comparison)),
       table: {
         columns: [
@@ -312,6 +324,30 @@ export async function writeDemoReport(file: string, summary: DemoSummary, compar
           a.baseline.liquidations,
           a.model.liquidations,
         ]),
+      },
+    },
+    {
+      id: 'frontier',
+      title: "Frontier: the model at the baseline's capital efficiency",
+      explanation:
+        "One point per policy is no comparison: any model buys LTV with bad debt. The model's risk appetite (the quantile of the adverse move its thresholds survive) is swept, the same backtest run for each, and its bad debt read off the curve at the static baseline's mean LTV (never extrapolated), overall and per asset class; below and right of the diamond is better.",
+      svg: await renderSvg(frontierChart([{ name: 'tail model', points: frontier.frontier }], frontier.baseline)),
+      table: {
+        columns: ['assets', 'baseline mean LTV', 'bad debt at that LTV: model vs baseline', 'model mean LTV at the baseline bad debt'],
+        rows: [
+          [
+            'all',
+            pct(frontier.matched.baselineMeanLtv),
+            ratioText(frontier.matched),
+            frontier.matched.modelMeanLtvAtBaselineBadDebt === null ? 'n/a' : pct(frontier.matched.modelMeanLtvAtBaselineBadDebt),
+          ],
+          ...frontier.classes.map((c) => [
+            `${c.class} (${c.symbols.join(', ')})`,
+            pct(c.matched.baselineMeanLtv),
+            ratioText(c.matched),
+            c.matched.modelMeanLtvAtBaselineBadDebt === null ? 'n/a' : pct(c.matched.modelMeanLtvAtBaselineBadDebt),
+          ]),
+        ],
       },
     },
     {
@@ -388,9 +424,14 @@ export async function writeDemoReport(file: string, summary: DemoSummary, compar
     title: 'risk-oracle demo',
     subtitle: `chain ${summary.chain.chainId}, ${summary.database.kind} database, ${summary.backtest.steps} hourly steps`,
     figures: [
-      { label: 'bad debt, static baseline', value: `${comparison.baseline.badDebtPct.toFixed(3)} %` },
-      { label: 'bad debt, model', value: `${comparison.model.badDebtPct.toFixed(3)} %` },
-      { label: 'mean LTV, baseline → model', value: `${pct(comparison.baseline.meanLtv)} → ${pct(comparison.model.meanLtv)}` },
+      {
+        label: `bad debt at the baseline's mean LTV (${pct(frontier.matched.baselineMeanLtv)}): model vs baseline`,
+        value: ratioText(frontier.matched),
+      },
+      {
+        label: "model's mean LTV at the baseline's bad debt",
+        value: frontier.matched.modelMeanLtvAtBaselineBadDebt === null ? 'n/a' : pct(frontier.matched.modelMeanLtvAtBaselineBadDebt),
+      },
       { label: 'assets published', value: String(summary.rounds.filter((r) => r.publishable).length) },
       {
         label: 'on-chain agents, transactions, liquidations',

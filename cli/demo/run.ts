@@ -6,7 +6,17 @@ import { sql } from 'kysely';
 import { createLogger, migrate, openDatabase, startAnvil, type AnvilInstance, type DatabaseHandle } from '../../core';
 import { aaveCollateralConfig, deployAll, ensureCompiled, passProposal, type Deployment } from '../../contracts';
 import { importPrices, loadPriceSeries } from '../../indexer';
-import { compareBaselineWithModel, decodeWeights, type Comparison } from '../../models';
+import {
+  GUARDRAIL_PRESETS,
+  baselineFor,
+  boundsFor,
+  compareBaselineWithModel,
+  decodeWeights,
+  prepareMarket,
+  sweepFrontier,
+  type Comparison,
+  type FrontierReport,
+} from '../../models';
 import { auditCreditEpoch, challengeCreditEpoch, proposeCreditEpoch, publishCreditEpoch } from '../../oracle/credit-epoch';
 import { runCreditShadow, type CreditShadow } from '../../oracle/shadow';
 import { aaveSeed } from '../../oracle/chain-state';
@@ -55,7 +65,12 @@ export interface DemoSummary {
   };
   /** Aave's configuration of each asset before and after the steward applied the oracle's round. */
   aave: Array<{ symbol: string; round: number; before: Params; after: Params; gas: number }>;
-  backtest: Pick<Comparison, 'baseline' | 'model' | 'assets' | 'steps'>;
+  backtest: Pick<Comparison, 'baseline' | 'model' | 'assets' | 'steps'> & {
+    /** The model's frontier against the baseline: its bad debt at the baseline's mean LTV, overall and per class. */
+    frontier: Pick<FrontierReport, 'frontier' | 'matched'> & {
+      classes: Array<Pick<FrontierReport['classes'][number], 'class' | 'matched'>>;
+    };
+  };
   rounds: Array<{
     asset: string;
     symbol: string;
@@ -319,6 +334,18 @@ export async function runDemo(options: DemoOptions): Promise<DemoSummary> {
     );
     steps.note(
       `bad debt: baseline ${comparison.baseline.badDebtPct.toFixed(3)} %, model ${comparison.model.badDebtPct.toFixed(3)} %; mean LTV ${comparison.baseline.meanLtv.toFixed(3)} vs ${comparison.model.meanLtv.toFixed(3)}`,
+    );
+    const frontier = await steps.step("frontier: the model's risk appetite swept, compared with the baseline at its mean LTV", async () => {
+      const grid = prepareMarket(series, { stepSeconds: 3_600 });
+      return sweepFrontier(grid, {
+        guardrails: GUARDRAIL_PRESETS.default,
+        baseline: baselineFor(grid, BASELINE),
+        bounds: boundsFor(grid, DAO_MAX),
+      });
+    });
+    const matched = frontier.matched;
+    steps.note(
+      `at the baseline's mean LTV ${matched.baselineMeanLtv.toFixed(3)}: bad debt baseline ${matched.baselineBadDebtPct.toFixed(3)} %, model ${matched.modelBadDebtPctAtBaselineLtv === null ? 'not reached' : `${matched.modelBadDebtPctAtBaselineLtv.toFixed(3)} %`}`,
     );
 
     const trainingWallets = options.trainingWallets ?? 20_000;
@@ -597,7 +624,17 @@ export async function runDemo(options: DemoOptions): Promise<DemoSummary> {
         threshold: 3,
       },
       aave: [...aave.map((a) => ({ ...a, round: 1 })), ...aaveAfterDao.map((a) => ({ ...a, round: 2 }))],
-      backtest: { baseline: comparison.baseline, model: comparison.model, assets: comparison.assets, steps: comparison.steps },
+      backtest: {
+        baseline: comparison.baseline,
+        model: comparison.model,
+        assets: comparison.assets,
+        steps: comparison.steps,
+        frontier: {
+          frontier: frontier.frontier,
+          matched: frontier.matched,
+          classes: frontier.classes.map((c) => ({ class: c.class, matched: c.matched })),
+        },
+      },
       rounds: await Promise.all(
         second.assets.map(async (a) => {
           const s = await oracle.latest(a.address);
@@ -681,7 +718,7 @@ export async function runDemo(options: DemoOptions): Promise<DemoSummary> {
       report: path.join(options.outDir, 'report.html'),
     };
     await steps.step('write the report (inline SVG charts) and summary.json', () =>
-      writeDemoReport(summary.report, summary, comparison, second),
+      writeDemoReport(summary.report, summary, comparison, frontier, second),
     );
     summary.totalSeconds = (Date.now() - started) / 1000;
     writeFileSync(path.join(options.outDir, 'summary.json'), `${JSON.stringify(summary, null, 2)}\n`);
