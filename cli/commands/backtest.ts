@@ -166,6 +166,10 @@ export function registerBacktest(program: Command): void {
       );
       if (opts.frontier) {
         const market = prepareMarket(series, { stepSeconds: cadenceSeconds, ...(classes ? { classes } : {}) });
+        for (const l of market.limitedBy)
+          steps.note(
+            `${l.symbol}'s prices ${l.bound === 'start' ? 'start' : 'end'} at ${new Date(l.t * 1000).toISOString()}: the backtest scores only the time every asset covers (the others' earlier prices are the model's warm-up)`,
+          );
         const bounds = boundsFor(market, maxParams);
         const report = await steps.step(
           `frontier: ${settings.length} settings × ${market.assets.length} assets × ${market.steps} steps`,

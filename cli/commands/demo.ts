@@ -29,12 +29,13 @@ export function registerDemo(program: Command): void {
         quiet: ctx.json,
       });
       const mk = summary.market;
+      const matched = summary.backtest.frontier.matched;
       const lines = [
         `on-chain market: ${mk.agents} borrower agents, ${mk.transactions} transactions (${mk.reverted} reverted) over ${mk.steps} price moves; the bot liquidated ${mk.liquidations.accounts} accounts ${mk.liquidations.bot} times`,
         `indexed ${mk.indexed.total} lending events of it (${Object.entries(mk.indexed.events)
           .map(([k, n]) => `${k} ${n}`)
           .join(', ')}) and ${mk.indexed.prices} feed prices`,
-        `backtest bad debt: static ${summary.backtest.baseline.badDebtPct.toFixed(3)} %, model ${summary.backtest.model.badDebtPct.toFixed(3)} % (mean LTV ${summary.backtest.baseline.meanLtv.toFixed(3)} vs ${summary.backtest.model.meanLtv.toFixed(3)})`,
+        `backtest at the static parameters' mean LTV ${matched.baselineMeanLtv.toFixed(3)}: bad debt static ${matched.baselineBadDebtPct.toFixed(3)} %, model ${matched.modelBadDebtPctAtBaselineLtv === null ? 'not reached by its frontier' : `${matched.modelBadDebtPctAtBaselineLtv.toFixed(3)} %`}`,
         `published ${summary.rounds.filter((r) => r.publishable).length} assets on RiskOracle ${summary.contracts.riskOracle}, round ${Math.max(...summary.rounds.map((r) => r.round))} (3 of 5 signers; the first batch took ${summary.gas.publishBatch4Assets} gas)`,
         ...summary.aave
           .filter((a) => a.round === 1)

@@ -405,6 +405,8 @@ describe('the frontier sweep', () => {
     ]);
     expect(market.steps).toBe(120 * DAY);
     expect(market.from).toBe(start + 30 * DAY * HOUR);
+    // WETH's late start sets the scored window (GOV's first 30 days are warm-up): said, since it shortens it for all
+    expect(market.limitedBy).toEqual([{ symbol: 'WETH', bound: 'start', t: start + 30 * DAY * HOUR }]);
     const baseline = [
       { ltv: 0.6, liquidationThreshold: 0.7, liquidationBonus: 0.08 },
       { ltv: 0.8, liquidationThreshold: 0.83, liquidationBonus: 0.05 },

@@ -28,6 +28,11 @@ export interface Market {
   assets: MarketAsset[];
   /** Index of the ETH-like reference in `assets` (the peg of the ETH class), if any. */
   reference?: number;
+  /**
+   * Assets whose own history sets the window (the last to start, the first to end) when they cut more than a day
+   * of another's: the backtest scores only the time every asset covers, so a late listing shortens it for all.
+   */
+  limitedBy: Array<{ symbol: string; bound: 'start' | 'end'; t: number }>;
 }
 
 export interface MarketOptions {
@@ -76,7 +81,11 @@ export function prepareMarket(series: Record<string, readonly PricePoint[]>, opt
       offset: g.offset,
     };
   });
-  return { stepSeconds: step, from: gridFrom, steps, assets, ...(reference >= 0 ? { reference } : {}) };
+  const lasts = symbols.map((s) => Math.max(...series[s]!.map((p) => p.t)));
+  const limitedBy: Market['limitedBy'] = [];
+  if (from - start > 86_400) symbols.forEach((symbol, a) => firsts[a] === from && limitedBy.push({ symbol, bound: 'start', t: from }));
+  if (Math.max(...lasts) - to > 86_400) symbols.forEach((symbol, a) => lasts[a] === to && limitedBy.push({ symbol, bound: 'end', t: to }));
+  return { stepSeconds: step, from: gridFrom, steps, assets, limitedBy, ...(reference >= 0 ? { reference } : {}) };
 }
 
 /** The backtest window's prices per asset. */
