@@ -14,7 +14,7 @@ import {
   type GuardrailPreset,
   type PricePoint,
 } from '../models';
-import { writeExamplePrices } from '../sim';
+import { EXAMPLE_BASELINE, writeExamplePrices } from '../sim';
 import { emitFigures, progress } from './lib';
 
 /**
@@ -28,14 +28,6 @@ import { emitFigures, progress } from './lib';
  * parameters, measured in the same run on the same borrowers.
  */
 const SHARED = path.join(__dirname, '..', '..', 'shared', 'data');
-
-/** The demo's static baseline (cli/demo/run.ts). */
-const DEMO_BASELINE: Baseline = {
-  WETH: { ltv: 0.8, liquidationThreshold: 0.83, liquidationBonus: 0.05 },
-  WBTC: { ltv: 0.73, liquidationThreshold: 0.78, liquidationBonus: 0.065 },
-  USDC: { ltv: 0.77, liquidationThreshold: 0.8, liquidationBonus: 0.045 },
-  GOV: { ltv: 0.5, liquidationThreshold: 0.65, liquidationBonus: 0.1 },
-};
 
 function readSeries(paths: string[]): Record<string, PricePoint[]> {
   const series: Record<string, PricePoint[]> = {};
@@ -79,7 +71,7 @@ function main(): void {
     figures.demo = evaluate(
       'demo',
       readSeries(writeExamplePrices(dir, { days: 180, assets: ['WETH', 'WBTC', 'USDC', 'GOV'] })),
-      DEMO_BASELINE,
+      EXAMPLE_BASELINE,
     );
   } finally {
     rmSync(dir, { recursive: true, force: true });

@@ -2,7 +2,7 @@ import { spawnSync } from 'node:child_process';
 import { existsSync, mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { writeExamplePrices } from '../sim/example-prices';
+import { EXAMPLE_BASELINE, writeExamplePrices } from '../sim/example-prices';
 
 const BIN = path.join(__dirname, '..', 'bin', 'risk-oracle.js');
 
@@ -70,15 +70,7 @@ describe('risk-oracle import-prices and backtest', () => {
     const fresh = mkdtempSync(path.join(tmpdir(), 'ro-bt-frontier-'));
     const four = writeExamplePrices(fresh, { days: 120, assets: ['WETH', 'WBTC', 'USDC', 'GOV'] });
     const base = path.join(fresh, 'baseline.json');
-    writeFileSync(
-      base,
-      JSON.stringify({
-        WETH: { ltv: 0.8, liquidationThreshold: 0.83, liquidationBonus: 0.05 },
-        WBTC: { ltv: 0.73, liquidationThreshold: 0.78, liquidationBonus: 0.065 },
-        USDC: { ltv: 0.77, liquidationThreshold: 0.8, liquidationBonus: 0.045 },
-        GOV: { ltv: 0.5, liquidationThreshold: 0.65, liquidationBonus: 0.1 },
-      }),
-    );
+    writeFileSync(base, JSON.stringify(EXAMPLE_BASELINE));
     const settings = '0.9,0.95,0.97,0.98,0.99,0.995,0.999';
     const run = cli(
       ['backtest', '--prices', ...four, '--baseline', base, '--frontier', '--settings', settings, '--guardrails', 'aave', '--json'],

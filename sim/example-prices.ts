@@ -3,6 +3,17 @@ import path from 'node:path';
 import { createRandom, normal } from '../core/random';
 
 /**
+ * What a cautious DAO might set for the example market before any model (fractions): the static baseline the demo,
+ * `bench:collateral`, notebook 03 and the tests backtest against.
+ */
+export const EXAMPLE_BASELINE = {
+  WETH: { ltv: 0.8, liquidationThreshold: 0.83, liquidationBonus: 0.05 },
+  WBTC: { ltv: 0.73, liquidationThreshold: 0.78, liquidationBonus: 0.065 },
+  USDC: { ltv: 0.77, liquidationThreshold: 0.8, liquidationBonus: 0.045 },
+  GOV: { ltv: 0.5, liquidationThreshold: 0.65, liquidationBonus: 0.1 },
+} as const;
+
+/**
  * Writes hourly USD price CSVs for the demo, tests and examples: WETH and WBTC (correlated, calm then volatile
  * regimes, a crash), GOV (a volatile governance token with a deeper crash) and USDC (a stablecoin that depegs for a
  * few hours during the crash). WETH and GOV also carry a market depth in USD (the liquidity feature's data),

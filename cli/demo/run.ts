@@ -23,7 +23,7 @@ import { aaveSeed } from '../../oracle/chain-state';
 import { runParameterCycle, type CycleAsset, type CycleResult } from '../../oracle/cycle';
 import { DEFAULT_COLLATERAL_MODEL } from '../../oracle/propose';
 import { verifyRounds, type VerifyReport } from '../../oracle/verify';
-import { writeExamplePrices, type ChainSimulationResult, type PoolEventKind, type WalletType } from '../../sim';
+import { EXAMPLE_BASELINE, writeExamplePrices, type ChainSimulationResult, type PoolEventKind, type WalletType } from '../../sim';
 import { createStepReporter } from '../progress';
 import { indexDemoChain, runDemoMarket, type DemoIndex } from './market';
 import { demoWeights, proveAndBorrow, trainDemoCreditModel, type BorrowOutcome } from './credit';
@@ -219,13 +219,6 @@ const toBounds = (max: { ltv: number; liquidationThreshold: number; liquidationB
   maxChangeBps: 500,
   minDelay: 0,
 });
-/** What a cautious DAO might set before any model: the static baseline the backtest compares against. */
-const BASELINE = {
-  WETH: { ltv: 0.8, liquidationThreshold: 0.83, liquidationBonus: 0.05 },
-  WBTC: { ltv: 0.73, liquidationThreshold: 0.78, liquidationBonus: 0.065 },
-  USDC: { ltv: 0.77, liquidationThreshold: 0.8, liquidationBonus: 0.045 },
-  GOV: { ltv: 0.5, liquidationThreshold: 0.65, liquidationBonus: 0.1 },
-};
 
 /**
  * The newcomer's end-to-end run: a local chain and an embedded database, no server to install. Every resource is
@@ -330,7 +323,7 @@ export async function runDemo(options: DemoOptions): Promise<DemoSummary> {
     );
 
     const comparison = await steps.step('backtest: static baseline vs the model, walk-forward, same borrowers', async () =>
-      compareBaselineWithModel(series, BASELINE, { cadenceSeconds: 3_600, maxParams: DAO_MAX }),
+      compareBaselineWithModel(series, EXAMPLE_BASELINE, { cadenceSeconds: 3_600, maxParams: DAO_MAX }),
     );
     steps.note(
       `bad debt: baseline ${comparison.baseline.badDebtPct.toFixed(3)} %, model ${comparison.model.badDebtPct.toFixed(3)} %; mean LTV ${comparison.baseline.meanLtv.toFixed(3)} vs ${comparison.model.meanLtv.toFixed(3)}`,
@@ -339,7 +332,7 @@ export async function runDemo(options: DemoOptions): Promise<DemoSummary> {
       const grid = prepareMarket(series, { stepSeconds: 3_600 });
       return sweepFrontier(grid, {
         guardrails: GUARDRAIL_PRESETS.default,
-        baseline: baselineFor(grid, BASELINE),
+        baseline: baselineFor(grid, EXAMPLE_BASELINE),
         bounds: boundsFor(grid, DAO_MAX),
       });
     });

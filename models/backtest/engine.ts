@@ -130,7 +130,8 @@ export function runBacktest(
   depth?.forEach((d, a) => {
     if (d.length < steps) throw new Error(`${symbols[a]}: ${d.length} depth values for ${steps} steps`);
     for (let i = 0; i < steps; i++)
-      if (!(Number.isFinite(d[i]!) && d[i]! > 0)) throw new Error(`${symbols[a]}: market depth at step ${i} is ${d[i]}: it must be finite and positive`);
+      if (!(Number.isFinite(d[i]!) && d[i]! > 0))
+        throw new Error(`${symbols[a]}: market depth at step ${i} is ${d[i]}: it must be finite and positive`);
   });
   const acc = symbols.map((symbol) => ({ symbol, borrowedUsd: 0, badDebtUsd: 0, ltvSum: 0, liquidations: 0 }));
   let open: Position[] = [];
