@@ -1,6 +1,6 @@
 import { UserError } from '../../core';
 import { resample } from '../collateral/adverse';
-import { ASSET_CLASS_PROFILES, assetClassOf, type AssetClass } from '../collateral/asset-class';
+import { ASSET_CLASS_PROFILES, assetClassOf, assetProfile, type AssetClass } from '../collateral/asset-class';
 import { tailSignals, type TailModelOptions, type TailSignals } from '../collateral/tail-model';
 import type { PricePoint } from '../collateral/types';
 import type { TailPathAsset } from './tail-path';
@@ -106,6 +106,7 @@ export function marketSignals(market: Market, model: TailModelOptions): TailPath
     const reference = ref && ref !== asset ? asset.prices.map((_, i) => ref.prices[i - asset.offset + ref.offset] ?? NaN) : undefined;
     const signals: TailSignals = tailSignals(asset.prices, asset.cls, model, {
       liquidity: asset.liquidity,
+      profile: assetProfile(asset.symbol, asset.cls),
       ...(reference ? { reference } : {}),
     });
     return { signals, offset: asset.offset };

@@ -39,6 +39,23 @@ const KNOWN: ReadonlyArray<[AssetClass, RegExp]> = [
   ['btc', /^(BTC|WBTC|CBBTC|TBTC|RENBTC|SBTC|HBTC|LBTC|FBTC)$/],
 ];
 
+/**
+ * USD stablecoins redeemable against reserves (cash, T-bills) or, for DAI, over-collateralised vaults of long
+ * standing. Every other stablecoin (algorithmic, synthetic, or unknown and classed by its prices) has depegged
+ * by tens of per cent within days (FEI at launch, sUSD, UST, IRON), so its ceiling is that of a stablecoin listed
+ * like any other, not the reserve-backed one's.
+ */
+const RESERVE_BACKED = /^(USDC|USDT|DAI|SDAI|GUSD|USDP|PAX|TUSD|BUSD|PYUSD)$/;
+const SYNTHETIC_STABLECOIN_MAX_LTV = 0.75;
+
+/** The profile the model applies to one asset: its class's, with the synthetic stablecoins' lower ceiling. */
+export function assetProfile(symbol: string, cls: AssetClass): AssetClassProfile {
+  const profile = ASSET_CLASS_PROFILES[cls];
+  return cls === 'stablecoin' && !RESERVE_BACKED.test(symbol.toUpperCase())
+    ? { ...profile, maxLtv: SYNTHETIC_STABLECOIN_MAX_LTV }
+    : profile;
+}
+
 /** The class of a known symbol (case-insensitive), or undefined. */
 export function knownAssetClass(symbol: string): AssetClass | undefined {
   const s = symbol.toUpperCase();

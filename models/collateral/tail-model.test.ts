@@ -1,5 +1,5 @@
 import { createRandom, normal, type Random } from '../../core/random';
-import { ASSET_CLASS_PROFILES, classifyByPrices, knownAssetClass } from './asset-class';
+import { ASSET_CLASS_PROFILES, assetProfile, classifyByPrices, knownAssetClass } from './asset-class';
 import { DEFAULT_TAIL_OPTIONS, rollingMedian, tailSignals, tailTarget, type TailSignals } from './tail-model';
 import { fitTail, sortedQuantile, tailQuantile, type TailFit } from './tail';
 
@@ -384,5 +384,22 @@ describe('asset classes', () => {
     expect(knownAssetClass('WBTC')).toBe('btc');
     expect(knownAssetClass('UNI')).toBeUndefined();
     expect(knownAssetClass('USDCX')).toBeUndefined();
+  });
+
+  it('a synthetic or unknown stablecoin gets a lower ceiling than a reserve-backed one on the same calm prices', () => {
+    for (const s of ['UST', 'FEI', 'sUSD', 'FRAX', 'XUSD']) expect(assetProfile(s, 'stablecoin').maxLtv).toBe(0.75);
+    for (const s of ['USDC', 'usdt', 'DAI']) expect(assetProfile(s, 'stablecoin')).toBe(ASSET_CLASS_PROFILES.stablecoin);
+    expect(assetProfile('WETH', 'eth')).toBe(ASSET_CLASS_PROFILES.eth);
+    const random = createRandom(31);
+    const calm = Array.from({ length: 60 * DAY }, () => 1 + 0.0005 * normal(random));
+    const at = (symbol: string) =>
+      tailTarget(
+        tailSignals(calm, 'stablecoin', DEFAULT_TAIL_OPTIONS, { profile: assetProfile(symbol, 'stablecoin') }),
+        60 * DAY - 1,
+        0.99,
+      )!;
+    expect(at('USDC').params.ltv).toBeCloseTo(ASSET_CLASS_PROFILES.stablecoin.maxLtv, 12);
+    expect(at('UST').params.ltv).toBeCloseTo(0.75, 12);
+    expect(at('UST').explanation.driver).toBe('ceiling');
   });
 });

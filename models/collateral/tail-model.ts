@@ -15,7 +15,7 @@
  * the risk appetite: the one knob a frontier sweeps. Only correctly rounded operations and ./ieee-math: the same
  * prices give the same bits anywhere.
  */
-import { ASSET_CLASS_PROFILES, type AssetClass } from './asset-class';
+import { ASSET_CLASS_PROFILES, type AssetClass, type AssetClassProfile } from './asset-class';
 import { canonicalLog } from './ieee-math';
 import { fitTail, tailQuantile, type TailFit } from './tail';
 
@@ -76,6 +76,8 @@ export const impactOf = (usd: number, depthUsd: number): number => (0.01 * usd) 
 /** Per-step inputs of the model for one asset, computed once from its prices (each step reads only steps ≤ it). */
 export interface TailSignals {
   cls: AssetClass;
+  /** The ceiling, buffer and default depth applied (the class's unless the caller gave the asset's own). */
+  profile: AssetClassProfile;
   /** The tail fitted at the last refit at or before each step (undefined before enough history). */
   fits: Array<TailFit | undefined>;
   /** Recent over long-run volatility of one-step log returns. */
@@ -100,7 +102,7 @@ export function tailSignals(
   prices: ArrayLike<number>,
   cls: AssetClass,
   options: TailModelOptions = DEFAULT_TAIL_OPTIONS,
-  extra: { liquidity?: ArrayLike<number>; reference?: ArrayLike<number> } = {},
+  extra: { liquidity?: ArrayLike<number>; reference?: ArrayLike<number>; profile?: AssetClassProfile } = {},
 ): TailSignals {
   const n = prices.length;
   for (let i = 0; i < n; i++)
@@ -111,7 +113,7 @@ export function tailSignals(
   const refit = steps(options.refitSeconds, options.stepSeconds);
   const regime = steps(options.regimeSeconds, options.stepSeconds);
   const day = steps(86_400, options.stepSeconds);
-  const profile = ASSET_CLASS_PROFILES[cls];
+  const profile = extra.profile ?? ASSET_CLASS_PROFILES[cls];
 
   // moves and volatility read a 3-step trailing median: on-chain price sources print single-step errors of several
   // per cent, which would otherwise enter the year's tail and the regime as moves (a crash lasts longer than a step)
@@ -178,7 +180,7 @@ export function tailSignals(
     }
   }
   for (let i = 0; i < n; i++) pegSpeed[i] = Math.max(0, pegDeviation[i]! - pegDeviation[Math.max(0, i - day)]!);
-  return { cls, fits, volRatio, pegDeviation, pegSpeed, depth, history };
+  return { cls, profile, fits, volRatio, pegDeviation, pegSpeed, depth, history };
 }
 
 /** The median of the finite values among the last `w` steps up to each step (NaN where there are none). */
@@ -240,7 +242,7 @@ export function tailTarget(
 ): TailTarget | undefined {
   const fit = signals.fits[i];
   if (!fit || signals.history[i]! < steps(options.minHistorySeconds, options.stepSeconds)) return undefined;
-  const profile = ASSET_CLASS_PROFILES[signals.cls];
+  const profile = signals.profile;
   const tail = tailQuantile(fit, quantile);
   const regime = tail * Math.max(1, signals.volRatio[i]!) - tail;
   const peg = signals.pegDeviation[i]! + 2 * signals.pegSpeed[i]!;
