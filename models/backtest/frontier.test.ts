@@ -455,7 +455,10 @@ describe('the frontier sweep', () => {
     expect(other.classes.map((c) => c.baseline)).toEqual(report.classes.map((c) => c.baseline));
     expect(other.assets.map((a) => a.baseline)).toEqual(report.assets.map((a) => a.baseline));
     expect(other.frontier).toHaveLength(2);
-    // the charts' paths: every setting and symbol
-    expect(new Set(report.paths.map((p) => `${p.setting}/${p.symbol}`)).size).toBe(6);
+    // each asset's explanation: every hour the model has a target (from its 14th day of history on, read at the hour
+    // before) is driven by exactly one term, counted per setting; GOV's 30 days of warm-up cover the whole window
+    const hours = (a: (typeof report.assets)[number]) => a.frontier.map((f) => Object.values(f.drivers).reduce((x, y) => x + y, 0));
+    expect(hours(report.assets.find((a) => a.symbol === 'GOV')!)).toEqual(settings.map(() => market.steps));
+    expect(hours(report.assets.find((a) => a.symbol === 'WETH')!)).toEqual(settings.map(() => market.steps - 14 * DAY - 1));
   });
 });

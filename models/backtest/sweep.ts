@@ -1,5 +1,5 @@
 import { ASSET_CLASSES, type AssetClass } from '../collateral/asset-class';
-import { DEFAULT_TAIL_OPTIONS, type TailModelOptions } from '../collateral/tail-model';
+import { DEFAULT_TAIL_OPTIONS, type TailDriver, type TailModelOptions } from '../collateral/tail-model';
 import {
   DEFAULT_LIQUIDATION,
   generatePopulation,
@@ -78,10 +78,9 @@ export interface FrontierReport {
     symbol: string;
     class: AssetClass;
     baseline: Outcome;
-    frontier: Array<FrontierPoint & { badDebtUsd: number }>;
+    /** Per setting: the asset's figures, and how many hours each term drove the model's target (its explanation). */
+    frontier: Array<FrontierPoint & { badDebtUsd: number; drivers: Record<TailDriver, number> }>;
   }>;
-  /** Per setting, the model's parameters every `pathEvery` steps (for charts). */
-  paths: Array<{ setting: number; symbol: string; step: number; ltv: number; liquidationThreshold: number }>;
 }
 
 const outcome = (assets: BacktestResult['assets']): Outcome => {
@@ -111,8 +110,6 @@ export function sweepFrontier(market: Market, options: FrontierSweepOptions): Fr
   const base = run(staticPath(options.baseline));
   const signals = marketSignals(market, model);
   const settings = [...(options.settings ?? DEFAULT_FRONTIER_SETTINGS)];
-  const pathEvery = Math.max(1, Math.floor(market.steps / 200));
-  const paths: FrontierReport['paths'] = [];
   const runs = settings.map((setting, index) => {
     const path = tailModelPath(signals, market.steps, {
       quantile: setting,
@@ -124,11 +121,7 @@ export function sweepFrontier(market: Market, options: FrontierSweepOptions): Fr
     });
     const result = run((a, i) => path.params[a]![i]!);
     options.onSetting?.({ setting, index, of: settings.length, meanLtv: result.meanLtv, badDebtPct: result.badDebtPct });
-    path.params.forEach((ps, a) => {
-      for (let i = 0; i < market.steps; i += pathEvery)
-        paths.push({ setting, symbol: symbols[a]!, step: i, ltv: ps[i]!.ltv, liquidationThreshold: ps[i]!.liquidationThreshold });
-    });
-    return { setting, result };
+    return { setting, result, drivers: path.drivers };
   });
   const curve = (pick: (r: BacktestResult) => Outcome): FrontierPoint[] =>
     runs.map(({ setting, result }) => {
@@ -158,11 +151,10 @@ export function sweepFrontier(market: Market, options: FrontierSweepOptions): Fr
       symbol: a.symbol,
       class: a.cls,
       baseline: outcome([base.assets[k]!]),
-      frontier: runs.map(({ setting, result }) => {
+      frontier: runs.map(({ setting, result, drivers }) => {
         const r = result.assets[k]!;
-        return { setting, meanLtv: r.meanLtv, badDebtPct: r.badDebtPct, badDebtUsd: r.badDebtUsd };
+        return { setting, meanLtv: r.meanLtv, badDebtPct: r.badDebtPct, badDebtUsd: r.badDebtUsd, drivers: drivers[k]! };
       }),
     })),
-    paths,
   };
 }
