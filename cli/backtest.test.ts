@@ -131,5 +131,13 @@ describe('risk-oracle import-prices and backtest', () => {
     expect(cli([...args, '--guardrails', 'loose'], dir).stderr).toMatch(/--guardrails must be one of default, aave, got "loose"/);
     expect(cli([...args, '--frontier', '--settings', '0.9'], dir).stderr).toMatch(/--settings takes at least two quantiles/);
     expect(cli([...args, '--class', 'WETH=meme'], dir).stderr).toMatch(/--class expects SYMBOL=CLASS/);
+    // three hours of prices: the model never proposes, and says so rather than passing the baseline off as its own
+    const short = path.join(dir, 'AAA.csv');
+    writeFileSync(short, 'timestamp,price\n1700000000,100\n1700003600,99\n1700007200,98\n');
+    const aaa = path.join(dir, 'aaa.json');
+    writeFileSync(aaa, JSON.stringify({ AAA: { ltv: 0.5, liquidationThreshold: 0.6, liquidationBonus: 0.1 } }));
+    const idle = cli(['backtest', '--prices', short, '--baseline', aaa, '--frontier'], dir);
+    expect(idle.code).toBe(0);
+    expect(idle.stderr).toMatch(/AAA: too little history for the model \(14 days\), which kept the baseline's parameters throughout/);
   });
 });

@@ -185,6 +185,11 @@ export function registerBacktest(program: Command): void {
                 steps.note(`q=${p.setting} (${p.index + 1}/${p.of}): mean LTV ${p.meanLtv.toFixed(3)}, bad debt ${pct(p.badDebtPct)}`),
             }),
         );
+        const idle = report.assets.filter((a) => a.frontier.every((f) => Object.values(f.drivers).every((n) => n === 0)));
+        if (idle.length > 0)
+          steps.note(
+            `${idle.map((a) => a.symbol).join(', ')}: too little history for the model (${DEFAULT_TAIL_OPTIONS.minHistorySeconds / 86_400} days), which kept the baseline's parameters throughout`,
+          );
         printFrontier(ctx, report, guardrails.name);
         return;
       }
