@@ -15,6 +15,7 @@
  * the risk appetite: the one knob a frontier sweeps. Only correctly rounded operations and ./ieee-math: the same
  * prices give the same bits anywhere.
  */
+import { forwardAdverseMoves } from './adverse';
 import { ASSET_CLASS_PROFILES, type AssetClass, type AssetClassProfile } from './asset-class';
 import { canonicalLog } from './ieee-math';
 import { fitTail, tailQuantile, type TailFit } from './tail';
@@ -119,13 +120,8 @@ export function tailSignals(
   // per cent, which would otherwise enter the year's tail and the regime as moves (a crash lasts longer than a step)
   const raw = prices;
   prices = rollingMedian(raw, 3);
-  // worst fall within h steps after k, known once step k + h has passed
-  const moves = new Float64Array(n).fill(NaN);
-  for (let k = 0; k + h < n; k++) {
-    let low = prices[k + 1]!;
-    for (let j = 2; j <= h; j++) low = Math.min(low, prices[k + j]!);
-    moves[k] = Math.max(0, 1 - low / prices[k]!);
-  }
+  // worst fall within h steps after k (NaN until step k + h has passed)
+  const moves = forwardAdverseMoves(Array.from(prices), h);
   // prefix sums of squared one-step log returns: volatility over any window in O(1)
   const sq = new Float64Array(n + 1);
   for (let i = 1; i < n; i++) {
